@@ -1,0 +1,128 @@
+"""Deep, Deep Trouble's denoiser library: the registry and its one door.
+
+>>> import numpy as np, denoisers
+>>> clean = np.full((64, 64), 0.5, np.float32)
+>>> noisy = denoisers.noise.add_gaussian(clean, 25 / 255, seed=0)
+>>> result = denoisers.run("gaussian", noisy, 25 / 255)
+>>> result.image.shape, result.image.dtype
+((64, 64), dtype('float32'))
+
+Each family module (``linear``, ...) declares a tuple ``METHODS`` of
+:class:`~denoisers.core.Method`; this module gathers them in history's order.
+Nothing here imports Streamlit: the library runs in notebooks, tests and
+benchmarks on its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any
+
+import numpy as np
+
+from . import colour, linear, metrics, noise
+from .core import (Bool, Choice, Float, Int, Method, Param, Progress, Result, as_image,
+                   centre, check_sigma)
+
+__all__ = [
+    "Bool", "Choice", "Float", "Int", "Method", "Param", "Result",
+    "methods", "get", "run", "metrics", "noise",
+]
+
+_FAMILY_MODULES = (linear,)
+
+_REGISTRY: dict[str, Method] = {}
+
+
+def _register(method: Method) -> None:
+    if method.key in _REGISTRY:
+        raise ValueError(f"two methods are registered under the key {method.key!r}")
+    accepted = set(inspect.signature(method.run).parameters)
+    missing = {p.name for p in method.params} - accepted
+    if missing:
+        raise TypeError(f"{method.key}: its function takes no parameter {sorted(missing)}")
+    _REGISTRY[method.key] = method
+
+
+for _module in _FAMILY_MODULES:
+    for _method in _module.METHODS:
+        _register(_method)
+
+
+def methods(family: str | None = None) -> list[Method]:
+    """The registered methods in history's order (by year), optionally of one family."""
+    found = sorted(_REGISTRY.values(), key=lambda m: m.year)
+    return [m for m in found if family is None or m.family == family]
+
+
+def get(key: str) -> Method:
+    """The method registered under ``key``; a ValueError lists the keys otherwise."""
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise ValueError(
+            f"no method is registered as {key!r}; the methods are: {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
+        progress: Progress | None = None, probe: tuple[int, int] | None = None,
+        **params: Any) -> Result:
+    """Denoise ``noisy`` with the method registered as ``key``.
+
+    Parameters
+    ----------
+    key : str
+        A registry key, e.g. ``"gaussian"``; see :func:`methods`.
+    noisy : array, shape (H, W) or (H, W, 3)
+        The noisy image; float in [0, 1] (values outside are allowed for a
+        noisy image that was not clipped) or an integer image.
+    sigma : float
+        The noise standard deviation on the [0, 1] scale of the image.
+    trace : bool
+        Also compute the method's intermediate images, curves and extras.
+    progress : callable, optional
+        Receives the fraction done, in [0, 1], during long runs.
+    probe : (row, col), optional
+        The pixel a method's trace looks at (methods with ``probe=True``);
+        the image centre by default.
+    **params
+        The method's own parameters; see ``get(key).params``. Unknown names
+        and out-of-range values raise a ValueError that names the range.
+
+    Returns
+    -------
+    Result
+        ``image`` (float32, same shape as ``noisy``), ``stages``, ``curves``,
+        ``extras`` (with ``"params"``, the values used) and ``seconds``.
+    """
+    method = get(key)
+    image = as_image(noisy)
+    sigma = check_sigma(sigma)
+    values = method.validate(params)
+    kwargs: dict[str, Any] = dict(values, trace=bool(trace), progress=progress)
+    if method.probe:
+        kwargs["probe"] = _check_probe(probe, image.shape)
+    start = time.perf_counter()
+    if image.ndim == 3 and not method.colour:
+        result = colour.by_channel(method.run, image, sigma, **kwargs)
+    else:
+        result = method.run(image, sigma, **kwargs)
+    result.seconds = time.perf_counter() - start
+    result.image = np.asarray(result.image, dtype=np.float32)
+    if result.image.shape != image.shape:
+        raise RuntimeError(
+            f"{key} returned shape {result.image.shape} for an input of shape {image.shape}"
+        )
+    result.extras.setdefault("params", values)
+    return result
+
+
+def _check_probe(probe: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple[int, int]:
+    if probe is None:
+        return centre(shape)
+    row, col = (int(v) for v in probe)
+    if not (0 <= row < shape[0] and 0 <= col < shape[1]):
+        raise ValueError(f"probe {probe} lies outside the image of shape {shape[:2]}")
+    return row, col

@@ -1,0 +1,338 @@
+"""The denoiser contract: parameter specs, registered methods, results.
+
+Every method of the library is described once by a :class:`Method`: its
+name, year, family, paper, idea and a typed parameter spec (:class:`Float`,
+:class:`Int`, :class:`Choice`, :class:`Bool`). The spec is the single truth
+about a parameter: it validates calls (one code path, one message format) and
+the site draws the method's controls from it.
+
+A method's function has the signature::
+
+    f(noisy, sigma, *, trace=False, progress=None, **params) -> Result
+
+with ``noisy`` a float32 image of shape (H, W) or (H, W, 3) and ``sigma`` the
+noise standard deviation on the same [0, 1] scale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a method: its name, default and help text.
+
+    A ``default`` of ``None`` on a numeric parameter means "chosen from
+    sigma": the method applies its own rule, and the site shows an *auto*
+    switch next to the control.
+    """
+
+    name: str
+    default: Any = None
+    help: str = ""
+
+    @property
+    def auto(self) -> bool:
+        """Whether the default is chosen from sigma by the method's rule."""
+        return self.default is None
+
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The accepted values, as used in error messages."""
+        raise NotImplementedError
+
+    def accepts(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def check(self, value: Any, method: str) -> Any:
+        """Return ``value`` (normalised) or raise a ValueError naming the range."""
+        if value is None and self.auto:
+            return None
+        if not self.accepts(value):
+            raise ValueError(
+                f"the {self.name!r} parameter of {method} must be "
+                f"{self.describe()}; got {value!r}"
+            )
+        return self.normalise(value)
+
+    def normalise(self, value: Any) -> Any:
+        return value
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+@dataclass(frozen=True)
+class Float(Param):
+    """A real parameter in the closed range [low, high]."""
+
+    low: float = 0.0
+    high: float = 1.0
+    step: float | None = None
+    log: bool = False
+
+    def __init__(self, name: str, low: float, high: float, *, default: float | None = None,
+                 help: str = "", step: float | None = None, log: bool = False) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "low", float(low))
+        object.__setattr__(self, "high", float(high))
+        object.__setattr__(self, "default", None if default is None else float(default))
+        object.__setattr__(self, "help", help)
+        object.__setattr__(self, "step", step)
+        object.__setattr__(self, "log", log)
+        _check_default(self)
+
+    def kind(self) -> str:
+        return "float"
+
+    def describe(self) -> str:
+        return f"a float in [{self.low:g}, {self.high:g}]"
+
+    def accepts(self, value: Any) -> bool:
+        return _is_real(value) and math.isfinite(value) and self.low <= value <= self.high
+
+    def normalise(self, value: Any) -> float:
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Int(Param):
+    """An integer parameter in the closed range [low, high]."""
+
+    low: int = 0
+    high: int = 1
+
+    def __init__(self, name: str, low: int, high: int, *, default: int | None = None,
+                 help: str = "") -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "low", int(low))
+        object.__setattr__(self, "high", int(high))
+        object.__setattr__(self, "default", default)
+        object.__setattr__(self, "help", help)
+        _check_default(self)
+
+    def kind(self) -> str:
+        return "int"
+
+    def describe(self) -> str:
+        return f"an int in [{self.low}, {self.high}]"
+
+    def accepts(self, value: Any) -> bool:
+        return (
+            isinstance(value, (int, np.integer))
+            and not isinstance(value, (bool, np.bool_))
+            and self.low <= value <= self.high
+        )
+
+    def normalise(self, value: Any) -> int:
+        return int(value)
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """A parameter taking one of a fixed tuple of string options."""
+
+    options: tuple[str, ...] = ()
+
+    def __init__(self, name: str, options: tuple[str, ...], *, default: str | None = None,
+                 help: str = "") -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "options", tuple(options))
+        object.__setattr__(self, "default", options[0] if default is None else default)
+        object.__setattr__(self, "help", help)
+        _check_default(self)
+
+    def kind(self) -> str:
+        return "choice"
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
+
+
+@dataclass(frozen=True)
+class Bool(Param):
+    """A yes/no parameter."""
+
+    def __init__(self, name: str, *, default: bool = False, help: str = "") -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "default", bool(default))
+        object.__setattr__(self, "help", help)
+
+    def kind(self) -> str:
+        return "bool"
+
+    def describe(self) -> str:
+        return "a bool"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+    def normalise(self, value: Any) -> bool:
+        return bool(value)
+
+
+def _check_default(param: Param) -> None:
+    if param.default is not None and not param.accepts(param.default):
+        raise ValueError(
+            f"default {param.default!r} of parameter {param.name!r} is not {param.describe()}"
+        )
+
+
+@dataclass
+class Result:
+    """What a method returns.
+
+    Attributes
+    ----------
+    image : ndarray, float32, same shape as the input
+        The estimate of the clean image.
+    stages : dict of str to ndarray
+        Named intermediate images (only with ``trace=True``).
+    curves : dict of str to 1-D ndarray
+        Named per-iteration series (only with ``trace=True``).
+    extras : dict of str to anything
+        Structured inside views a page draws, plus ``"params"``: the values
+        actually used, auto parameters resolved from sigma.
+    seconds : float
+        Wall-clock run time, filled in by :func:`denoisers.run`.
+    """
+
+    image: np.ndarray
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered denoiser and everything the site needs to present it.
+
+    ``colour=True`` means the function handles (H, W, 3) images itself;
+    otherwise :func:`denoisers.run` applies it channel by channel in the
+    decorrelated opponent colour space. ``slow=True`` means a run takes
+    more than about a second at 512x512, so the site runs it on a button
+    rather than live as a control moves. ``probe=True`` means the function
+    takes a ``probe=(row, col)`` keyword: the pixel its trace looks at.
+    """
+
+    key: str
+    name: str
+    year: int
+    family: str
+    paper: str
+    idea: str
+    run: Callable[..., Result]
+    params: tuple[Param, ...] = ()
+    colour: bool = False
+    slow: bool = False
+    probe: bool = False
+    url: str = ""
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        """The default value of every parameter (None where chosen from sigma)."""
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check ``params`` against the spec; return them with defaults filled in.
+
+        Raises
+        ------
+        ValueError
+            For an unknown parameter, or a value of the wrong type or range.
+        """
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known)) or "none"
+            raise ValueError(
+                f"{self.key} has no parameter {unknown[0]!r}; its parameters are: {accepted}"
+            )
+        values = self.defaults()
+        for p in self.params:
+            if p.name in params:
+                values[p.name] = p.check(params[p.name], self.key)
+        return values
+
+
+def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:
+    """Return ``image`` as a float32 array of shape (H, W) or (H, W, 3).
+
+    Integer images are scaled to [0, 1] by their dtype's range; float images
+    are kept as they are (a noisy image that was not clipped may leave
+    [0, 1]). Raises a ValueError that says what came in otherwise.
+    """
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise ValueError(
+            f"{name} must have shape (H, W) or (H, W, 3); got shape {array.shape}"
+        )
+    if min(array.shape[:2]) < 2:
+        raise ValueError(f"{name} must be at least 2x2 pixels; got shape {array.shape}")
+    if array.dtype == np.bool_:
+        array = array.astype(np.float32)
+    elif np.issubdtype(array.dtype, np.integer):
+        array = array.astype(np.float32) / np.float32(np.iinfo(array.dtype).max)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float32, copy=False)
+    else:
+        raise ValueError(f"{name} must be a numeric image; got dtype {array.dtype}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def check_sigma(sigma: Any) -> float:
+    """Return ``sigma`` as a float in [0, 1] or raise a ValueError."""
+    if not _is_real(sigma) or not math.isfinite(sigma) or not 0.0 <= sigma <= 1.0:
+        raise ValueError(
+            "sigma is the noise standard deviation on the [0, 1] scale of the image "
+            f"(25 on the 0-255 scale is {25 / 255:.4f}); it must be a float in [0, 1]; "
+            f"got {sigma!r}"
+        )
+    return float(sigma)
+
+
+def digest(array: np.ndarray) -> str:
+    """A short hex digest of an array's shape, dtype and bytes (a cache key)."""
+    array = np.ascontiguousarray(array)
+    h = hashlib.sha256()
+    h.update(f"{array.shape}{array.dtype}".encode())
+    h.update(array.tobytes())
+    return h.hexdigest()[:24]
+
+
+def report(progress: Progress | None, fraction: float) -> None:
+    """Send ``fraction`` (clamped to [0, 1]) to ``progress`` if there is one."""
+    if progress is not None:
+        progress(min(1.0, max(0.0, float(fraction))))
+
+
+def centre(shape: tuple[int, ...]) -> tuple[int, int]:
+    """The (row, column) of the pixel a method's trace looks at by default."""
+    return shape[0] // 2, shape[1] // 2
