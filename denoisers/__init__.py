@@ -95,7 +95,9 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     -------
     Result
         ``image`` (float32, same shape as ``noisy``), ``stages``, ``curves``,
-        ``extras`` (with ``"params"``, the values used) and ``seconds``.
+        ``extras`` (with ``"params"``: the values used, auto parameters
+        resolved from sigma; the luminance channel's for a colour image run
+        channel by channel) and ``seconds``.
     """
     method = get(key)
     image = as_image(noisy)
@@ -104,8 +106,9 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     kwargs: dict[str, Any] = dict(values, trace=bool(trace), progress=progress)
     if method.probe:
         kwargs["probe"] = _check_probe(probe, image.shape)
+    by_channel = image.ndim == 3 and not method.colour
     start = time.perf_counter()
-    if image.ndim == 3 and not method.colour:
+    if by_channel:
         result = colour.by_channel(method.run, image, sigma, **kwargs)
     else:
         result = method.run(image, sigma, **kwargs)
@@ -115,7 +118,8 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         raise RuntimeError(
             f"{key} returned shape {result.image.shape} for an input of shape {image.shape}"
         )
-    result.extras.setdefault("params", values)
+    traced_sigma = sigma * float(colour.CHANNEL_SIGMA[0]) if by_channel else sigma
+    result.extras["params"] = method.resolve(values, traced_sigma)
     return result
 
 

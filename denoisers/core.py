@@ -32,18 +32,25 @@ class Param:
     """One parameter of a method: its name, default and help text.
 
     A ``default`` of ``None`` on a numeric parameter means "chosen from
-    sigma": the method applies its own rule, and the site shows an *auto*
-    switch next to the control.
+    sigma" by ``rule(sigma)`` (the same function the method calls when it
+    is given None), and the site shows an *auto* switch next to the control.
     """
 
     name: str
     default: Any = None
     help: str = ""
+    rule: Callable[[float], Any] | None = None
 
     @property
     def auto(self) -> bool:
         """Whether the default is chosen from sigma by the method's rule."""
         return self.default is None
+
+    def resolve(self, value: Any, sigma: float) -> Any:
+        """``value``, or the rule's choice for ``sigma`` where it is None."""
+        if value is None and self.rule is not None:
+            return self.normalise(self.rule(sigma))
+        return value
 
     def kind(self) -> str:
         raise NotImplementedError
@@ -86,8 +93,10 @@ class Float(Param):
     log: bool = False
 
     def __init__(self, name: str, low: float, high: float, *, default: float | None = None,
-                 help: str = "", step: float | None = None, log: bool = False) -> None:
+                 help: str = "", step: float | None = None, log: bool = False,
+                 rule: Callable[[float], float] | None = None) -> None:
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "rule", rule)
         object.__setattr__(self, "low", float(low))
         object.__setattr__(self, "high", float(high))
         object.__setattr__(self, "default", None if default is None else float(default))
@@ -117,8 +126,9 @@ class Int(Param):
     high: int = 1
 
     def __init__(self, name: str, low: int, high: int, *, default: int | None = None,
-                 help: str = "") -> None:
+                 help: str = "", rule: Callable[[float], int] | None = None) -> None:
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "rule", rule)
         object.__setattr__(self, "low", int(low))
         object.__setattr__(self, "high", int(high))
         object.__setattr__(self, "default", default)
@@ -151,6 +161,7 @@ class Choice(Param):
     def __init__(self, name: str, options: tuple[str, ...], *, default: str | None = None,
                  help: str = "") -> None:
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "rule", None)
         object.__setattr__(self, "options", tuple(options))
         object.__setattr__(self, "default", options[0] if default is None else default)
         object.__setattr__(self, "help", help)
@@ -172,6 +183,7 @@ class Bool(Param):
 
     def __init__(self, name: str, *, default: bool = False, help: str = "") -> None:
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "rule", None)
         object.__setattr__(self, "default", bool(default))
         object.__setattr__(self, "help", help)
 
@@ -276,6 +288,11 @@ class Method:
             if p.name in params:
                 values[p.name] = p.check(params[p.name], self.key)
         return values
+
+    def resolve(self, params: Mapping[str, Any], sigma: float) -> dict[str, Any]:
+        """The validated ``params`` with every auto parameter chosen for ``sigma``."""
+        values = self.validate(params)
+        return {p.name: p.resolve(values[p.name], sigma) for p in self.params}
 
 
 def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:

@@ -1,0 +1,34 @@
+"""Deep, Deep Trouble — the entry point: navigation, the shared sidebar, the page.
+
+Run with ``make run`` (or ``streamlit run app.py`` inside the virtualenv).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import errors, scene
+
+st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
+                   layout="wide")
+
+PAGES = {
+    "": [
+        st.Page("pages/home.py", title="Deep, Deep Trouble", icon=":material/home:", default=True),
+    ],
+    "Chapters": [
+        st.Page("pages/noise_and_metrics.py", title="Noise and metrics",
+                icon=":material/grain:", url_path="noise"),
+        st.Page("pages/local_filters.py", title="Local filters (1960s–1998)",
+                icon=":material/blur_linear:", url_path="local-filters"),
+    ],
+    "Compare": [
+        st.Page("pages/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),
+    ],
+}
+
+page = st.navigation(PAGES)
+with errors.guard("The image and noise settings"):
+    scene.sidebar()
+with errors.guard(page.title):
+    page.run()

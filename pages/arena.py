@@ -1,0 +1,53 @@
+"""Arena: every registered method on the current image, side by side."""
+
+import streamlit as st
+
+import denoisers
+from ui import compute, controls, text, views
+from ui.scene import current
+
+st.title("Arena")
+text.story("arena")
+scene = current()
+
+everything = {m.key: m for m in denoisers.methods()}
+chosen = st.multiselect(
+    "Methods", list(everything), default=[k for k, m in everything.items() if not m.slow],
+    format_func=lambda k: f"{everything[k].name} ({everything[k].year})",
+    key="arena.methods", bind="query-params", persist_state="session")
+
+params: dict[str, dict] = {}
+if chosen:
+    with st.expander("Parameters (each method's defaults follow σ)"):
+        columns = st.columns(min(len(chosen), 4))
+        for i, key in enumerate(chosen):
+            with columns[i % len(columns)]:
+                st.markdown(f"**{everything[key].name}**")
+                params[key] = controls.method_controls(everything[key], scene.sigma)
+
+calls = {everything[k].name: compute.Call.of(everything[k], scene, params.get(k)) for k in chosen}
+results = compute.results(calls, scene, key="arena.run")
+if results:
+    views.compare({**views.reference_panels(scene), **{n: r.image for n, r in results.items()}},
+                  key="arena.compare", height=340, columns=min(4, 2 + len(results)))
+    views.metrics_table(scene, results)
+    st.subheader("Method noise")
+    views.method_noise_panels(scene, results, key="arena.method_noise")
+elif not chosen:
+    st.info("Choose one or more methods above.")
+
+if scene.real and chosen:
+    st.subheader("Under- and over-smoothing")
+    st.markdown(
+        f"Without a clean image, no number says which σ is right. The strip below runs one method "
+        f"told σ between half and twice the estimate (σ ≈ {scene.sigma255:.1f}): too small leaves "
+        "noise, too large wipes out texture. Judge with your eyes.")
+    key = st.selectbox("Method for the strip", chosen, format_func=lambda k: everything[k].name,
+                       key="arena.strip")
+    factors = (0.5, 0.75, 1.0, 1.5, 2.0)
+    strip = {f"σ = {scene.sigma255 * f:.1f}" + (" (estimate)" if f == 1 else ""):
+             compute.Call.of(everything[key], scene, params.get(key), sigma=min(1.0, scene.sigma * f))
+             for f in factors}
+    done = compute.results(strip, scene, key="arena.strip_run")
+    if done:
+        views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare", height=300)

@@ -1,0 +1,28 @@
+"""Home: what the site is, the essay it tells, and the chapters."""
+
+import streamlit as st
+
+from ui import text, views
+from ui.scene import current
+
+st.title("Deep, Deep Trouble")
+st.caption("A history of image denoising you can run — from linear filters to the "
+           "networks that overtook them.")
+text.story("home")
+
+scene = current()
+left, right = st.columns(2)
+with left:
+    views.show_image(scene.clean if not scene.real else scene.noisy,
+                     f"{scene.source}" + ("" if scene.real else " — clean"))
+with right:
+    views.show_image(scene.noisy, f"with noise: {scene.noise}")
+
+st.subheader("The chapters")
+st.page_link("pages/noise_and_metrics.py", label="Noise and metrics — what we remove and how we score it",
+             icon=":material/grain:")
+st.page_link("pages/local_filters.py", label="Local filters — Gaussian, Wiener, median, bilateral",
+             icon=":material/blur_linear:")
+st.page_link("pages/arena.py", label="Arena — every method on your image, side by side",
+             icon=":material/leaderboard:")
+text.story("home_more")

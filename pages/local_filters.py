@@ -1,0 +1,40 @@
+"""Chapter: local filters — Gaussian, Wiener, median, bilateral — and their insides."""
+
+import streamlit as st
+
+import denoisers
+from ui import compute, controls, probe, text, views
+from ui.scene import current
+
+KEYS = ("gaussian", "wiener", "median", "bilateral")
+
+st.title("Local filters")
+text.story("local_filters")
+scene = current()
+
+methods = {key: denoisers.get(key) for key in KEYS}
+key = st.segmented_control("Method", KEYS, default=KEYS[0], key="local.method", required=True,
+                           format_func=lambda k: f"{methods[k].name} ({methods[k].year})",
+                           bind="query-params", persist_state="session")
+method = methods[key]
+st.markdown(f"**{method.name}** — {method.idea}")
+st.caption(f"{method.paper}")
+
+left, right = st.columns([1, 2])
+with left:
+    params = controls.method_controls(method, scene.sigma)
+    pixel = probe.pick_pixel(scene.noisy, key=f"local.{key}.probe") if method.probe else None
+res = compute.result(method, scene, params, trace=True, probe=pixel)
+with right:
+    if res is not None:
+        views.compare({**views.reference_panels(scene), method.name: res.image},
+                      key="local.compare", height=380)
+if res is not None:
+    views.metrics_table(scene, {method.name: res})
+    used = ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
+                     for name, value in res.extras.get("params", {}).items())
+    if used:
+        st.caption(f"Parameters used: {used}.")
+    st.subheader("Inside the method")
+    views.insides(res, key=f"local.{key}")
+    views.download(res.image, key, key="local.download")

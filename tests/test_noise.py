@@ -1,0 +1,78 @@
+"""Noise models: seeded, of the stated strength, and the noise-level estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from denoisers import noise
+
+FLAT = np.full((256, 256), 0.5, np.float32)
+
+
+@pytest.mark.parametrize("sigma255", [5, 25, 50, 100])
+def test_gaussian_std_is_within_two_percent_of_sigma_on_a_flat_image(sigma255):
+    noisy = noise.add_gaussian(FLAT, sigma255 / 255, seed=3)
+    assert abs(noisy.std() * 255 / sigma255 - 1) < 0.02
+    assert abs(noisy.mean() - 0.5) < 0.01
+
+
+@pytest.mark.parametrize("model, level", [("gaussian", 0.1), ("poisson", 8.0), ("salt_pepper", 0.2)])
+def test_models_are_seeded_and_deterministic(model, level):
+    a = noise.add_noise(FLAT, model, level, seed=7)
+    b = noise.add_noise(FLAT, model, level, seed=7)
+    c = noise.add_noise(FLAT, model, level, seed=8)
+    assert np.array_equal(a.image, b.image) and a.sigma == b.sigma
+    assert not np.array_equal(a.image, c.image)
+    assert a.image.dtype == np.float32 and a.image.shape == FLAT.shape
+
+
+def test_clipping_is_a_choice():
+    free = noise.add_gaussian(FLAT, 0.5, seed=0)
+    clipped = noise.add_gaussian(FLAT, 0.5, seed=0, clip=True)
+    assert free.min() < 0 and free.max() > 1
+    assert clipped.min() == 0 and clipped.max() == 1
+    assert np.array_equal(clipped, np.clip(free, 0, 1))
+
+
+def test_poisson_noise_has_the_variance_of_photon_counts():
+    peak = 20.0
+    drawn = noise.add_noise(FLAT, "poisson", peak, seed=1)
+    expected = np.sqrt(0.5 / peak)
+    assert abs(drawn.image.std() / expected - 1) < 0.03
+    assert drawn.sigma == pytest.approx(expected)
+    assert abs(drawn.image.mean() - 0.5) < 0.01
+
+
+def test_salt_and_pepper_hits_the_stated_fraction_with_black_and_white():
+    drawn = noise.add_noise(FLAT, "salt_pepper", 0.2, seed=2).image
+    hit = drawn != 0.5
+    assert abs(hit.mean() - 0.2) < 0.01
+    assert set(np.unique(drawn[hit])) == {0.0, 1.0}
+    assert abs((drawn[hit] == 1).mean() - 0.5) < 0.03
+
+
+def test_colour_noise_is_independent_per_channel():
+    rgb = np.full((128, 128, 3), 0.5, np.float32)
+    noisy = noise.add_gaussian(rgb, 0.1, seed=0) - 0.5
+    corr = np.corrcoef(noisy.reshape(-1, 3).T)
+    assert np.all(np.abs(corr[np.triu_indices(3, 1)]) < 0.03)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: noise.add_noise(FLAT, "speckle", 0.1), "unknown noise model 'speckle'"),
+    (lambda: noise.add_poisson(FLAT, 0), "peak must be a positive photon count"),
+    (lambda: noise.add_salt_pepper(FLAT, 1.5), r"amount must be a fraction in \[0, 1\]"),
+    (lambda: noise.add_gaussian(FLAT, 2.0), "sigma is the noise standard deviation"),
+])
+def test_bad_noise_settings_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("sigma255", [10, 25, 50])
+def test_estimate_sigma_recovers_the_level_on_a_smooth_image(sigma255):
+    y, x = np.mgrid[0:256, 0:256] / 256
+    smooth = (0.3 + 0.4 * x * y).astype(np.float32)
+    noisy = noise.add_gaussian(smooth, sigma255 / 255, seed=5)
+    assert abs(noise.estimate_sigma(noisy) * 255 / sigma255 - 1) < 0.05

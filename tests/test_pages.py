@@ -1,0 +1,128 @@
+"""Every page runs under Streamlit's AppTest with its defaults and with uploads."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+TIMEOUT = 120
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def _open(page: str, **state) -> AppTest:
+    at = _app()
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+    return at
+
+
+def _problems(at: AppTest) -> list[str]:
+    return [e.value for e in at.exception] + [e.value for e in at.error]
+
+
+def _png(array: np.ndarray, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array, **kwargs).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_every_page_is_registered_in_the_navigation():
+    source = (ROOT / "app.py").read_text()
+    assert PAGES and all(page in source for page in PAGES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_with_defaults(page):
+    at = _open(page)
+    assert not _problems(at), _problems(at)
+    assert at.title, f"{page} has no title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_a_colour_image_with_poisson_noise_clipped(page):
+    at = _open(page, image="astronaut", noise="poisson", clip=True)
+    assert not _problems(at), _problems(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_a_real_noisy_upload(page):
+    rng = np.random.default_rng(0)
+    photo = np.clip(rng.normal(128, 20, (90, 120, 3)), 0, 255).astype(np.uint8)
+    at = _app()
+    at.run()
+    at.sidebar.file_uploader[0].set_value(("photo.png", _png(photo), "image/png"))
+    at.sidebar.toggle(key="real").set_value(True)
+    at.run()
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+    assert not _problems(at), _problems(at)
+    assert at.session_state["scene"].source == "upload: photo.png"
+    assert at.session_state["scene"].real
+
+
+def test_a_bad_upload_gets_a_message_and_the_sample_stays():
+    at = _app()
+    at.run()
+    at.sidebar.file_uploader[0].set_value(("notes.png", b"this is not an image", "image/png"))
+    at.run()
+    assert not at.exception
+    assert any("notes.png" in e.value and "not an image" in e.value for e in at.sidebar.error)
+    assert at.session_state["scene"].source == "camera"
+
+
+def test_an_upload_with_alpha_is_converted_and_the_page_says_so():
+    rgba = np.zeros((40, 50, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 128
+    at = _app()
+    at.run()
+    at.sidebar.file_uploader[0].set_value(("logo.png", _png(rgba), "image/png"))
+    at.run()
+    assert not _problems(at), _problems(at)
+    assert any("alpha" in i.value.lower() for i in at.sidebar.info)
+    assert at.session_state["scene"].noisy.shape == (40, 50, 3)
+
+
+def test_the_scene_persists_across_pages():
+    at = _open("pages/home.py", sigma=50, seed=3)
+    at.switch_page("pages/arena.py").run()
+    scene = at.session_state["scene"]
+    assert scene.sigma == pytest.approx(50 / 255) and scene.seed == 3
+
+
+def test_arena_scores_every_chosen_method():
+    at = _open("pages/arena.py")
+    table = at.dataframe[0].value
+    assert "noisy input" in table.index
+    chosen = at.multiselect(key="arena.methods").value
+    assert len(table) == len(chosen) + 1
+    assert (table.loc[table.index != "noisy input", "PSNR (dB)"] > table.loc["noisy input", "PSNR (dB)"]).all()
+
+
+def test_local_filters_page_shows_each_method():
+    at = _open("pages/local_filters.py")
+    for key in ("gaussian", "wiener", "median", "bilateral"):
+        at.segmented_control(key="local.method").set_value(key).run()
+        assert not _problems(at), (key, _problems(at))
+        assert any("Parameters used" in c.value for c in at.caption)
+
+
+def test_a_parameter_out_of_auto_is_used():
+    at = _open("pages/local_filters.py")
+    at.toggle(key="gaussian.width.auto").set_value(False).run()
+    at.slider(key="gaussian.width").set_value(3.0).run()
+    assert not _problems(at)
+    assert any("width = 3" in c.value for c in at.caption)

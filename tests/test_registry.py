@@ -1,0 +1,160 @@
+"""Every registered method is held to the same contract.
+
+Parametrized over the registry, so a method added later is tested here with
+no change to this file: shape and dtype, grey and colour, odd sizes,
+determinism, a PSNR gain at sigma 25, refusal of bad parameters, and a spec
+that matches the function's signature and docstring.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import denoisers
+from denoisers import metrics, noise
+from denoisers.core import Bool, Choice, Float, Int
+
+METHODS = denoisers.methods()
+KEYS = [m.key for m in METHODS]
+SIGMA = 25 / 255
+#: The least PSNR gain over the noisy input, at sigma 25, that any method must give.
+MIN_GAIN_DB = 2.0
+
+
+def test_the_registry_lists_methods_in_history_order():
+    assert KEYS, "no method is registered"
+    assert len(set(KEYS)) == len(KEYS)
+    years = [m.year for m in METHODS]
+    assert years == sorted(years)
+    assert all(denoisers.get(k).key == k for k in KEYS)
+
+
+def test_an_unknown_key_lists_the_registered_ones():
+    with pytest.raises(ValueError, match=f"no method is registered as 'nope'.*{KEYS[0]}"):
+        denoisers.get("nope")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_method_is_described(key):
+    m = denoisers.get(key)
+    assert m.name and m.family and len(m.paper) > 20 and len(m.idea) > 80
+    assert 1800 <= m.year <= 2030
+    assert inspect.getdoc(m.run), f"{key}'s function has no docstring"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_spec_matches_signature_and_docstring(key):
+    m = denoisers.get(key)
+    signature = inspect.signature(m.run)
+    doc = inspect.getdoc(m.run)
+    for p in m.params:
+        assert signature.parameters[p.name].default == p.default, (
+            f"{key}: the function's default for {p.name!r} differs from the spec's")
+        assert signature.parameters[p.name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert f"{p.name} :" in doc, f"{key}: parameter {p.name!r} is not documented"
+        if p.auto:
+            assert p.rule is not None, f"{key}: auto parameter {p.name!r} has no rule"
+    for name in ("trace", "progress"):
+        assert name in signature.parameters
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_auto_rules_give_values_in_range(key):
+    m = denoisers.get(key)
+    for sigma in (0.0, 5 / 255, 25 / 255, 50 / 255, 100 / 255, 1.0):
+        for p in m.params:
+            if p.auto:
+                p.check(p.resolve(None, sigma), key)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_gain_over_the_noisy_input_on_three_samples(key, grey_samples):
+    for name, clean in grey_samples.items():
+        noisy = noise.add_gaussian(clean, SIGMA, seed=1)
+        gain = metrics.psnr(clean, denoisers.run(key, noisy, SIGMA).image) - metrics.psnr(clean, noisy)
+        assert gain > MIN_GAIN_DB, f"{key} gains only {gain:.2f} dB on {name}"
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("shape", [(201, 157), (157, 201, 3), (9, 12), (33, 31, 3)])
+def test_shape_and_dtype_are_kept_at_any_size(key, shape, rng):
+    noisy = rng.random(shape, dtype=np.float32)
+    out = denoisers.run(key, noisy, SIGMA).image
+    assert out.shape == shape and out.dtype == np.float32
+    assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_colour_gains_and_keeps_colour(key, colour_sample):
+    noisy = noise.add_gaussian(colour_sample, SIGMA, seed=2)
+    res = denoisers.run(key, noisy, SIGMA)
+    assert metrics.psnr(colour_sample, res.image) > metrics.psnr(colour_sample, noisy) + MIN_GAIN_DB
+    if not denoisers.get(key).colour:
+        assert "opponent colour space" in res.extras["colour"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_deterministic(key, grey_samples):
+    noisy = noise.add_gaussian(grey_samples["camera"], SIGMA, seed=4)
+    assert np.array_equal(denoisers.run(key, noisy, SIGMA).image,
+                          denoisers.run(key, noisy, SIGMA).image)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_trace_shows_something_and_reports_the_parameters_used(key, grey_samples):
+    noisy = noise.add_gaussian(grey_samples["camera"], SIGMA, seed=5)
+    fast, traced = denoisers.run(key, noisy, SIGMA), denoisers.run(key, noisy, SIGMA, trace=True)
+    assert traced.stages or traced.curves
+    assert not fast.stages and not fast.curves
+    assert np.allclose(fast.image, traced.image, atol=1e-6)
+    used = traced.extras["params"]
+    assert set(used) == {p.name for p in denoisers.get(key).params}
+    assert all(v is not None for v in used.values())
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_progress_reports_fractions_in_order(key, grey_samples):
+    seen: list[float] = []
+    denoisers.run(key, grey_samples["moon"], SIGMA, progress=seen.append)
+    assert all(0 <= f <= 1 for f in seen) and seen == sorted(seen)
+
+
+def _bad_values(p):
+    if isinstance(p, Float):
+        return ["0.5", p.high + abs(p.high) * 0.01 + 1e-6, p.low - abs(p.low) * 0.01 - 1e-6]
+    if isinstance(p, Int):
+        return [float(p.low) + 0.5, p.high + 1, p.low - 1]
+    if isinstance(p, Choice):
+        return ["no such option", 1]
+    if isinstance(p, Bool):
+        return ["yes", 1]
+    raise TypeError(p)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_bad_parameters_are_refused_with_their_range(key):
+    m = denoisers.get(key)
+    noisy = np.full((16, 16), 0.5, np.float32)
+    for p in m.params:
+        for value in _bad_values(p):
+            with pytest.raises(ValueError, match=rf"the '{p.name}' parameter of {key} must be"):
+                denoisers.run(key, noisy, SIGMA, **{p.name: value})
+    with pytest.raises(ValueError, match=f"{key} has no parameter 'nonsense'"):
+        denoisers.run(key, noisy, SIGMA, nonsense=1)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((8, 8, 4)), r"shape \(H, W\) or \(H, W, 3\)"),
+    (np.full((8, 8), np.inf), "NaN or infinite"),
+])
+def test_run_refuses_bad_images(bad, message):
+    with pytest.raises(ValueError, match=message):
+        denoisers.run(KEYS[0], bad, SIGMA)
+
+
+def test_run_refuses_a_sigma_on_the_wrong_scale():
+    with pytest.raises(ValueError, match=r"25 on the 0-255 scale is 0.0980"):
+        denoisers.run(KEYS[0], np.zeros((8, 8)), 25)

@@ -1,0 +1,180 @@
+"""The current scene: which image, which noise, which seed — the shared sidebar.
+
+The sidebar is drawn once per run by ``app.py`` before the page, so its
+choices hold on every page; its main widgets are bound to the URL, so a
+teacher can share a link to exactly what the class is looking at. Pages read
+the scene with :func:`current`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from denoisers import images, noise
+from denoisers.core import digest
+
+#: The longest side the site works at; set DDT_MAX_SIDE to change it.
+MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", "1024"))
+WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE) + (MAX_SIDE,)
+DEFAULT_SIDE = 512 if 512 in WORKING_SIDES else WORKING_SIDES[-1]
+
+NOISE_LABELS = {
+    "gaussian": "Additive Gaussian",
+    "poisson": "Poisson (photon counts)",
+    "salt_pepper": "Salt and pepper",
+}
+PEAKS = (1, 2, 4, 8, 16, 32, 64, 128, 255)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The image every page works on.
+
+    ``clean`` is None when the visitor says the image is already noisy; then
+    ``sigma`` is estimated from it and metrics that need the clean image are
+    hidden. ``sigma`` is on the [0, 1] scale and is what methods are told.
+    """
+
+    source: str
+    clean: np.ndarray | None
+    noisy: np.ndarray
+    sigma: float
+    noise: str
+    seed: int
+    clip: bool
+    notes: tuple[str, ...]
+    key: str
+
+    @property
+    def real(self) -> bool:
+        """Whether the noise is the photo's own (no clean reference)."""
+        return self.clean is None
+
+    @property
+    def colour(self) -> bool:
+        return self.noisy.ndim == 3
+
+    @property
+    def sigma255(self) -> float:
+        return self.sigma * 255.0
+
+
+def current() -> Scene:
+    """The scene the sidebar chose on this run."""
+    if "scene" not in st.session_state:
+        st.session_state["scene"] = sidebar()
+    return st.session_state["scene"]
+
+
+def sidebar() -> Scene:
+    """Draw the image and noise controls in the sidebar; return the scene."""
+    with st.sidebar:
+        st.subheader("Image")
+        clean, source, notes = _pick_image()
+        st.subheader("Noise")
+        real = st.toggle(
+            "The image is already noisy", key="real", bind="query-params",
+            help="For a real photo: no noise is added, sigma is estimated from the image "
+                 "(wavelet MAD) and metrics that need a clean original are hidden.",
+        )
+        if real:
+            sigma = _estimated_sigma(digest(clean), clean)
+            st.caption(f"Estimated noise: σ ≈ {sigma * 255:.1f} on the 0–255 scale.")
+            scene = Scene(source, None, clean, sigma, f"its own (σ ≈ {sigma * 255:.1f}, estimated)",
+                          0, False, notes, _key(clean, sigma))
+        else:
+            scene = _noisy_scene(clean, source, notes)
+    st.session_state["scene"] = scene
+    return scene
+
+
+def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...]]:
+    names = list(images.SAMPLES)
+    name = st.selectbox(
+        "Sample image", names, key="image", bind="query-params",
+        format_func=lambda n: f"{n} — {images.SAMPLES[n]}",
+    )
+    upload = st.file_uploader(
+        "…or upload your own", type=None, key="upload",
+        help=f"Any PNG, JPEG, TIFF, BMP, WebP or GIF. Images larger than the working size "
+             f"are downscaled (at most {MAX_SIDE} pixels on the longer side).",
+    )
+    side = st.select_slider(
+        "Working size (longer side, pixels)", WORKING_SIDES, value=DEFAULT_SIDE, key="side",
+        bind="query-params",
+        help="Larger images are downscaled to this size; smaller sides run faster.",
+    )
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            loaded = _decoded(hashlib.sha256(data).hexdigest(), data, side)
+        except images.ImageError as error:
+            st.error(f"{upload.name}: {error} Showing the sample image instead.")
+        else:
+            for note in loaded.notes:
+                st.info(note)
+            return loaded.image, f"upload: {upload.name}", loaded.notes
+    loaded = _sample(name, side)
+    return loaded.image, name, loaded.notes
+
+
+def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...]) -> Scene:
+    model = st.selectbox("Noise model", list(NOISE_LABELS), key="noise", bind="query-params",
+                         format_func=NOISE_LABELS.__getitem__)
+    if model == "gaussian":
+        level255 = st.slider("σ (0–255 scale)", 0, 100, 25, key="sigma", bind="query-params",
+                             help="Standard deviation of the noise; the essay's Figure 2 uses 100.")
+        level, label = level255 / 255, f"Gaussian, σ = {level255}"
+    elif model == "poisson":
+        level = st.select_slider("Peak photon count", PEAKS, value=16, key="peak",
+                                 bind="query-params",
+                                 help="Photons counted at a white pixel: the fewer, the noisier.")
+        label = f"Poisson, peak {level}"
+    else:
+        level = st.slider("Fraction of pixels hit", 0.0, 0.5, 0.1, 0.01, key="amount",
+                          bind="query-params")
+        label = f"salt and pepper, {level:.0%} of pixels"
+    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params",
+                               help="The same image, noise, level and seed give the same noise."))
+    clip = st.toggle(
+        "Clip the noisy image to [0, 1]", key="clip", bind="query-params",
+        help="A camera clips; the benchmarks of the field do not. Clipping biases dark and "
+             "bright regions, so it changes every comparison.",
+        disabled=model == "salt_pepper",
+    )
+    noisy, sigma = _noisy(digest(clean), clean, model, float(level), seed, clip)
+    if model != "gaussian":
+        st.caption(f"Methods are told σ ≈ {sigma * 255:.1f}, the RMS of this noise.")
+    return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma))
+
+
+def _key(noisy: np.ndarray, sigma: float) -> str:
+    return f"{digest(noisy)}-{sigma:.6f}"
+
+
+@st.cache_data(max_entries=64, ttl=24 * 3600, show_spinner=False)
+def _sample(name: str, side: int) -> images.Loaded:
+    image, note = images.downscale(images.load_sample(name), side)
+    return images.Loaded(image, (note,) if note else ())
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Reading the image…")
+def _decoded(sha: str, _data: bytes, side: int) -> images.Loaded:
+    return images.load_upload(_data, max_side=side)
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float, seed: int,
+           clip: bool) -> tuple[np.ndarray, float]:
+    drawn = noise.add_noise(_clean, model, level, seed=seed, clip=clip)
+    return drawn.image, drawn.sigma
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _estimated_sigma(image_key: str, _image: np.ndarray) -> float:
+    return noise.estimate_sigma(_image)

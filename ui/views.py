@@ -1,0 +1,105 @@
+"""Views shared by the pages: exact images, a result's insides, the metrics table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from denoisers import metrics
+from denoisers.core import Result
+from denoisers.images import to_png_bytes, to_uint8
+
+from . import figures
+from .scene import Scene
+
+
+def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stretch") -> None:
+    """Draw an image exactly: rounded to 8 bits and sent as PNG, never JPEG."""
+    st.image(to_uint8(image), caption=caption or None, output_format="PNG", width=width)
+
+
+def compare(panels: Mapping[str, np.ndarray], *, key: str, height: int = 420,
+            columns: int | None = None) -> None:
+    """Images side by side with zoom and pan synced across the panels."""
+    st.plotly_chart(figures.image_panels(panels, height=height, columns=columns), key=key,
+                    config={"scrollZoom": True, "displaylogo": False})
+    st.caption("Drag to pan, scroll or box-select to zoom: all panels follow. "
+               "Double-click to reset.")
+
+
+def reference_panels(scene: Scene) -> dict[str, np.ndarray]:
+    """The clean image (when there is one) and the noisy image, titled with PSNR."""
+    if scene.real:
+        return {"noisy (as uploaded)": scene.noisy}
+    return {"clean": scene.clean,
+            f"noisy — {metrics.psnr(scene.clean, scene.noisy):.2f} dB": scene.noisy}
+
+
+def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
+    """PSNR, SSIM (when there is a clean image) and run time per result."""
+    rows = []
+    if not scene.real:
+        rows.append({"method": "noisy input", "PSNR (dB)": metrics.psnr(scene.clean, scene.noisy),
+                     "SSIM": metrics.ssim(scene.clean, scene.noisy), "time (s)": None})
+    for name, res in named.items():
+        row = {"method": name, "time (s)": res.seconds}
+        if not scene.real:
+            row["PSNR (dB)"] = metrics.psnr(scene.clean, res.image)
+            row["SSIM"] = metrics.ssim(scene.clean, res.image)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("method")
+    st.dataframe(table, column_config={
+        "PSNR (dB)": st.column_config.NumberColumn(format="%.2f"),
+        "SSIM": st.column_config.NumberColumn(format="%.4f"),
+        "time (s)": st.column_config.NumberColumn(format="%.3f"),
+    })
+    if not scene.real:
+        st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
+                   f"{metrics.SSIM_SETTINGS} Time is this server's, for the first run; "
+                   "later visits are served from the cache.")
+
+
+def method_noise_panels(scene: Scene, named: Mapping[str, Result], *, key: str) -> None:
+    """What each method removed (noisy − estimate), mid-grey for zero, ±3σ at the ends."""
+    spread = 3 * max(scene.sigma, 1 / 255)
+    panels = {name: figures.signed_to_display(metrics.method_noise(scene.noisy, res.image), spread)
+              for name, res in named.items()}
+    if panels:
+        compare(panels, key=key, height=300)
+        st.caption(f"Method noise, noisy − estimate; mid-grey is 0, black and white are "
+                   f"∓{spread * 255:.0f} on the 0–255 scale. A good denoiser removes only noise: "
+                   "any edge or texture you can see here is image it destroyed.")
+
+
+def insides(res: Result, *, key: str) -> None:
+    """Draw a result's stages (as maps with a colour bar) and its curves."""
+    if "colour" in res.extras:
+        st.caption(res.extras["colour"].capitalize() + ".")
+    stages = list(res.stages.items())
+    for start in range(0, len(stages), 3):
+        for column, (name, stage) in zip(st.columns(3), stages[start:start + 3]):
+            with column:
+                _stage(name, np.asarray(stage), key=f"{key}.{name}")
+    for name, series in res.curves.items():
+        st.plotly_chart(figures.curves({name: series}, title=name), key=f"{key}.curve.{name}")
+
+
+def _stage(name: str, stage: np.ndarray, *, key: str) -> None:
+    if stage.ndim == 3:
+        show_image(stage, name)
+        return
+    signed = stage.min() < 0 < stage.max()
+    bound = float(np.abs(stage).max()) if signed else None
+    st.plotly_chart(
+        figures.heatmap(stage, title=name, colorscale="RdBu_r" if signed else "Viridis",
+                        zmin=-bound if signed else None, zmax=bound, height=300),
+        key=key)
+
+
+def download(image: np.ndarray, name: str, *, key: str) -> None:
+    """A button that downloads ``image`` as a lossless 8-bit PNG."""
+    st.download_button(f"Download {name} (PNG)", to_png_bytes(image), file_name=f"{name}.png",
+                       mime="image/png", key=key, icon=":material/download:")
