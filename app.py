@@ -14,16 +14,16 @@ st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on
 
 PAGES = {
     "": [
-        st.Page("pages/home.py", title="Deep, Deep Trouble", icon=":material/home:", default=True),
+        st.Page("chapters/home.py", title="Deep, Deep Trouble", icon=":material/home:", default=True),
     ],
     "Chapters": [
-        st.Page("pages/noise_and_metrics.py", title="Noise and metrics",
+        st.Page("chapters/noise_and_metrics.py", title="Noise and metrics",
                 icon=":material/grain:", url_path="noise"),
-        st.Page("pages/local_filters.py", title="Local filters (1960s–1998)",
+        st.Page("chapters/local_filters.py", title="Local filters (1960s–1998)",
                 icon=":material/blur_linear:", url_path="local-filters"),
     ],
     "Compare": [
-        st.Page("pages/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),
+        st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),
     ],
 }
 

@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.py"))
 TIMEOUT = 120
 
 
@@ -24,7 +24,7 @@ def _open(page: str, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    if page != "pages/home.py":
+    if page != "chapters/home.py":
         at.switch_page(page).run()
     return at
 
@@ -66,7 +66,7 @@ def test_page_runs_on_a_real_noisy_upload(page):
     at.sidebar.file_uploader[0].set_value(("photo.png", _png(photo), "image/png"))
     at.sidebar.toggle(key="real").set_value(True)
     at.run()
-    if page != "pages/home.py":
+    if page != "chapters/home.py":
         at.switch_page(page).run()
     assert not _problems(at), _problems(at)
     assert at.session_state["scene"].source == "upload: photo.png"
@@ -97,14 +97,14 @@ def test_an_upload_with_alpha_is_converted_and_the_page_says_so():
 
 
 def test_the_scene_persists_across_pages():
-    at = _open("pages/home.py", sigma=50, seed=3)
-    at.switch_page("pages/arena.py").run()
+    at = _open("chapters/home.py", sigma=50, seed=3)
+    at.switch_page("chapters/arena.py").run()
     scene = at.session_state["scene"]
     assert scene.sigma == pytest.approx(50 / 255) and scene.seed == 3
 
 
 def test_arena_scores_every_chosen_method():
-    at = _open("pages/arena.py")
+    at = _open("chapters/arena.py")
     table = at.dataframe[0].value
     assert "noisy input" in table.index
     chosen = at.multiselect(key="arena.methods").value
@@ -113,7 +113,7 @@ def test_arena_scores_every_chosen_method():
 
 
 def test_local_filters_page_shows_each_method():
-    at = _open("pages/local_filters.py")
+    at = _open("chapters/local_filters.py")
     for key in ("gaussian", "wiener", "median", "bilateral"):
         at.segmented_control(key="local.method").set_value(key).run()
         assert not _problems(at), (key, _problems(at))
@@ -121,7 +121,7 @@ def test_local_filters_page_shows_each_method():
 
 
 def test_a_parameter_out_of_auto_is_used():
-    at = _open("pages/local_filters.py")
+    at = _open("chapters/local_filters.py")
     at.toggle(key="gaussian.width.auto").set_value(False).run()
     at.slider(key="gaussian.width").set_value(3.0).run()
     assert not _problems(at)

@@ -19,10 +19,10 @@ with right:
     views.show_image(scene.noisy, f"with noise: {scene.noise}")
 
 st.subheader("The chapters")
-st.page_link("pages/noise_and_metrics.py", label="Noise and metrics — what we remove and how we score it",
+st.page_link("chapters/noise_and_metrics.py", label="Noise and metrics — what we remove and how we score it",
              icon=":material/grain:")
-st.page_link("pages/local_filters.py", label="Local filters — Gaussian, Wiener, median, bilateral",
+st.page_link("chapters/local_filters.py", label="Local filters — Gaussian, Wiener, median, bilateral",
              icon=":material/blur_linear:")
-st.page_link("pages/arena.py", label="Arena — every method on your image, side by side",
+st.page_link("chapters/arena.py", label="Arena — every method on your image, side by side",
              icon=":material/leaderboard:")
 text.story("home_more")
