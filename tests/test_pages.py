@@ -30,7 +30,7 @@ def _open(page: str, **state) -> AppTest:
 
 
 def _problems(at: AppTest) -> list[str]:
-    return [e.value for e in at.exception] + [e.value for e in at.error]
+    return [e.value for e in (*at.exception, *at.error, *at.warning)]
 
 
 def _png(array: np.ndarray, **kwargs) -> bytes:

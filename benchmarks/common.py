@@ -1,0 +1,128 @@
+"""What both benchmarks share: method selection, the run header, CSV and markdown."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import denoisers
+
+#: Where the benchmarks write their files unless told otherwise.
+DEFAULT_OUT = Path("assets") / "benchmarks"
+
+#: The packages whose versions a report's header lists (those installed).
+LIBRARIES = ("numpy", "scipy", "scikit-image", "PyWavelets", "torch")
+
+
+def method_keys() -> list[str]:
+    """The keys of the registered methods, in registry order."""
+    return [m.key for m in denoisers.methods()]
+
+
+def natural_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    value = natural_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def selected_methods(parser: argparse.ArgumentParser,
+                     keys: Sequence[str] | None) -> list[denoisers.Method]:
+    """The registered methods named in ``keys`` (all if None), in registry order.
+
+    An unknown key is a command-line error (exit status 2) that lists the keys.
+    """
+    known = method_keys()
+    unknown = [key for key in keys or () if key not in known]
+    if unknown:
+        parser.error(
+            f"unknown method{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))}; "
+            f"the registered methods are: {', '.join(known) or 'none yet'}"
+        )
+    return [m for m in denoisers.methods() if keys is None or m.key in keys]
+
+
+def label(name: str, key: str) -> str:
+    """How a method appears in a markdown table: its name and its key."""
+    return f"{name} (`{key}`)"
+
+
+def duration(seconds: float) -> str:
+    """A run time for a table: milliseconds under a second, else seconds."""
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def command(module: str, argv: Sequence[str]) -> str:
+    """The shell command that reproduces a run of ``python -m module argv``."""
+    return shlex.join(["python", "-m", module, *argv])
+
+
+def versions(packages: Iterable[str]) -> str:
+    """``name version`` of Python and of each of ``packages`` that is installed."""
+    found = [f"python {platform.python_version()}"]
+    for package in packages:
+        try:
+            found.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
+def header(title: str, run_command: str, extra: Mapping[str, str]) -> str:
+    """A report's opening: title, command, date, machine, libraries and ``extra`` lines."""
+    machine = platform.processor() or platform.machine()
+    lines = [
+        f"# {title}",
+        "",
+        f"- command: `{run_command}`",
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- machine: {machine}, {os.cpu_count()} CPUs, {platform.platform()}",
+        *(f"- {name}: {value}" for name, value in extra.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub-flavoured markdown table."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: Path, row_type: type, rows: Iterable[Any]) -> None:
+    """Write dataclass ``rows`` of ``row_type`` to ``path``, one column per field."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(row_type)])
+        writer.writeheader()
+        writer.writerows(asdict(row) for row in rows)
+
+
+def output_dir(path: Path) -> Path:
+    """``path``, created with its parents if missing."""
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)

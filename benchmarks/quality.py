@@ -1,0 +1,335 @@
+"""Quality benchmark: mean PSNR and SSIM of every method on a folder of images.
+
+    python -m benchmarks.quality --data ../shared/data/set12 --sigmas 15 25 50 --peers
+
+Every image of the folder (PNG, JPEG, TIFF or BMP, in file-name order; grey
+files stay grey, colour files stay colour) gets additive white Gaussian noise
+of each sigma (0-255 scale), not clipped, as is the field's convention. The
+noise of image ``i`` at sigma ``s`` is drawn from
+``numpy.random.default_rng(noise_seed(seed, i, s))``, so every method sees the
+very same noisy images. Each method runs through :func:`denoisers.run` with
+its defaults. ``--peers`` adds reference implementations (scikit-image's TV,
+wavelet and non-local means denoisers, and the ``bm3d`` package when it is
+installed; all, or the named ones) computed on the same noisy images.
+
+Writes ``quality_<dataset>.csv`` (one row per method, image and sigma) and
+``quality_<dataset>.md`` (the summary) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
+
+import denoisers
+from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
+from denoisers.noise import add_gaussian
+
+from . import common
+
+MODULE = "benchmarks.quality"
+
+#: File suffixes read as images (compared in lower case).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+
+#: PIL modes of grey images; any other mode is read as RGB.
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
+
+#: Mean PSNR (dB) on Set12 under additive white Gaussian noise, as reported in
+#: the DnCNN (Zhang et al. 2017) and FFDNet (Zhang et al. 2018) papers.
+PUBLISHED_SET12: dict[str, dict[int, float]] = {
+    "BM3D (2007)": {15: 32.37, 25: 29.97, 50: 26.72},
+    "WNNM (2014)": {15: 32.70, 25: 30.26, 50: 27.05},
+    "EPLL (2011)": {15: 32.14, 25: 29.69, 50: 26.47},
+    "MLP (2012)": {25: 30.03, 50: 26.78},
+    "TNRD (2017)": {15: 32.50, 25: 30.06, 50: 26.81},
+    "DnCNN-S (2017)": {15: 32.86, 25: 30.44, 50: 27.18},
+    "FFDNet (2018)": {15: 32.75, 25: 30.43, 50: 27.32},
+}
+PUBLISHED_SIGMAS = (15, 25, 50)
+
+Denoise = Callable[[np.ndarray, float], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Contender:
+    """Something the benchmark runs: a registered method or a peer.
+
+    ``denoise(noisy, sigma)`` takes sigma on the [0, 1] scale.
+    """
+
+    key: str
+    name: str
+    denoise: Denoise
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A reference implementation: its label, the package it needs, its call."""
+
+    name: str
+    package: str
+    denoise: Denoise
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measurement: a method on one image at one sigma (0-255 scale)."""
+
+    method: str
+    name: str
+    image: str
+    sigma: float
+    psnr: float
+    ssim: float
+    seconds: float
+
+
+def _channel_axis(image: np.ndarray) -> int | None:
+    return -1 if image.ndim == 3 else None
+
+
+def _skimage_tv(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return denoise_tv_chambolle(noisy, weight=sigma, channel_axis=_channel_axis(noisy))
+
+
+def _skimage_wavelet(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return denoise_wavelet(noisy, sigma=sigma, method="BayesShrink", mode="soft",
+                           rescale_sigma=True, channel_axis=_channel_axis(noisy))
+
+
+def _skimage_nl_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return denoise_nl_means(noisy, h=0.8 * sigma, sigma=sigma, fast_mode=True, patch_size=7,
+                            patch_distance=11, channel_axis=_channel_axis(noisy))
+
+
+def _bm3d(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    import bm3d
+
+    denoise = bm3d.bm3d_rgb if noisy.ndim == 3 else bm3d.bm3d
+    return denoise(noisy, sigma_psd=sigma)
+
+
+#: The reference implementations ``--peers`` adds, by key.
+PEERS: dict[str, Peer] = {
+    "skimage-tv": Peer("skimage TV (peer)", "skimage", _skimage_tv),
+    "skimage-wavelet": Peer("skimage wavelet BayesShrink (peer)", "skimage", _skimage_wavelet),
+    "skimage-nl-means": Peer("skimage NL-means (peer)", "skimage", _skimage_nl_means),
+    "bm3d": Peer("BM3D, bm3d package (peer)", "bm3d", _bm3d),
+}
+
+
+def available_peers(keys: Sequence[str]) -> tuple[list[Contender], list[str]]:
+    """The peers of ``keys`` whose package imports, and a note for each that does not."""
+    found, notes = [], []
+    for key in keys:
+        peer = PEERS[key]
+        try:
+            importlib.import_module(peer.package)
+        except ImportError:
+            notes.append(f"{peer.name} skipped: the {peer.package!r} package is not installed "
+                         "(pip install -r requirements-bench.txt)")
+            continue
+        found.append(Contender(key, peer.name, peer.denoise))
+    return found, notes
+
+
+def _run_method(key: str, noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return denoisers.run(key, noisy, sigma).image
+
+
+def method_contender(method: denoisers.Method) -> Contender:
+    """A registered method as a contender, run with its defaults."""
+    return Contender(method.key, method.name, functools.partial(_run_method, method.key))
+
+
+def image_paths(folder: Path, limit: int | None = None) -> list[Path]:
+    """The image files in ``folder``, sorted by name, at most ``limit`` of them."""
+    paths = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return paths[:limit]
+
+
+def load_image(path: Path) -> np.ndarray:
+    """An image file as float32 in [0, 1]: (H, W) if the file is grey, else (H, W, 3)."""
+    with Image.open(path) as image:
+        if image.mode not in GREY_MODES:
+            return np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255)
+        if image.mode in ("1", "LA"):
+            image = image.convert("L")
+        array = np.asarray(image)
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(np.float32)
+    top = 255 if array.dtype == np.uint8 else 65535
+    return array.astype(np.float32) / np.float32(top)
+
+
+def noise_seed(seed: int, index: int, sigma: float) -> int:
+    """The seed of the noise on image ``index`` at ``sigma`` (0-255 scale)."""
+    entropy = [seed, index, round(sigma * 1000)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def noisy_image(clean: np.ndarray, index: int, sigma: float, seed: int) -> np.ndarray:
+    """``clean`` plus unclipped Gaussian noise of ``sigma`` (0-255 scale), seeded."""
+    return add_gaussian(clean, sigma / 255, seed=noise_seed(seed, index, sigma), clip=False)
+
+
+def evaluate(contender: Contender, paths: Sequence[Path], sigmas: Sequence[float],
+             seed: int) -> list[Row]:
+    """Run ``contender`` on every image at every sigma and measure each result."""
+    rows = []
+    for index, path in enumerate(paths):
+        clean = load_image(path)
+        for sigma in sigmas:
+            noisy = noisy_image(clean, index, sigma, seed)
+            start = time.perf_counter()
+            estimate = contender.denoise(noisy, sigma / 255)
+            seconds = time.perf_counter() - start
+            rows.append(Row(contender.key, contender.name, path.name, sigma,
+                            psnr(clean, estimate), ssim(clean, estimate), seconds))
+    return rows
+
+
+def summary_table(contenders: Sequence[Contender], rows: Sequence[Row],
+                  sigmas: Sequence[float]) -> str:
+    """Mean PSNR / SSIM per contender (rows) and sigma (columns), and mean run time."""
+    columns = ["method", *(f"σ={s:g}" for s in sigmas), "time / image"]
+    lines = []
+    for contender in contenders:
+        own = [r for r in rows if r.method == contender.key]
+        cells = []
+        for sigma in sigmas:
+            at = [r for r in own if r.sigma == sigma]
+            cells.append(f"{statistics.fmean(r.psnr for r in at):.2f} / "
+                         f"{statistics.fmean(r.ssim for r in at):.4f}")
+        seconds = statistics.fmean(r.seconds for r in own)
+        lines.append([common.label(contender.name, contender.key), *cells,
+                      common.duration(seconds)])
+    return common.markdown_table(columns, lines)
+
+
+def published_table() -> str:
+    """The published Set12 mean PSNRs, "—" where a paper reports none."""
+    columns = ["method", *(f"σ={s}" for s in PUBLISHED_SIGMAS)]
+    lines = [[name, *(f"{psnr_at[s]:.2f}" if s in psnr_at else "—" for s in PUBLISHED_SIGMAS)]
+             for name, psnr_at in PUBLISHED_SET12.items()]
+    return common.markdown_table(columns, lines)
+
+
+def report(dataset: str, count: int, summary: str, published: bool) -> str:
+    """The printed tables: the measured summary, then the published one if asked."""
+    images = "1 image" if count == 1 else f"{count} images"
+    text = (f"## Mean PSNR (dB) / SSIM on {dataset} ({images}), "
+            f"Gaussian noise, not clipped\n\n{summary}")
+    if published:
+        text += ("\n## published (Set12): mean PSNR (dB) from the DnCNN and FFDNet papers"
+                 f"\n\n{published_table()}")
+    return text
+
+
+def _sigma(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 255:
+        raise argparse.ArgumentTypeError(f"sigma is on the 0-255 scale; got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the quality benchmark."""
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder of test images")
+    parser.add_argument("--sigmas", type=_sigma, nargs="+", default=[15.0, 25.0, 50.0],
+                        help="noise levels on the 0-255 scale (default: 15 25 50)")
+    parser.add_argument("--methods", nargs="+", metavar="KEY",
+                        help="registry keys to run (default: every registered method)")
+    parser.add_argument("--limit", type=common.positive_int, help="use only the first N images")
+    parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
+                        help=f"output folder (default: {common.DEFAULT_OUT})")
+    parser.add_argument("--seed", type=common.natural_int, default=0,
+                        help="base seed of the noise")
+    parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
+                        help="add reference implementations computed on the same noisy "
+                             f"images: all, or the named ones of {', '.join(PEERS)}")
+    parser.add_argument("--published", action="store_true",
+                        help="print the published Set12 figures (automatic for a set12 folder)")
+    return parser
+
+
+def choose(parser: argparse.ArgumentParser,
+           args: argparse.Namespace) -> tuple[list[Contender], list[str]]:
+    """The contenders the command line asks for, and notes on peers left out."""
+    contenders = [method_contender(m) for m in common.selected_methods(parser, args.methods)]
+    if args.peers is None:
+        return contenders, []
+    peers, notes = available_peers(args.peers or list(PEERS))
+    return contenders + peers, notes
+
+
+def evaluate_all(contenders: Sequence[Contender], paths: Sequence[Path],
+                 sigmas: Sequence[float], seed: int) -> list[Row]:
+    """Evaluate each contender in turn, with a progress line on stderr after each."""
+    rows = []
+    for number, contender in enumerate(contenders, 1):
+        start = time.perf_counter()
+        own = evaluate(contender, paths, sigmas, seed)
+        rows += own
+        common.progress(f"[{number}/{len(contenders)}] {contender.key}: {len(own)} runs, "
+                        f"{time.perf_counter() - start:.1f} s")
+    return rows
+
+
+def report_header(dataset: str, argv: Sequence[str], seed: int,
+                  contenders: Sequence[Contender], notes: Sequence[str]) -> str:
+    """The opening of the markdown report: how, when and where it was measured."""
+    packages = [*common.LIBRARIES, *("bm3d" for c in contenders if c.key == "bm3d")]
+    extra = {
+        "libraries": common.versions(packages),
+        "noise": ("additive white Gaussian, not clipped; image i at sigma s drawn from "
+                  f"numpy default_rng(SeedSequence([{seed}, i, round(1000 s)]))"),
+        "SSIM": SSIM_SETTINGS,
+        **({"notes": "; ".join(notes)} if notes else {}),
+    }
+    return common.header(f"Quality benchmark on {dataset}", common.command(MODULE, argv), extra)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the quality benchmark; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    contenders, notes = choose(parser, args)
+    if not args.data.is_dir():
+        parser.error(f"--data {args.data} is not a folder")
+    paths = image_paths(args.data, args.limit)
+    if not paths:
+        parser.error(f"--data {args.data} holds no {'/'.join(sorted(IMAGE_SUFFIXES))} file")
+    for note in notes:
+        common.progress(note)
+
+    rows = evaluate_all(contenders, paths, args.sigmas, args.seed)
+    dataset = args.data.resolve().name
+    published = args.published or dataset.lower() == "set12"
+    text = report(dataset, len(paths), summary_table(contenders, rows, args.sigmas), published)
+    print(text)
+    out = common.output_dir(args.out)
+    common.write_csv(out / f"quality_{dataset}.csv", Row, rows)
+    head = report_header(dataset, argv, args.seed, contenders, notes)
+    (out / f"quality_{dataset}.md").write_text(f"{head}\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Speed benchmark: run time of every method on grey test images of given sizes.
+
+    python -m benchmarks.speed --sizes 256 512 --repeats 5
+
+The test image of each size is scikit-image's ``camera`` resized to
+size x size, with seeded Gaussian noise of sigma 25 (0-255 scale). Each
+method runs once to warm up, then ``--repeats`` times (``--slow-repeats`` for
+methods flagged slow) through :func:`denoisers.run` with its defaults; the
+median wall-clock time is reported, with the throughput in megapixels per
+second.
+
+Writes ``speed.csv`` and ``speed.md`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from skimage import data
+from skimage.transform import resize
+
+import denoisers
+from denoisers.noise import add_gaussian
+
+from . import common
+
+MODULE = "benchmarks.speed"
+
+#: The noise level of the test images, on the 0-255 scale.
+SIGMA = 25
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The median run time of one method on one test image."""
+
+    method: str
+    name: str
+    size: int
+    repeats: int
+    seconds: float
+    megapixels_per_second: float
+
+
+def camera_image(size: int, seed: int) -> np.ndarray:
+    """``camera`` resized to ``size`` x ``size``, float32, with sigma-25 noise."""
+    clean = resize(data.camera().astype(np.float32) / 255, (size, size), anti_aliasing=True)
+    return add_gaussian(clean.astype(np.float32), SIGMA / 255, seed=seed)
+
+
+def median_seconds(key: str, noisy: np.ndarray, repeats: int) -> float:
+    """The median wall-clock time of ``repeats`` runs of a method, after a warm-up."""
+    denoisers.run(key, noisy, SIGMA / 255)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        denoisers.run(key, noisy, SIGMA / 255)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_method(method: denoisers.Method, images: dict[int, np.ndarray],
+                repeats: int) -> list[Timing]:
+    """Time ``method`` on each test image, ``repeats`` times after a warm-up."""
+    timings = []
+    for size, noisy in images.items():
+        seconds = median_seconds(method.key, noisy, repeats)
+        timings.append(Timing(method.key, method.name, size, repeats, seconds,
+                              noisy.size / 1e6 / seconds))
+    return timings
+
+
+def summary_table(methods: Sequence[denoisers.Method], timings: Sequence[Timing],
+                  sizes: Sequence[int]) -> str:
+    """Median run time and megapixels per second per method (rows) and size (columns)."""
+    columns = ["method", *(f"{s}x{s}" for s in sizes), "repeats"]
+    found = {(t.method, t.size): t for t in timings}
+    lines = []
+    for method in methods:
+        own = [found[method.key, size] for size in sizes]
+        cells = [f"{common.duration(t.seconds)} ({t.megapixels_per_second:.3g} MP/s)"
+                 for t in own]
+        lines.append([common.label(method.name, method.key), *cells, str(own[0].repeats)])
+    return common.markdown_table(columns, lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the speed benchmark."""
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=common.positive_int, nargs="+", default=[256, 512],
+                        help="side lengths of the square test images (default: 256 512)")
+    parser.add_argument("--repeats", type=common.positive_int, default=5,
+                        help="timed runs per method and size (default: 5)")
+    parser.add_argument("--slow-repeats", type=common.positive_int, default=2,
+                        help="timed runs for methods flagged slow (default: 2)")
+    parser.add_argument("--methods", nargs="+", metavar="KEY",
+                        help="registry keys to time (default: every registered method)")
+    parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
+                        help=f"output folder (default: {common.DEFAULT_OUT})")
+    parser.add_argument("--seed", type=common.natural_int, default=0,
+                        help="seed of the noise")
+    return parser
+
+
+def torch_threads() -> str:
+    """The number of threads torch uses, or a note that torch is absent."""
+    try:
+        import torch
+    except ImportError:
+        return "torch not installed"
+    return str(torch.get_num_threads())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the speed benchmark; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    methods = common.selected_methods(parser, args.methods)
+    images = {size: camera_image(size, args.seed) for size in args.sizes}
+
+    timings = []
+    for number, method in enumerate(methods, 1):
+        repeats = min(args.repeats, args.slow_repeats) if method.slow else args.repeats
+        start = time.perf_counter()
+        timings += time_method(method, images, repeats)
+        common.progress(f"[{number}/{len(methods)}] {method.key}: {repeats} repeats, "
+                        f"{time.perf_counter() - start:.1f} s")
+
+    text = (f"## Median run time, grey camera with σ={SIGMA} noise\n\n"
+            f"{summary_table(methods, timings, args.sizes)}")
+    print(text)
+    out = common.output_dir(args.out)
+    common.write_csv(out / "speed.csv", Timing, timings)
+    extra = {"libraries": common.versions(common.LIBRARIES), "torch threads": torch_threads()}
+    head = common.header("Speed benchmark", common.command(MODULE, argv), extra)
+    (out / "speed.md").write_text(f"{head}\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The quality and speed benchmarks, run end to end on tiny generated data.
+
+Every check loops over whatever methods are registered, so the suite means
+something with any registry; the scikit-image peers (``--peers``) always give
+the quality benchmark rows to check. The optional ``bm3d`` peer is left out:
+it takes seconds even on tiny images.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from collections import Counter
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+import denoisers
+from benchmarks import quality, speed
+from denoisers.metrics import psnr
+from denoisers.noise import add_gaussian
+
+SIGMA = 25
+PEERS = ["skimage-tv", "skimage-wavelet", "skimage-nl-means"]
+CROPS = {
+    "a_camera.png": data.camera()[100:148, 200:248],
+    "b_moon.png": data.moon()[200:248, 200:248],
+}
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two 48x48 grey PNG crops of scikit-image's camera and moon."""
+    path = tmp_path_factory.mktemp("tiny")
+    for name, crop in CROPS.items():
+        Image.fromarray(crop).save(path / name)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One quality run with peers: the output folder and what it printed."""
+    out = tmp_path_factory.mktemp("out") / "benchmarks"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = quality.main(["--data", str(folder), "--sigmas", str(SIGMA),
+                               "--out", str(out), "--peers", *PEERS])
+    assert status == 0
+    return out, printed.getvalue()
+
+
+def test_quality_csv_has_one_row_per_method_image_and_sigma(run: tuple[Path, str],
+                                                           folder: Path) -> None:
+    out, _ = run
+    columns, rows = read_csv(out / f"quality_{folder.name}.csv")
+    assert columns == [f.name for f in fields(quality.Row)]
+    keys = [m.key for m in denoisers.methods()] + PEERS
+    assert list(dict.fromkeys(r["method"] for r in rows)) == keys
+    counts = Counter((r["method"], r["image"], float(r["sigma"])) for r in rows)
+    assert set(counts) == {(k, name, SIGMA) for k in keys for name in CROPS}
+    assert set(counts.values()) == {1}
+    for row in rows:
+        assert np.isfinite(float(row["psnr"])) and -1 <= float(row["ssim"]) <= 1
+        assert float(row["seconds"]) >= 0
+
+
+def _recompute(key: str, noisy: np.ndarray) -> np.ndarray:
+    if key in quality.PEERS:
+        return quality.PEERS[key].denoise(noisy, SIGMA / 255)
+    return denoisers.run(key, noisy, SIGMA / 255).image
+
+
+def test_quality_psnr_matches_a_recomputation(run: tuple[Path, str], folder: Path) -> None:
+    out, _ = run
+    _, rows = read_csv(out / f"quality_{folder.name}.csv")
+    keys = [m.key for m in denoisers.methods()][:1] + ["skimage-tv"]
+    for key in keys:
+        row = next(r for r in rows if r["method"] == key and r["image"] == "b_moon.png")
+        clean = np.asarray(Image.open(folder / "b_moon.png"), dtype=np.float32) / 255
+        seed = quality.noise_seed(0, 1, SIGMA)
+        noisy = add_gaussian(clean, SIGMA / 255, seed=seed, clip=False)
+        assert float(row["psnr"]) == pytest.approx(psnr(clean, _recompute(key, noisy)), abs=1e-4)
+
+
+def test_quality_noise_is_seeded_per_image_and_sigma_and_not_clipped() -> None:
+    clean = np.zeros((16, 16), np.float32)
+    first = quality.noisy_image(clean, 0, SIGMA, seed=0)
+    np.testing.assert_array_equal(first, quality.noisy_image(clean, 0, SIGMA, seed=0))
+    for other in (quality.noisy_image(clean, 1, SIGMA, 0), quality.noisy_image(clean, 0, 15, 0),
+                  quality.noisy_image(clean, 0, SIGMA, 1)):
+        assert not np.array_equal(first, other)
+    assert first.min() < 0
+    assert first.std() == pytest.approx(SIGMA / 255, rel=0.2)
+
+
+def test_quality_report_names_every_method(run: tuple[Path, str], folder: Path) -> None:
+    out, printed = run
+    report = (out / f"quality_{folder.name}.md").read_text()
+    assert printed.strip() and printed.strip() in report
+    assert f"| method | σ={SIGMA} | time / image |" in report
+    assert f"--data {folder}" in report and "CPUs" in report and "numpy" in report
+    for method in denoisers.methods():
+        assert f"{method.name} (`{method.key}`)" in report
+    for key in PEERS:
+        assert f"{quality.PEERS[key].name} (`{key}`)" in report
+    assert "published (Set12)" not in report
+
+
+def test_quality_prints_the_published_set12_figures(folder: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    first = [m.key for m in denoisers.methods()][:1]
+    argv = ["--data", str(folder), "--sigmas", "50", "--limit", "1", "--out", str(tmp_path),
+            "--published", *(["--methods", *first] if first else [])]
+    assert quality.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "published (Set12)" in printed
+    assert "| DnCNN-S (2017) | 32.86 | 30.44 | 27.18 |" in printed
+    assert "| MLP (2012) | — | 30.03 | 26.78 |" in printed
+
+
+def test_quality_reads_grey_as_grey_and_colour_as_colour(tmp_path: Path) -> None:
+    grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    colour = np.stack([grey, 255 - grey, grey // 2], axis=-1)
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    Image.fromarray(grey).save(tmp_path / "notes.txt.bmp")
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert [p.name for p in quality.image_paths(tmp_path)] == [
+        "colour.png", "grey.png", "notes.txt.bmp"]
+    loaded = quality.load_image(tmp_path / "grey.png")
+    assert loaded.shape == (8, 8) and loaded.dtype == np.float32
+    np.testing.assert_allclose(loaded, grey / 255, atol=1e-7)
+    loaded = quality.load_image(tmp_path / "colour.png")
+    assert loaded.shape == (8, 8, 3)
+    np.testing.assert_allclose(loaded, colour / 255, atol=1e-7)
+
+
+def test_quality_notes_a_peer_whose_package_is_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = quality.Peer("Missing (peer)", "no_such_package_here", quality.PEERS["bm3d"].denoise)
+    monkeypatch.setitem(quality.PEERS, "missing", missing)
+    found, notes = quality.available_peers(["skimage-tv", "missing"])
+    assert [c.key for c in found] == ["skimage-tv"]
+    assert len(notes) == 1 and "no_such_package_here" in notes[0]
+
+
+def test_quality_rejects_an_unknown_peer(folder: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        quality.main(["--data", str(folder), "--out", str(tmp_path), "--peers", "nope"])
+    assert stop.value.code != 0
+    error = capsys.readouterr().err
+    assert "'nope'" in error and "skimage-tv" in error
+
+
+@pytest.mark.parametrize("module", [quality, speed])
+def test_unknown_method_is_a_command_line_error(module, folder: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--out", str(tmp_path), "--methods", "no-such-method"]
+    if module is quality:
+        argv += ["--data", str(folder)]
+    with pytest.raises(SystemExit) as stop:
+        module.main(argv)
+    assert stop.value.code != 0
+    error = capsys.readouterr().err
+    assert "'no-such-method'" in error
+    for method in denoisers.methods():
+        assert method.key in error
+    assert not list(tmp_path.iterdir())
+
+
+def test_speed_times_every_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "benchmarks"
+    assert speed.main(["--sizes", "32", "--repeats", "1", "--out", str(out)]) == 0
+    columns, rows = read_csv(out / "speed.csv")
+    assert columns == [f.name for f in fields(speed.Timing)]
+    assert [r["method"] for r in rows] == [m.key for m in denoisers.methods()]
+    for row in rows:
+        assert row["size"] == "32" and row["repeats"] == "1"
+        assert float(row["seconds"]) > 0 and float(row["megapixels_per_second"]) > 0
+    report = (out / "speed.md").read_text()
+    assert "| method | 32x32 | repeats |" in report and "torch threads" in report
+    for method in denoisers.methods():
+        assert f"`{method.key}`" in report
+    assert "| method | 32x32 | repeats |" in capsys.readouterr().out
