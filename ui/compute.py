@@ -21,7 +21,7 @@ from .scene import Scene
 _DONE = "compute.done"
 
 
-@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_entries=128, ttl=6 * 3600, show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool,
          probe: tuple[int, int] | None) -> Result:
