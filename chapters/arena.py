@@ -28,8 +28,8 @@ if chosen:
 calls = {everything[k].name: compute.Call.of(everything[k], scene, params.get(k)) for k in chosen}
 results = compute.results(calls, scene, key="arena.run")
 if results:
-    views.compare({**views.reference_panels(scene), **{n: r.image for n, r in results.items()}},
-                  key="arena.compare", height=340, columns=min(4, 2 + len(results)))
+    views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
+                  key="arena.compare", columns=min(4, 2 + len(results)))
     views.metrics_table(scene, results)
     st.subheader("Method noise")
     views.method_noise_panels(scene, results, key="arena.method_noise")
@@ -50,4 +50,4 @@ if scene.real and chosen:
              for f in factors}
     done = compute.results(strip, scene, key="arena.strip_run")
     if done:
-        views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare", height=300)
+        views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare")

@@ -14,7 +14,7 @@ scene = current()
 
 methods = {key: denoisers.get(key) for key in KEYS}
 key = st.segmented_control("Method", KEYS, default=KEYS[0], key="local.method", required=True,
-                           format_func=lambda k: f"{methods[k].name} ({methods[k].year})",
+                           format_func=lambda k: methods[k].name,
                            bind="query-params", persist_state="session")
 method = methods[key]
 st.markdown(f"**{method.name}** — {method.idea}")
@@ -27,8 +27,9 @@ with left:
 res = compute.result(method, scene, params, trace=True, probe=pixel)
 with right:
     if res is not None:
-        views.compare({**views.reference_panels(scene), method.name: res.image},
-                      key="local.compare", height=380)
+        views.compare({**views.reference_panels(scene),
+                       **views.result_panels(scene, {method.name: res})},
+                      key="local.compare", width=600)
 if res is not None:
     views.metrics_table(scene, {method.name: res})
     used = ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"

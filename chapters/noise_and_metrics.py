@@ -23,7 +23,7 @@ models = {
     "salt and pepper, 10%": noise.add_noise(base, "salt_pepper", 0.1, seed=scene.seed),
 }
 views.compare({f"{name} — {metrics.psnr(base, drawn.image):.2f} dB": drawn.image
-               for name, drawn in models.items()}, key="noise.models", height=360)
+               for name, drawn in models.items()}, key="noise.models")
 st.caption("Seeded with the sidebar's seed; not clipped (the Poisson and impulse images stay "
            "in [0, 1] by nature). PSNR against the image without noise.")
 
@@ -61,7 +61,7 @@ if not scene.real:
             st.plotly_chart(figures.heatmap(metrics.ssim_map(scene.clean, image), zmin=0, zmax=1,
                                             title=f"SSIM map — {name}", colorscale="gray"),
                             key=f"noise.ssim.{name}")
-            st.metric(name, f"PSNR {metrics.psnr(scene.clean, image):.2f} dB",
-                      f"SSIM {metrics.ssim(scene.clean, image):.4f}", delta_color="off")
+            st.metric(f"{name} — PSNR {metrics.psnr(scene.clean, image):.2f} dB",
+                      f"SSIM {metrics.ssim(scene.clean, image):.4f}")
     st.caption("Two images at the same PSNR: noise costs SSIM in flat regions, blur costs it on "
                f"edges and texture. {metrics.SSIM_SETTINGS}")

@@ -218,7 +218,8 @@ class Result:
     stages : dict of str to ndarray
         Named intermediate images (only with ``trace=True``).
     curves : dict of str to 1-D ndarray
-        Named per-iteration series (only with ``trace=True``).
+        Named series (only with ``trace=True``): per iteration, unless
+        ``extras["curve_x"]`` gives their common x axis as (label, values).
     extras : dict of str to anything
         Structured inside views a page draws, plus ``"params"``: the values
         actually used, auto parameters resolved from sigma.

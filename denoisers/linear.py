@@ -51,6 +51,10 @@ def _radial_frequencies() -> np.ndarray:
     return np.linspace(0.0, 0.5, _RADIAL_BINS)
 
 
+#: The x axis of the radial curves, in the form views expect in ``extras["curve_x"]``.
+_FREQUENCY_AXIS = ("frequency (cycles per pixel)", _radial_frequencies())
+
+
 def _radial_average(centred: np.ndarray) -> np.ndarray:
     """Average a centred (fftshifted) spectrum over rings of equal frequency |f|.
 
@@ -148,6 +152,7 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
         result.stages = {"kernel": kernel.astype(np.float32),
                          "frequency response": response.astype(np.float32)}
         result.curves = {"radial frequency response": _radial_average(response)}
+        result.extras["curve_x"] = _FREQUENCY_AXIS
         result.extras["frequencies"] = _radial_frequencies()
     return result
 
@@ -244,6 +249,7 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
                          "estimated signal spectrum": _log_power(signal),
                          "gain": centred_gain}
         result.curves = {"radial gain": _radial_average(centred_gain)}
+        result.extras["curve_x"] = _FREQUENCY_AXIS
         result.extras["frequencies"] = _radial_frequencies()
     return result
 

@@ -39,12 +39,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[str]:
+def site(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path_factory.mktemp("site") / "streamlit.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -55,7 +57,7 @@ def site() -> Iterator[str]:
             except OSError:
                 time.sleep(0.5)
         else:
-            pytest.fail("the site did not start within a minute")
+            pytest.fail(f"the site did not start within a minute:\n{log.read_text()}")
         yield url
     finally:
         server.terminate()
@@ -78,12 +80,14 @@ def page(browser):
     context.close()
 
 
-def _settle(tab, timeout: float = 90_000) -> None:
-    """Wait until Streamlit has finished running the script."""
-    tab.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMain\"] h1')", timeout=timeout)
+def _settle(tab, seconds: float = 90) -> None:
+    """Wait until Streamlit has finished running the script (quiet for 2 s)."""
+    tab.wait_for_selector("[data-testid='stMain'] h1", timeout=seconds * 1000)
+    quiet, deadline = 0, time.monotonic() + seconds
+    while quiet < 4 and time.monotonic() < deadline:
+        busy = tab.locator("[data-testid='stStatusWidget']").count() > 0
+        quiet = 0 if busy else quiet + 1
+        tab.wait_for_timeout(500)
 
 
 def _no_error(tab) -> None:

@@ -19,13 +19,14 @@ def signed_to_display(values: np.ndarray, spread: float) -> np.ndarray:
     return np.clip(0.5 + values / (2 * spread), 0.0, 1.0) if spread > 0 else np.full_like(values, 0.5)
 
 
-def image_panels(panels: Mapping[str, np.ndarray], *, height: int = 420,
+def image_panels(panels: Mapping[str, np.ndarray], *, width: int = 900,
                  columns: int | None = None) -> go.Figure:
     """Images side by side in one figure whose panels zoom and pan together.
 
-    Images must share a shape; grey and colour may not be mixed (grey ones
-    are shown as grey RGB when any is colour). Values are clipped to [0, 1]
-    and rounded to 8 bits, exactly as the site's downloads.
+    Images must share a shape; grey ones are shown as grey RGB when any is
+    colour. Values are clipped to [0, 1] and rounded to 8 bits, exactly as
+    the site's downloads. ``width`` is the width the figure is expected to
+    be shown at, from which the height that fits the panels follows.
     """
     titles = list(panels)
     arrays = [np.asarray(a) for a in panels.values()]
@@ -38,7 +39,8 @@ def image_panels(panels: Mapping[str, np.ndarray], *, height: int = 420,
     for annotation in fig.layout.annotations:
         annotation.text = titles[int(annotation.text.split("=")[-1])]
     rows = -(-len(titles) // columns)
-    fig.update_layout(height=height * rows, margin=dict(l=0, r=0, t=30, b=0),
+    panel_height = width / columns * stack.shape[1] / stack.shape[2]
+    fig.update_layout(height=int(rows * (panel_height + 40)), margin=dict(l=0, r=0, t=30, b=0),
                       uirevision=UIREVISION, dragmode="pan")
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)

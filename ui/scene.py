@@ -24,7 +24,7 @@ WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < M
 DEFAULT_SIDE = 512 if 512 in WORKING_SIDES else WORKING_SIDES[-1]
 
 NOISE_LABELS = {
-    "gaussian": "Additive Gaussian",
+    "gaussian": "Gaussian",
     "poisson": "Poisson (photon counts)",
     "salt_pepper": "Salt and pepper",
 }
@@ -95,10 +95,8 @@ def sidebar() -> Scene:
 
 def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...]]:
     names = list(images.SAMPLES)
-    name = st.selectbox(
-        "Sample image", names, key="image", bind="query-params",
-        format_func=lambda n: f"{n} — {images.SAMPLES[n]}",
-    )
+    name = st.selectbox("Sample image", names, key="image", bind="query-params")
+    st.caption(images.SAMPLES[name])
     upload = st.file_uploader(
         "…or upload your own", type=None, key="upload",
         help=f"Any PNG, JPEG, TIFF, BMP, WebP or GIF. Images larger than the working size "

@@ -21,10 +21,14 @@ def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stre
     st.image(to_uint8(image), caption=caption or None, output_format="PNG", width=width)
 
 
-def compare(panels: Mapping[str, np.ndarray], *, key: str, height: int = 420,
+def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
             columns: int | None = None) -> None:
-    """Images side by side with zoom and pan synced across the panels."""
-    st.plotly_chart(figures.image_panels(panels, height=height, columns=columns), key=key,
+    """Images side by side with zoom and pan synced across the panels.
+
+    ``width`` is the width of the column it is drawn in, in pixels (about
+    900 for the full width of the page).
+    """
+    st.plotly_chart(figures.image_panels(panels, width=width, columns=columns), key=key,
                     config={"scrollZoom": True, "displaylogo": False})
     st.caption("Drag to pan, scroll or box-select to zoom: all panels follow. "
                "Double-click to reset.")
@@ -38,12 +42,20 @@ def reference_panels(scene: Scene) -> dict[str, np.ndarray]:
             f"noisy — {metrics.psnr(scene.clean, scene.noisy):.2f} dB": scene.noisy}
 
 
+def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.ndarray]:
+    """Each result's image, titled with its name and, with a clean image, its PSNR."""
+    if scene.real:
+        return {name: res.image for name, res in named.items()}
+    return {f"{name} — {metrics.psnr(scene.clean, res.image):.2f} dB": res.image
+            for name, res in named.items()}
+
+
 def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     """PSNR, SSIM (when there is a clean image) and run time per result."""
     rows = []
     if not scene.real:
         rows.append({"method": "noisy input", "PSNR (dB)": metrics.psnr(scene.clean, scene.noisy),
-                     "SSIM": metrics.ssim(scene.clean, scene.noisy), "time (s)": None})
+                     "SSIM": metrics.ssim(scene.clean, scene.noisy)})
     for name, res in named.items():
         row = {"method": name, "time (s)": res.seconds}
         if not scene.real:
@@ -68,7 +80,7 @@ def method_noise_panels(scene: Scene, named: Mapping[str, Result], *, key: str) 
     panels = {name: figures.signed_to_display(metrics.method_noise(scene.noisy, res.image), spread)
               for name, res in named.items()}
     if panels:
-        compare(panels, key=key, height=300)
+        compare(panels, key=key, columns=min(4, len(panels)))
         st.caption(f"Method noise, noisy − estimate; mid-grey is 0, black and white are "
                    f"∓{spread * 255:.0f} on the 0–255 scale. A good denoiser removes only noise: "
                    "any edge or texture you can see here is image it destroyed.")
@@ -83,8 +95,10 @@ def insides(res: Result, *, key: str) -> None:
         for column, (name, stage) in zip(st.columns(3), stages[start:start + 3]):
             with column:
                 _stage(name, np.asarray(stage), key=f"{key}.{name}")
+    x_title, x = res.extras.get("curve_x", ("iteration", None))
     for name, series in res.curves.items():
-        st.plotly_chart(figures.curves({name: series}, title=name), key=f"{key}.curve.{name}")
+        st.plotly_chart(figures.curves({name: series}, x=x, x_title=x_title, title=name),
+                        key=f"{key}.curve.{name}")
 
 
 def _stage(name: str, stage: np.ndarray, *, key: str) -> None:
