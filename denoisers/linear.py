@@ -109,7 +109,7 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
         (the 2-D kernel, summing to 1) and ``"frequency response"`` (the
         gain ``|H(f)|`` on a 128x128 grid, zero frequency in the centre);
         curve ``"radial frequency response"`` (the gain against frequency,
-        sampled at ``extras["frequencies"]``, 0 to 0.5 cycles/pixel).
+        sampled at the frequencies in ``extras["curve_x"]``, 0 to 0.5 cycles/pixel).
 
     Notes
     -----
@@ -153,7 +153,6 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
                          "frequency response": response.astype(np.float32)}
         result.curves = {"radial frequency response": _radial_average(response)}
         result.extras["curve_x"] = _FREQUENCY_AXIS
-        result.extras["frequencies"] = _radial_frequencies()
     return result
 
 
@@ -190,7 +189,7 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
         pixel) and ``"gain"`` (H(f) in [0, 1]), all on the mirror-padded
         (2H, 2W) frequency grid with zero frequency in the centre; curve
         ``"radial gain"`` (the ring average of the gain at
-        ``extras["frequencies"]``, 0 to 0.5 cycles/pixel).
+        ``extras["curve_x"]``, 0 to 0.5 cycles/pixel).
 
     Notes
     -----
@@ -250,7 +249,6 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
                          "gain": centred_gain}
         result.curves = {"radial gain": _radial_average(centred_gain)}
         result.extras["curve_x"] = _FREQUENCY_AXIS
-        result.extras["frequencies"] = _radial_frequencies()
     return result
 
 

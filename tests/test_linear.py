@@ -131,7 +131,7 @@ def test_gaussian_trace() -> None:
     assert response.shape == (128, 128)
     assert response[64, 64] == pytest.approx(1.0, abs=1e-5)
     curve = result.curves["radial frequency response"]
-    freqs = result.extras["frequencies"]
+    freqs = result.extras["curve_x"][1]
     assert freqs[0] == 0 and freqs[-1] == 0.5 and curve.shape == freqs.shape
     expected = np.exp(-2 * np.pi**2 * width**2 * freqs**2)
     np.testing.assert_allclose(curve, expected, atol=0.02)
@@ -150,7 +150,7 @@ def test_wiener_trace() -> None:
     np.testing.assert_allclose(signal / (signal + SIGMA**2), gain, atol=1e-4)
     curve = result.curves["radial gain"]
     assert curve[1] > 0.9 and curve[-1] < 0.2
-    assert result.extras["frequencies"].shape == curve.shape
+    assert result.extras["curve_x"][1].shape == curve.shape
 
 
 def test_wiener_without_noise_keeps_the_image() -> None:
