@@ -1,0 +1,162 @@
+"""Tests of the non-local means chapter's building blocks: patch distances, weights, estimate."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+from skimage import data, restoration
+
+from denoisers.core import as_image
+from denoisers.nonlocal_means import nlm_h, nlm_pixel, nlm_weights, patch_distances
+
+SIGMA = 0.1
+
+#: Largest |nlm_pixel - skimage| (on the [0, 1] scale) allowed at interior pixels.
+#: Measured on the 40x40 camera crop below with sigma = 0.1, over its 14x14 interior
+#: pixels: max 1.33e-3 (mean 1.9e-4) at h = 0.35 sigma, 5.9e-4 (1.6e-4) at h = 0.6 sigma,
+#: 7.4e-4 at h = sigma. The gap is skimage's two shortcuts, reproduced exactly below.
+SKIMAGE_TOLERANCE = 2e-3
+
+
+@functools.cache
+def noisy_crop() -> np.ndarray:
+    """A 40x40 crop of the camera image with Gaussian noise of sigma 0.1 (float32 values)."""
+    clean = as_image(data.camera())[200:240, 200:240].astype(np.float64)
+    noise = np.random.default_rng(0).standard_normal(clean.shape)
+    return np.clip(clean + SIGMA * noise, 0, 1).astype(np.float32)
+
+
+@functools.cache
+def skimage_slow(h: float) -> np.ndarray:
+    """scikit-image's classic (fast_mode=False) NL-means of the crop: 7x7 patches, 21x21 window."""
+    return restoration.denoise_nl_means(noisy_crop().astype(np.float64), patch_size=7,
+                                        patch_distance=10, h=h, sigma=SIGMA, fast_mode=False)
+
+
+def _schraudolph_exp(y: np.ndarray) -> np.ndarray:
+    """skimage's fast_exp (skimage/_shared/fast_exp.h): exp from the bits of a double."""
+    high = np.trunc(1512775.3951951856938 * y).astype(np.int64) + 1072632447
+    return (high.astype(np.uint64) << np.uint64(32)).view(np.float64)
+
+
+def stripes(rng: np.random.Generator, period: int = 5) -> np.ndarray:
+    """Vertical stripes (one bright column in ``period``, contrast 3 sigma) plus noise."""
+    profile = np.where(np.arange(48) % period == 0, 0.65, 0.35)
+    return np.tile(profile, (48, 1)) + SIGMA * rng.standard_normal((48, 48))
+
+
+@pytest.mark.parametrize("pixel, patch, search", [
+    ((20, 20), 7, 21), ((0, 0), 7, 21), ((39, 5), 5, 11), ((10, 39), 3, 1), ((3, 3), 1, 9)])
+def test_weights_are_a_normalised_non_negative_window(pixel, patch, search):
+    weights = nlm_weights(noisy_crop(), pixel, SIGMA, patch=patch, search=search)
+    assert weights.shape == (search, search)
+    assert np.all(weights >= 0)
+    assert weights.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
+def test_the_pixel_itself_gets_the_largest_weight(kernel):
+    for pixel in [(20, 20), (5, 30), (33, 12)]:
+        weights = nlm_weights(noisy_crop(), pixel, SIGMA, kernel=kernel)
+        assert weights[10, 10] == weights.max()
+
+
+def test_weights_concentrate_on_the_matching_stripes(rng):
+    # Same-phase columns are 1 in 5 of the window (24% of a uniform weight); measured
+    # over 20 noise seeds, their share of the weight was 97.5% at least (99.9% mean).
+    image = stripes(rng)
+    for col in (20, 22):  # on a bright stripe, and between two
+        weights = nlm_weights(image, (24, col), SIGMA, patch=7, search=21)
+        same_phase = (np.arange(21) - 10) % 5 == 0
+        assert weights[:, same_phase].sum() > 0.8
+
+
+def test_patch_distances_are_mean_squared_differences_with_a_mirrored_border(rng):
+    image = rng.random((12, 10))
+    distances = patch_distances(image, (0, 9), patch=3, search=5)
+    padded = np.pad(image, 3, mode="symmetric")  # pixel (0, 9) is padded (3, 12)
+    reference = padded[2:5, 11:14]
+    for di, dj in [(0, 0), (-2, 2), (1, -1), (2, 2)]:
+        other = padded[2 + di:5 + di, 11 + dj:14 + dj]
+        assert distances[2 + di, 2 + dj] == pytest.approx(np.mean((reference - other) ** 2))
+    assert distances[2, 2] == 0.0
+
+
+@pytest.mark.parametrize("factor", [0.35, 0.6])
+def test_nlm_pixel_agrees_with_skimage_classic_nl_means(factor):
+    h = factor * SIGMA
+    expected = skimage_slow(h)
+    for pixel in [(13, 13), (20, 17), (26, 26), (15, 24)]:
+        ours = nlm_pixel(noisy_crop(), pixel, SIGMA, patch=7, search=21, h=h, kernel="gaussian")
+        assert ours == pytest.approx(expected[pixel], abs=SKIMAGE_TOLERANCE)
+
+
+@pytest.mark.parametrize("factor", [0.35, 0.6])
+def test_skimage_is_our_gaussian_nl_means_plus_its_two_shortcuts(factor):
+    # skimage evaluates exp(-x) with Schraudolph's approximation and drops a patch
+    # whose bias-corrected distance, summed row by row, passes 5 h² before its last
+    # row. Applied to our distances, the two reproduce skimage to rounding error.
+    image, h = noisy_crop().astype(np.float64), factor * SIGMA
+    expected = skimage_slow(h)
+    offsets = np.arange(7) - 3
+    ramp = np.exp(-offsets**2 / (2 * 1.5**2))
+    kernel = np.outer(ramp, ramp) / np.outer(ramp, ramp).sum()
+    for row, col in [(13, 13), (20, 17), (26, 26)]:
+        distances = patch_distances(image, (row, col), patch=7, search=21, kernel="gaussian")
+        weights = _schraudolph_exp(-np.maximum(distances - 2 * SIGMA**2, 0) / h**2)
+        around = image[row - 13:row + 14, col - 13:col + 14]
+        patches = sliding_window_view(around, (7, 7))
+        terms = kernel * ((patches - patches[10, 10]) ** 2 - 2 * SIGMA**2) / h**2
+        partial = np.cumsum(terms.sum(axis=-1), axis=-1)[..., :-1]
+        weights[(partial > 5).any(axis=-1)] = 0.0
+        values = around[3:24, 3:24]
+        assert np.sum(weights * values) / weights.sum() == pytest.approx(
+            expected[row, col], abs=1e-12)
+
+
+def test_default_h_follows_the_ipol_table():
+    assert nlm_h(0.1) == pytest.approx(0.035)
+    assert nlm_h(0.1, patch=3) == nlm_h(0.1, patch=5) == pytest.approx(0.04)
+    assert nlm_h(0.1, patch=9) == pytest.approx(0.035)
+    assert nlm_h(0.1, patch=13) == pytest.approx(0.03)
+    default = nlm_weights(noisy_crop(), (20, 20), SIGMA)
+    explicit = nlm_weights(noisy_crop(), (20, 20), SIGMA, h=0.35 * SIGMA)
+    np.testing.assert_allclose(default, explicit)
+
+
+def test_zero_h_keeps_only_patches_the_noise_explains():
+    image = noisy_crop()
+    weights = nlm_weights(image, (20, 20), 0.0)  # sigma 0 gives h 0
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[10, 10] == 1.0  # no other patch is identical
+    weights = nlm_weights(image, (20, 20), SIGMA, h=0.0)
+    distances = patch_distances(image, (20, 20))
+    np.testing.assert_array_equal(weights > 0, distances <= 2 * SIGMA**2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"patch": 6}, "patch must be an odd int >= 1"),
+    ({"search": 20}, "search must be an odd int >= 1"),
+    ({"search": 0}, "search must be an odd int >= 1"),
+    ({"pixel": (40, 3)}, "outside the image: rows run 0..39"),
+    ({"pixel": (-1, 3)}, "outside the image"),
+    ({"pixel": (1.5, 3)}, "pair of ints"),
+    ({"pixel": 5}, "a \\(row, col\\) pair"),
+    ({"image": np.zeros((16, 16, 3))}, "must be grey"),
+    ({"image": np.zeros(16)}, "shape \\(H, W\\)"),
+    ({"kernel": "box"}, "kernel must be one of 'flat', 'gaussian'"),
+    ({"h": -0.1}, "h is the filtering width"),
+    ({"sigma": 25}, "sigma is the noise standard deviation"),
+])
+def test_bad_inputs_raise_clear_errors(kwargs, message):
+    call = {"image": noisy_crop(), "pixel": (5, 5), "sigma": SIGMA} | kwargs
+    for function in (nlm_weights, nlm_pixel):
+        with pytest.raises(ValueError, match=message):
+            function(**call)
+    if "sigma" not in kwargs and "h" not in kwargs:
+        distance_call = {k: v for k, v in call.items() if k != "sigma"}
+        with pytest.raises(ValueError, match=message):
+            patch_distances(**distance_call)
