@@ -23,6 +23,9 @@ st.page_link("chapters/noise_and_metrics.py", label="Noise and metrics — what 
              icon=":material/grain:")
 st.page_link("chapters/local_filters.py", label="Local filters — Gaussian, Wiener, median, bilateral",
              icon=":material/blur_linear:")
+st.page_link("chapters/deep_learning.py",
+             label="Deep learning takes over — the networks, and a look inside them",
+             icon=":material/neurology:")
 st.page_link("chapters/arena.py", label="Arena — every method on your image, side by side",
              icon=":material/leaderboard:")
 text.story("home_more")

@@ -244,6 +244,8 @@ class Method:
     more than about a second at 512x512, so the site runs it on a button
     rather than live as a control moves. ``probe=True`` means the function
     takes a ``probe=(row, col)`` keyword: the pixel its trace looks at.
+    ``blind=True`` means the method ignores sigma (it reads the noise level
+    from the image, or is trained for a range of them).
     """
 
     key: str
@@ -257,6 +259,7 @@ class Method:
     colour: bool = False
     slow: bool = False
     probe: bool = False
+    blind: bool = False
     url: str = ""
 
     def param(self, name: str) -> Param:

@@ -21,6 +21,12 @@ def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stre
     st.image(to_uint8(image), caption=caption or None, output_format="PNG", width=width)
 
 
+def enlarged(image: np.ndarray, side: int = 360) -> np.ndarray:
+    """Nearest-neighbour enlargement to about ``side`` pixels, so small images stay crisp."""
+    factor = max(1, side // max(image.shape[:2]))
+    return np.kron(image, np.ones((factor, factor), np.float32))
+
+
 def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
             columns: int | None = None) -> None:
     """Images side by side with zoom and pan synced across the panels.

@@ -1,0 +1,157 @@
+"""Neural-network denoisers (2012-2021) and the digits interlude.
+
+Each registered network is a thin function over :func:`inference.denoise`,
+which loads the committed weights once per process. torch is imported only
+when a network first runs, so ``import denoisers`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..core import Method, Progress, Result
+
+FAMILY = "Deep learning"
+
+_DOC = """{title}
+
+Parameters
+----------
+noisy : ndarray, float32, shape (H, W){colour}
+    The noisy image.
+sigma : float
+    Noise standard deviation on the [0, 1] scale. {sigma_use}
+trace : bool
+    Also return the predicted noise, feature maps, first-layer filters, the
+    equivalent kernel of the ``probe`` pixel and its receptive field.
+progress : callable, optional
+    Receives the fraction done.
+probe : (row, col), optional
+    The pixel whose equivalent kernel is computed; the centre by default.
+
+Returns
+-------
+Result
+    ``image``: the estimate. With ``trace``: stage ``"predicted noise"``
+    and extras ``"features"``, ``"filters"``, ``"equivalent kernel"``,
+    ``"kernel check"`` and ``"receptive field"`` (see
+    :mod:`denoisers.nets.inference`).
+
+Notes
+-----
+{notes}
+The weights are this project's own, trained by
+``python -m denoisers.train {name}``; ``assets/weights/README.md`` records
+each run (data, time, hardware, validation PSNR).
+
+References
+----------
+{paper}
+"""
+
+
+def _network(name: str, title: str, paper: str, notes: str, *, blind: bool = False,
+             colour: bool = False) -> Callable[..., Result]:
+    """The registered function of network ``name``, with its docstring."""
+
+    def run(noisy: np.ndarray, sigma: float, *, trace: bool = False,
+            progress: Progress | None = None, probe: tuple[int, int] | None = None) -> Result:
+        from . import inference
+
+        if noisy.ndim == 3 and not inference.has_weights(f"{name}_colour"):
+            from ..colour import by_channel
+            return by_channel(run, noisy, sigma, trace=trace, progress=progress, probe=probe)
+        key = f"{name}_colour" if noisy.ndim == 3 else name
+        return inference.denoise(key, noisy, sigma, trace=trace, progress=progress, probe=probe)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = _DOC.format(
+        title=title, name=name, paper=paper, notes=notes,
+        colour=" or (H, W, 3)" if colour else "",
+        sigma_use="Ignored: the network is blind." if blind else
+        "Fills the noise-level map the network is given (clamped to its training range).",
+    )
+    return run
+
+
+_MLP_PAPER = ("H. C. Burger, C. J. Schuler and S. Harmeling, \"Image denoising: Can plain neural "
+              "networks compete with BM3D?\", CVPR 2012. https://doi.org/10.1109/CVPR.2012.6247952")
+_DNCNN_PAPER = ("K. Zhang, W. Zuo, Y. Chen, D. Meng and L. Zhang, \"Beyond a Gaussian denoiser: "
+                "Residual learning of deep CNN for image denoising\", IEEE TIP 26(7), 2017. "
+                "https://doi.org/10.1109/TIP.2017.2662206")
+_BF_PAPER = ("S. Mohan, Z. Kadkhodaie, E. P. Simoncelli and C. Fernandez-Granda, \"Robust and "
+             "interpretable blind image denoising via bias-free convolutional neural networks\", "
+             "ICLR 2020. https://openreview.net/forum?id=HJlSmC4FPS")
+_FFDNET_PAPER = ("K. Zhang, W. Zuo and L. Zhang, \"FFDNet: Toward a fast and flexible solution for "
+                 "CNN-based image denoising\", IEEE TIP 27(9), 2018. "
+                 "https://doi.org/10.1109/TIP.2018.2839891")
+_DRUNET_PAPER = ("K. Zhang, Y. Li, W. Zuo, L. Zhang, L. Van Gool and R. Timofte, \"Plug-and-play "
+                 "image restoration with deep denoiser prior\", IEEE TPAMI 44(10), 2022 "
+                 "(arXiv 2021). https://doi.org/10.1109/TPAMI.2021.3088914")
+
+METHODS: tuple[Method, ...] = (
+    Method(
+        key="mlp", name="Multi-layer perceptron", year=2012, family=FAMILY, paper=_MLP_PAPER,
+        idea="Burger, Schuler and Harmeling asked whether a plain neural network, shown millions "
+             "of noisy and clean patch pairs, could learn denoising by itself. Their perceptron "
+             "maps a noisy patch to its clean centre; run on every overlapping patch and "
+             "averaged, it matched BM3D after weeks of GPU training — the first sign of the "
+             "turn. This one is scaled down to what trains here: 11x11 patches in, 5x5 out, "
+             "three hidden layers of 192 units, told the noise level.",
+        run=_network("mlp", "A patch MLP (Burger, Schuler & Harmeling 2012), scaled down.",
+                     _MLP_PAPER, "Each 11x11 patch goes through three tanh layers of 192 units "
+                     "to its 5x5 clean centre; overlapping outputs are averaged."),
+        probe=True, url="https://doi.org/10.1109/CVPR.2012.6247952",
+    ),
+    Method(
+        key="dncnn", name="DnCNN", year=2017, family=FAMILY, paper=_DNCNN_PAPER,
+        idea="A deep plain stack of 3x3 convolutions, batch normalisation and ReLUs that "
+             "predicts the noise rather than the image (residual learning), trained on a range "
+             "of noise levels so that it needs to be told none: a blind denoiser. Nothing in it "
+             "says what an image is; everything it knows it learned from pairs.",
+        run=_network("dncnn", "DnCNN (Zhang et al. 2017): residual learning with batch "
+                     "normalisation, blind.", _DNCNN_PAPER,
+                     "12 layers of 48 channels; the noise is predicted and subtracted.",
+                     blind=True),
+        probe=True, blind=True, url="https://doi.org/10.1109/TIP.2017.2662206",
+    ),
+    Method(
+        key="ffdnet", name="FFDNet", year=2018, family=FAMILY, paper=_FFDNET_PAPER,
+        idea="FFDNet splits the image into four half-size sub-images and stacks on them a map "
+             "filled with the noise level, so one network covers every sigma from 0 to 100 and "
+             "runs four times faster than DnCNN. Telling it a larger sigma than the true one "
+             "smooths more, a smaller one keeps more detail — a knob the blind networks lack.",
+        run=_network("ffdnet", "FFDNet (Zhang, Zuo & Zhang 2018): sub-images plus a "
+                     "noise-level map.", _FFDNET_PAPER,
+                     "15 layers of 64 channels on the 4 sub-images and the map; colour images "
+                     "use a colour model (12 layers of 96) when its weights are present.",
+                     colour=True),
+        colour=True, probe=True, url="https://doi.org/10.1109/TIP.2018.2839891",
+    ),
+    Method(
+        key="dncnn_bf", name="Bias-free DnCNN", year=2020, family=FAMILY, paper=_BF_PAPER,
+        idea="Mohan, Kadkhodaie, Simoncelli and Fernandez-Granda removed every additive constant "
+             "from DnCNN. The network is then exactly a weighted average of the noisy pixels, "
+             "with weights that depend on the image: an adaptive filter you can look at, like "
+             "the bilateral filter's or NL-means' weights — and it generalises to noise levels "
+             "it never saw.",
+        run=_network("dncnn_bf", "Bias-free DnCNN (Mohan et al. 2020): exactly f(y) = J(y) y.",
+                     _BF_PAPER, "12 layers of 48 channels, no biases, batch normalisation "
+                     "that only scales.", blind=True),
+        probe=True, blind=True, url="https://openreview.net/forum?id=HJlSmC4FPS",
+    ),
+    Method(
+        key="drunet", name="DRUNet (small)", year=2021, family=FAMILY, paper=_DRUNET_PAPER,
+        idea="A U-Net: the image is analysed at three scales, each with residual blocks, and "
+             "put back together with skip connections, conditioned like FFDNet on a noise-level "
+             "map and, like the bias-free networks, with no additive constants. Seeing far at "
+             "little cost is what the plain stacks lacked; this small version has 0.86 million "
+             "weights.",
+        run=_network("drunet", "A small DRUNet (Zhang et al. 2021): a bias-free, "
+                     "noise-conditional U-Net.", _DRUNET_PAPER,
+                     "Three scales of 32, 64 and 128 channels on the pixel-unshuffled image."),
+        probe=True, url="https://doi.org/10.1109/TPAMI.2021.3088914",
+    ),
+)

@@ -1,0 +1,245 @@
+"""Running the trained networks, and looking inside them.
+
+Weights live in ``assets/weights/<name>.pt`` (written by
+``python -m denoisers.train``); a model is loaded once per process, put in
+eval mode with its batch normalisation folded into the convolutions, and run
+under ``torch.inference_mode`` on the GPU when there is one.
+
+The inside views:
+
+- the predicted noise (``noisy - estimate``);
+- feature maps of the first, a middle and the last hidden layer, on a
+  window around the probe pixel;
+- the first layer's filters;
+- the *equivalent kernel* of the probe pixel (Mohan, Kadkhodaie, Simoncelli
+  & Fernandez-Granda 2020): the gradient of that output pixel with respect
+  to the input image. A ReLU network is piecewise linear, so locally
+  ``f(y) = J(y) y + b(y)``; for a bias-free network ``b = 0`` and the
+  output pixel is exactly the weighted average ``J[p] · y`` of the input
+  with those weights — an adaptive filter, like NL-means' weights;
+- the receptive field: the support of that gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core import Progress, Result, centre, report
+from .architectures import DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, input_multiple, pad_to
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
+#: Side of the window (around the probe) on which feature maps and kernels are computed.
+WINDOW = 96
+
+
+@dataclass(frozen=True)
+class Network:
+    """A loaded model and what its weights file says about it."""
+
+    name: str
+    model: nn.Module
+    sigma_range: tuple[float, float]
+    trained: dict[str, Any]
+    bias_free: bool
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def weights_path(name: str) -> Path:
+    return WEIGHTS_DIR / f"{name}.pt"
+
+
+def has_weights(name: str) -> bool:
+    return weights_path(name).exists()
+
+
+@lru_cache(maxsize=8)
+def load(name: str) -> Network:
+    """The network ``name`` from its committed weights, ready for inference."""
+    path = weights_path(name)
+    if not path.exists():
+        raise ValueError(
+            f"the weights of {name!r} are not in {WEIGHTS_DIR}; train them with "
+            f"`python -m denoisers.train {name} --data DIR --val DIR --out {path}`")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = build(saved["config"])
+    model.load_state_dict(saved["state"])
+    model.eval()
+    model = fold_batch_norm(model)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    bias_free = not any(m.bias is not None for m in model.modules()
+                        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    return Network(name, model.to(device), tuple(saved["sigma_range"]), saved.get("trained", {}),
+                   bias_free)
+
+
+def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(H, W[, 3]) float32 array to a (1, C, H, W) tensor."""
+    array = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)[None]
+
+
+def to_image(tensor: torch.Tensor) -> np.ndarray:
+    """(1, C, H, W) tensor to an (H, W[, 3]) float32 array."""
+    array = tensor[0].detach().float().cpu().numpy()
+    return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
+
+
+def forward(net: Network, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The network on a (1, C, H, W) tensor of any size (padded as it needs)."""
+    padded, (h, w) = pad_to(noisy, input_multiple(net.model))
+    level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
+    return net.model(padded, level)[..., :h, :w]
+
+
+def clamp_sigma(net: Network, sigma: float) -> tuple[float, str | None]:
+    """Sigma within the range the network was trained on, and a note if it was moved."""
+    low, high = (s / 255 for s in net.sigma_range)
+    if low <= sigma <= high:
+        return sigma, None
+    kept = min(high, max(low, sigma))
+    return kept, (f"{net.name} was trained for σ in [{net.sigma_range[0]:g}, "
+                  f"{net.sigma_range[1]:g}]; it was told σ = {kept * 255:.1f}")
+
+
+def denoise(name: str, noisy: np.ndarray, sigma: float, *, trace: bool = False,
+            progress: Progress | None = None, probe: tuple[int, int] | None = None) -> Result:
+    """Run network ``name`` on ``noisy`` (grey, or colour for a colour model)."""
+    net = load(name)
+    told, note = clamp_sigma(net, sigma)
+    x = to_tensor(noisy, net.device)
+    with torch.inference_mode():
+        estimate = to_image(forward(net, x, told))
+    result = Result(estimate.astype(np.float32, copy=False))
+    if note:
+        result.extras["note"] = note
+    report(progress, 0.5 if trace else 1.0)
+    if trace:
+        probe = centre(noisy.shape) if probe is None else probe
+        result.stages["predicted noise"] = (noisy - result.image).astype(np.float32)
+        result.extras.update(inside(net, noisy, told, probe))
+        report(progress, 1.0)
+    return result
+
+
+def window_around(shape: tuple[int, ...], probe: tuple[int, int], side: int) -> tuple[slice, slice]:
+    """Rows and columns of a ``side`` x ``side`` window holding ``probe``, inside the image."""
+    slices = []
+    for centre_, size in zip(probe, shape[:2]):
+        start = min(max(0, centre_ - side // 2), max(0, size - side))
+        slices.append(slice(start, min(size, start + side)))
+    return slices[0], slices[1]
+
+
+def inside(net: Network, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> dict[str, Any]:
+    """Feature maps, first-layer filters, equivalent kernel and receptive field."""
+    rows, cols = window_around(noisy.shape, probe, WINDOW)
+    local = (probe[0] - rows.start, probe[1] - cols.start)
+    window = np.ascontiguousarray(noisy[rows, cols])
+    kernel, linear_part, output = equivalent_kernel(net, window, sigma, local)
+    return {
+        "window": (rows.start, cols.start, window),
+        "features": feature_maps(net, window, sigma),
+        "filters": first_filters(net),
+        "equivalent kernel": kernel,
+        "kernel check": {"output": output, "J·y": linear_part,
+                         "exact": net.bias_free and not _takes_level(net)},
+        "receptive field": receptive_field(kernel),
+    }
+
+
+def _takes_level(net: Network) -> bool:
+    return isinstance(net.model, (FFDNet, DRUNet, PatchMLP))
+
+
+def equivalent_kernel(net: Network, window: np.ndarray, sigma: float,
+                      pixel: tuple[int, int]) -> tuple[np.ndarray, float, float]:
+    """The gradient of output pixel ``pixel`` with respect to the input window.
+
+    Returns the kernel (shape of the window, summed over channels for colour),
+    ``J · y`` (the kernel applied to the input) and the output pixel itself;
+    the two are equal for a bias-free, blind network.
+    """
+    with torch.enable_grad():
+        x = to_tensor(window, net.device).requires_grad_(True)
+        out = forward(net, x, sigma)
+        value = out[0, :, pixel[0], pixel[1]].mean()
+        (grad,) = torch.autograd.grad(value, x)
+    kernel = grad[0].sum(dim=0).float().cpu().numpy()
+    linear_part = float((grad * x.detach()).sum())
+    return kernel.astype(np.float32), linear_part, float(value.detach())
+
+
+def receptive_field(kernel: np.ndarray, threshold: float = 1e-7) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of the box where the kernel is non-zero."""
+    rows = np.flatnonzero(np.abs(kernel).max(axis=1) > threshold)
+    cols = np.flatnonzero(np.abs(kernel).max(axis=0) > threshold)
+    if rows.size == 0:
+        return 0, 0, 0, 0
+    return int(rows[0]), int(cols[0]), int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def hidden_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The model's ReLU/Tanh activations (or residual blocks), in order."""
+    acts = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.ReLU, nn.Tanh))]
+    if isinstance(model, DRUNet):
+        acts = [(n, m) for n, m in model.named_modules()
+                if n.startswith(("encoders.", "bottom.", "decoders.")) and n.count(".") == 1]
+    return acts
+
+
+def feature_maps(net: Network, window: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
+    """Activations of the first, a middle and the last hidden layer on ``window``.
+
+    Each is an array (channels, h, w) in float16 (h, w: the window, or half
+    of it for networks working on sub-images).
+    """
+    layers = hidden_layers(net.model)
+    chosen = {"first": layers[0], "middle": layers[len(layers) // 2], "last": layers[-1]}
+    maps: dict[str, np.ndarray] = {}
+    hooks = [module.register_forward_hook(_keeper(maps, f"{label} ({name})"))
+             for label, (name, module) in chosen.items()]
+    try:
+        with torch.inference_mode():
+            forward(net, to_tensor(window, net.device), sigma)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return maps
+
+
+def _keeper(store: dict[str, np.ndarray], label: str):
+    def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        store[label] = output[0].detach().float().cpu().numpy().astype(np.float16)
+    return hook
+
+
+def first_filters(net: Network) -> np.ndarray:
+    """The first convolution's filters on the image, shape (n, k, k).
+
+    For networks that work on the 4 sub-images of a pixel-unshuffled image,
+    the 4 sub-image kernels of the first channel are put back into one
+    (2k, 2k) filter on the image.
+    """
+    conv = next(m for m in net.model.modules() if isinstance(m, nn.Conv2d))
+    weight = conv.weight.detach().float().cpu().numpy()
+    if isinstance(net.model, (FFDNet, DRUNet)):
+        n, _, k, _ = weight.shape
+        sub = weight[:, :4]  # the 4 sub-images of the first colour channel
+        full = np.zeros((n, 2 * k, 2 * k), np.float32)
+        for i in range(2):
+            for j in range(2):
+                full[:, i::2, j::2] = sub[:, 2 * i + j]
+        return full
+    return weight[:, 0]

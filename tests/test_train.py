@@ -1,0 +1,84 @@
+"""The training command: it learns, and a checkpoint resumes to the same state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import ndimage
+
+from denoisers import train
+from denoisers.nets.architectures import build
+
+TINY = train.Recipe({"arch": "dncnn", "depth": 4, "width": 8, "bias": True}, (10, 40),
+                    patch=24, batch=8, lr=3e-3, steps=60)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> tuple[Path, Path]:
+    """Generated smooth images with edges: a training and a validation folder."""
+    rng = np.random.default_rng(0)
+    root = tmp_path_factory.mktemp("images")
+    for name, count in (("train", 6), ("val", 2)):
+        (root / name).mkdir()
+        for i in range(count):
+            field = ndimage.gaussian_filter(rng.random((64, 64)), 4)
+            image = (field > field.mean()) * 0.5 + 0.3 * (field - field.min()) / np.ptp(field)
+            Image.fromarray((image * 255).astype(np.uint8)).save(root / name / f"{i}.png")
+    return root / "train", root / "val"
+
+
+def _run(folders, tmp_path, **kwargs) -> train.State:
+    return train.train("tiny", folders[0], folders[1], tmp_path / "tiny.pt", tmp_path / "tiny.ckpt",
+                       recipe=TINY, validate_every=1000, minutes=5, **kwargs)
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["state"]
+
+
+def test_training_raises_validation_psnr(folders, tmp_path):
+    torch.manual_seed(0)
+    untrained = build(TINY.config)
+    before = train.validate(untrained, train.load_folder(folders[1], False), torch.device("cpu"))
+    state = _run(folders, tmp_path, steps=60)
+    after = state.history[-1]
+    assert state.step == 60
+    for sigma in train.VAL_SIGMAS:
+        assert after[f"psnr{sigma}"] > before[f"psnr{sigma}"] + 1.0, (sigma, before, after)
+
+
+def test_a_checkpoint_resumes_to_the_same_state(folders, tmp_path):
+    whole, halves = tmp_path / "whole", tmp_path / "halves"
+    _run(folders, whole, steps=12)
+    first = _run(folders, halves, steps=12, until=6)
+    assert first.step == 6
+    second = _run(folders, halves, steps=12, resume=True)
+    assert second.step == 12
+    a, b = _weights(whole / "tiny.pt"), _weights(halves / "tiny.pt")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_schedule_decays_to_a_hundredth():
+    state = train.State(step=0, steps=100)
+    assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr)
+    state.step = 100
+    assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr / 100)
+
+
+def test_patches_are_augmented_copies_with_noise_of_their_sigma(folders):
+    images = train.load_folder(folders[0], False)
+    clean, noisy, sigma = train.sample_batch(images, TINY, np.random.default_rng(1))
+    assert clean.shape == (TINY.batch, 1, TINY.patch, TINY.patch)
+    assert ((sigma >= 10 / 255) & (sigma <= 40 / 255)).all()
+    residual_std = (noisy - clean).flatten(1).std(dim=1)
+    assert torch.allclose(residual_std, sigma, rtol=0.2)
+
+
+def test_an_empty_folder_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="no images in"):
+        train.load_folder(tmp_path, False)

@@ -1,0 +1,90 @@
+"""The essay's Figure 1, live: a small perceptron learns handwritten digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from denoisers import sparsity
+from denoisers.nets import digits
+
+from . import figures, views
+
+
+@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="Training…")
+def _trained(hidden: int, activation: str, epochs: int, seed: int) -> digits.DigitsRun:
+    return digits.train_digits_mlp((hidden,), activation, epochs, seed)
+
+
+@st.cache_data(max_entries=16, ttl=6 * 3600, show_spinner="Training twice…")
+def _two(hidden: int, activation: str, epochs: int) -> tuple[digits.DigitsRun, digits.DigitsRun,
+                                                              digits.SolutionGap]:
+    a, b = digits.compare_initialisations((0, 1), hidden=(hidden,), activation=activation,
+                                          epochs=epochs)
+    return a, b, digits.solution_gap(a, b)
+
+
+def interlude(*, key: str) -> None:
+    """Controls, training curves, learned weights, mistakes and two initialisations."""
+    c1, c2, c3, c4 = st.columns(4)
+    hidden = c1.select_slider("Hidden units", (4, 8, 16, 32, 64), 32, key=f"{key}.hidden")
+    activation = c2.segmented_control("Nonlinearity", digits.ACTIVATIONS, default="relu",
+                                      key=f"{key}.activation", required=True)
+    epochs = c3.slider("Epochs", 5, 200, 60, 5, key=f"{key}.epochs")
+    seed = int(c4.number_input("Seed of the initial weights", 0, 999, 0, key=f"{key}.seed"))
+    run = _trained(hidden, activation, epochs, seed)
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.curves({"training loss": run.loss}, x=np.arange(1, epochs + 1),
+                                       x_title="epoch", y_title="cross-entropy"),
+                        key=f"{key}.loss")
+    with right:
+        st.plotly_chart(figures.curves({"test accuracy": run.test_accuracy_curve},
+                                       x=np.arange(1, epochs + 1), x_title="epoch",
+                                       y_title="accuracy"), key=f"{key}.accuracy")
+    st.metric("Test accuracy", f"{run.accuracy:.1%}",
+              help=f"{len(run.test_labels)} digits never seen in training; "
+                   f"{run.n_parameters} weights, trained in {run.seconds:.2f} s.")
+
+    left, right = st.columns(2)
+    with left:
+        views.show_image(views.enlarged(sparsity.atoms_mosaic(run.filters)),
+                         "The weights of each hidden unit, as an 8x8 image: the pattern it "
+                         "averages the pixels with (negative dark, positive light)")
+    with right:
+        _mistakes(run)
+
+    st.markdown("**Same data, same network, two random starts.** Training is a non-convex "
+                "optimisation: different initial weights end in different solutions that "
+                "classify almost equally well.")
+    a, b, gap = _two(hidden, activation, epochs)
+    cols = st.columns(2)
+    for column, one in zip(cols, (a, b)):
+        with column:
+            views.show_image(views.enlarged(sparsity.atoms_mosaic(one.filters)),
+                             f"seed {one.seed}: {one.accuracy:.1%} test accuracy")
+    st.caption(f"The two disagree on {gap.disagreement:.1%} of the test digits. Even after pairing "
+               f"each hidden unit of one with its most similar unit of the other, their weights "
+               f"have a mean cosine similarity of only {gap.matched_cosine:.2f} (1 would be the "
+               "same solution).")
+
+
+def _mistakes(run: digits.DigitsRun, shown: int = 8) -> None:
+    wrong = run.misclassified[:shown]
+    if len(wrong) == 0:
+        st.success("No test digit is misclassified.")
+        return
+    st.markdown(f"**{len(run.misclassified)} misclassified test digits**, the first {len(wrong)}:")
+    cols = st.columns(len(wrong))
+    for column, index in zip(cols, wrong):
+        with column:
+            views.show_image(views.enlarged(run.test_images[index], 64),
+                             f"{run.test_labels[index]} → {run.predictions[index]}")
+    index = int(wrong[0])
+    fig = go.Figure(go.Bar(x=list(range(10)), y=run.probabilities[index]))
+    fig.update_layout(height=220, margin=dict(l=0, r=0, t=30, b=0),
+                      title="its output for the first one: the probability of each class",
+                      xaxis=dict(dtick=1))
+    st.plotly_chart(fig, key=f"digits.probabilities.{run.seed}")

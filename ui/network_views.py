@@ -1,0 +1,92 @@
+"""Views into a network: feature maps, filters, equivalent kernel, receptive field."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from denoisers import nonlocal_means, sparsity
+from denoisers.core import Result
+from denoisers.images import to_uint8
+
+from . import figures, views
+
+#: Side of the neighbourhood on which kernels and NL-means weights are compared.
+KERNEL_SIDE = 31
+PER_PAGE = 16
+
+
+def feature_maps(res: Result, *, key: str) -> None:
+    """A layer picker and a pageable grid of that layer's feature maps."""
+    features = res.extras["features"]
+    layer = st.segmented_control("Layer", list(features), default=next(iter(features)),
+                                 key=f"{key}.layer", required=True)
+    maps = features[layer].astype(np.float32)
+    pages = -(-maps.shape[0] // PER_PAGE)
+    page = st.slider("Channels", 1, pages, 1, key=f"{key}.page",
+                     format=f"page %d of {pages}") if pages > 1 else 1
+    shown = maps[(page - 1) * PER_PAGE: page * PER_PAGE]
+    views.show_image(sparsity.atoms_mosaic(shown, pad=2),
+                     f"{layer}: channels {(page - 1) * PER_PAGE + 1}–"
+                     f"{(page - 1) * PER_PAGE + len(shown)} of {maps.shape[0]}, on the window "
+                     "around the chosen pixel (each rescaled; mid-grey is 0)")
+
+
+def filters_and_atoms(res: Result) -> None:
+    """The first layer's learned filters beside the 8x8 DCT atoms."""
+    left, right = st.columns(2)
+    with left:
+        filters = res.extras["filters"]
+        views.show_image(views.enlarged(sparsity.atoms_mosaic(filters)),
+                         f"the first layer's {len(filters)} learned filters "
+                         f"({filters.shape[1]}x{filters.shape[2]})")
+    with right:
+        views.show_image(views.enlarged(sparsity.atoms_mosaic(sparsity.dct_atoms(8))),
+                         "the 64 atoms of the 8x8 DCT, the basis of JPEG and of the sparsity chapter")
+
+
+def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
+                      pixel: tuple[int, int], *, key: str) -> None:
+    """The network's equivalent kernel and NL-means' weights for the same pixel."""
+    top, left, _ = res.extras["window"]
+    kernel = _around(res.extras["equivalent kernel"], (pixel[0] - top, pixel[1] - left))
+    grey = noisy if noisy.ndim == 2 else noisy.mean(axis=2)
+    weights = nonlocal_means.nlm_weights(grey, pixel, sigma, search=KERNEL_SIDE)
+    bound = float(np.abs(kernel).max()) or 1.0
+    a, b = st.columns(2)
+    a.plotly_chart(figures.heatmap(kernel, title="network: equivalent kernel", colorscale="RdBu_r",
+                                   zmin=-bound, zmax=bound), key=f"{key}.kernel")
+    b.plotly_chart(figures.heatmap(weights, title="NL-means: weights (patch 7)"),
+                   key=f"{key}.nlm")
+    check = res.extras["kernel check"]
+    exact = ("exactly, as the network is bias-free and blind" if check["exact"] else
+             "up to the network's bias terms and noise-level map")
+    st.caption(
+        f"{KERNEL_SIDE}x{KERNEL_SIDE} pixels around the chosen pixel. The kernel is the gradient "
+        f"of the output pixel with respect to the input: applied to the noisy image it gives "
+        f"{check['J·y']:.4f}, and the network's output there is {check['output']:.4f} — "
+        f"{exact}. Its weights sum to {kernel.sum():.3f}.")
+
+
+def _around(array: np.ndarray, pixel: tuple[int, int], side: int = KERNEL_SIDE) -> np.ndarray:
+    """The ``side`` x ``side`` block of ``array`` centred on ``pixel``, zero outside."""
+    half = side // 2
+    padded = np.pad(array, half)
+    return padded[pixel[0]:pixel[0] + side, pixel[1]:pixel[1] + side]
+
+
+def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> None:
+    """The noisy image with the chosen pixel's receptive field outlined."""
+    top, left, _ = res.extras["window"]
+    r0, c0, height, width = res.extras["receptive field"]
+    rgb = to_uint8(image)
+    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb.copy()
+    box = (top + r0, left + c0, top + r0 + height - 1, left + c0 + width - 1)
+    red = np.array([230, 30, 30], np.uint8)
+    for row in (box[0], box[2]):
+        rgb[row, box[1]:box[3] + 1] = red
+    for col in (box[1], box[3]):
+        rgb[box[0]:box[2] + 1, col] = red
+    rgb[pixel] = red
+    views.show_image(rgb, f"receptive field of the chosen pixel: {height}x{width} pixels — "
+                          "the output there depends on nothing outside the red box")
