@@ -70,8 +70,8 @@ RECIPES: dict[str, Recipe] = {
 }
 
 VAL_SIGMAS = (15, 25, 50)
-#: Steps timed to fit the learning-rate schedule to the time budget of a fresh run.
-_TIMING_STEPS = 20
+#: Every this many steps, a run without ``--steps`` refits its schedule to the time left.
+_REFIT_EVERY = 20
 
 
 @dataclass
@@ -82,6 +82,7 @@ class State:
     steps: int = 0  # length of the learning-rate schedule
     seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)  # one per call: device, steps, time
 
 
 #: ``--val skimage``: validate on scikit-image's bundled samples (no folder needed).
@@ -198,21 +199,26 @@ def export_weights(path: Path, name: str, model, recipe: Recipe, state: State,
         "name": name, "config": recipe.config, "sigma_range": recipe.sigma_range,
         "state": {k: v.detach().float().cpu() for k, v in model.state_dict().items()},
         "trained": {"steps": state.step, "seconds": round(state.seconds), "device": str(device),
-                    "validation": state.history[-1] if state.history else {}},
+                    "validation": state.history[-1] if state.history else {},
+                    "runs": state.runs},
     }, path)
 
 
 def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
           minutes: float = 30.0, resume: bool = False, seed: int = 0,
           validate_every: int = 2000, steps: int | None = None, until: int | None = None,
-          recipe: Recipe | None = None) -> State:
+          recipe: Recipe | None = None, init: Path | None = None) -> State:
     """Train ``name`` for at most ``minutes`` (or up to step ``until``); return the state.
 
-    ``steps`` sets the length of the learning-rate schedule; a resumed run
-    keeps its own unless given, and a fresh run without it fits the schedule
-    to ``minutes`` from the speed of its first steps (the length is then
-    fixed and saved, so resuming stays exact). ``recipe`` replaces the
-    registered one (tests train tiny models with it).
+    ``steps`` fixes the length of the learning-rate schedule (and then a
+    checkpoint resumes exactly). Without it the schedule is refitted every
+    few steps so that it ends when ``minutes`` run out, at the speed measured
+    so far; a resumed run without it is a warm restart whose cosine decays
+    over its own minutes. ``init`` starts a run with no checkpoint from a
+    weights file written by an earlier run (a fresh optimiser; the step count
+    and the record of runs carry on), so training goes on across machines
+    from the committed weights alone. ``recipe`` replaces the registered one
+    (tests train tiny models with it).
     """
     recipe = recipe or RECIPES[name]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -225,8 +231,18 @@ def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
     if resume and checkpoint.exists():
         state = load_checkpoint(checkpoint, model, optimiser, rng)
         print(f"resumed {name} at step {state.step}", file=sys.stderr)
-    fit_schedule = steps is None and state.step == 0
+    elif init is not None:
+        saved = torch.load(init, map_location="cpu", weights_only=True)
+        model.load_state_dict(saved["state"])
+        done = saved["trained"]
+        state = State(step=done["steps"], steps=done["steps"] + recipe.steps,
+                      seconds=done["seconds"], runs=list(done.get("runs", [])))
+        print(f"{name} starts from {init} (step {state.step})", file=sys.stderr)
+    fit_schedule, first_step = steps is None, state.step
     state.steps = steps or state.steps
+    if fit_schedule:  # until the first refit, guess from the speed saved with the checkpoint
+        state.steps = state.step + (int(60 * minutes * state.step / state.seconds)
+                                    if state.step and state.seconds else 10**9)
     images = load_folder(data, recipe.colour)
     val_images = load_validation(val, recipe.colour)
     loss_fn = F.l1_loss if recipe.loss == "l1" else F.mse_loss
@@ -244,9 +260,10 @@ def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
         loss.backward()
         optimiser.step()
         state.step += 1
-        if fit_schedule and state.step == _TIMING_STEPS:
-            per_step = (time.monotonic() - start) / _TIMING_STEPS
-            state.steps = _TIMING_STEPS + max(1, int(0.97 * (budget - per_step * _TIMING_STEPS) / per_step))
+        if fit_schedule and (state.step - first_step) % _REFIT_EVERY == 0:
+            elapsed = time.monotonic() - start
+            per_step = elapsed / (state.step - first_step)
+            state.steps = state.step + max(1, int(0.98 * (budget - elapsed) / per_step))
         if state.step % 50 == 0:
             _progress(name, state, recipe, loss.item(), time.monotonic() - start, budget)
         if state.step % validate_every == 0:
@@ -256,6 +273,8 @@ def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
             last_save = time.monotonic()
             save_checkpoint(checkpoint, model, optimiser, state, rng)
     state.seconds += time.monotonic() - last_save
+    state.runs.append({"device": str(device), "steps": state.step - first_step,
+                       "minutes": round((time.monotonic() - start) / 60, 1)})
     _record(state, model, val_images, device, time.monotonic() - start)
     save_checkpoint(checkpoint, model, optimiser, state, rng)
     export_weights(out, name, model, recipe, state, device)
@@ -291,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0, help="stop after this long")
     parser.add_argument("--steps", type=int, help="length of the learning-rate schedule")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    parser.add_argument("--init", type=Path,
+                        help="without a checkpoint, start from these weights (e.g. the committed ones)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validate-every", type=int, default=2000)
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -299,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     checkpoint = args.checkpoint or Path("checkpoints") / f"{args.name}.ckpt"
     train(args.name, args.data, args.val, args.out, checkpoint, minutes=args.minutes,
-          resume=args.resume, seed=args.seed, validate_every=args.validate_every, steps=args.steps)
+          resume=args.resume, seed=args.seed, validate_every=args.validate_every, steps=args.steps,
+          init=args.init)
     return 0
 
 

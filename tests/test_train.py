@@ -82,3 +82,24 @@ def test_patches_are_augmented_copies_with_noise_of_their_sigma(folders):
 def test_an_empty_folder_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="no images in"):
         train.load_folder(tmp_path, False)
+
+
+def test_a_run_can_start_from_committed_weights(folders, tmp_path):
+    first = _run(folders, tmp_path / "a", steps=6)
+    weights = tmp_path / "a" / "tiny.pt"
+    second = train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
+                         tmp_path / "b" / "tiny.ckpt", recipe=TINY, minutes=5, steps=12,
+                         init=weights, validate_every=1000)
+    assert second.step == 12 and len(second.runs) == 2
+    assert second.runs[0] == first.runs[0]
+    assert not torch.equal(_weights(weights)["body.0.weight"],
+                           _weights(tmp_path / "b" / "tiny.pt")["body.0.weight"])
+
+
+def test_starting_from_weights_loads_them(folders, tmp_path):
+    _run(folders, tmp_path / "a", steps=6)
+    weights = tmp_path / "a" / "tiny.pt"
+    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
+                recipe=TINY, minutes=5, steps=12, until=6, init=weights, validate_every=1000)
+    a, b = _weights(weights), _weights(tmp_path / "b" / "tiny.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)

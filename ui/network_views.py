@@ -88,5 +88,11 @@ def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> N
     for col in (box[1], box[3]):
         rgb[box[0]:box[2] + 1, col] = red
     rgb[pixel] = red
-    views.show_image(rgb, f"receptive field of the chosen pixel: {height}x{width} pixels — "
-                          "the output there depends on nothing outside the red box")
+    window = res.extras["window"][2].shape
+    if height >= window[0] or width >= window[1]:
+        views.show_image(rgb, f"the receptive field of the chosen pixel covers the whole "
+                              f"{window[0]}x{window[1]} window the views are computed on: "
+                              "this network sees at least that far")
+    else:
+        views.show_image(rgb, f"receptive field of the chosen pixel: {height}x{width} pixels — "
+                              "the output there depends on nothing outside the red box")

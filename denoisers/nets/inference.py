@@ -117,7 +117,7 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, trace: bool = False,
             progress: Progress | None = None, probe: tuple[int, int] | None = None) -> Result:
     """Run network ``name`` on ``noisy`` (grey, or colour for a colour model)."""
     net = load(name)
-    told, note = clamp_sigma(net, sigma)
+    told, note = clamp_sigma(net, sigma) if _takes_level(net) else (sigma, None)
     x = to_tensor(noisy, net.device)
     with torch.inference_mode():
         estimate = to_image(forward(net, x, told))
