@@ -222,7 +222,10 @@ class Result:
         ``extras["curve_x"]`` gives their common x axis as (label, values).
     extras : dict of str to anything
         Structured inside views a page draws, plus ``"params"``: the values
-        actually used, auto parameters resolved from sigma.
+        actually used, auto parameters resolved from sigma; and optionally
+        ``"display"``: how to draw a stage, by name — ``"image"`` (grey
+        levels in [0, 1]), ``"signed"`` (zero in the middle of the colour
+        scale) or ``"map"`` (the default: a colour scale over its range).
     seconds : float
         Wall-clock run time, filled in by :func:`denoisers.run`.
     """

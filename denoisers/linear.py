@@ -326,6 +326,7 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
         window = _neighbourhood(noisy, probe, radius)
         values = np.sort(window[footprint])
         result.stages = {"footprint": footprint.astype(np.float32), "window": window}
+        result.extras["display"] = {"window": "image"}
         result.extras["window"] = {"probe": probe, "values": values,
                                    "median": float(values[values.size // 2])}
     return result
@@ -434,6 +435,7 @@ def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = No
                          "space weights": space.astype(np.float32),
                          "range weights": similar.astype(np.float32),
                          "weights": (weights / weights.sum()).astype(np.float32)}
+        result.extras["display"] = {"window": "image"}
     return result
 
 

@@ -41,8 +41,8 @@ def _marked(image: np.ndarray, pixel: tuple[int, int]) -> np.ndarray:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     rgb = rgb.copy()
     row, col = pixel
-    arm = max(3, min(rgb.shape[:2]) // 40)
-    red = np.array([230, 30, 30], np.uint8)
-    rgb[row, max(0, col - arm):col + arm + 1] = red
-    rgb[max(0, row - arm):row + arm + 1, col] = red
+    arm = max(4, min(rgb.shape[:2]) // 25)
+    red = np.array([255, 0, 0], np.uint8)
+    rgb[max(0, row - 1):row + 2, max(0, col - arm):col + arm + 1] = red
+    rgb[max(0, row - arm):row + arm + 1, max(0, col - 1):col + 2] = red
     return rgb

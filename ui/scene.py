@@ -151,6 +151,17 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...]) -> Scen
     return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma))
 
 
+def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
+    """The same clean image and seed with Gaussian noise of ``sigma255`` (0-255 scale)."""
+    if scene.clean is None:
+        raise ValueError("the image is marked as already noisy: there is no clean image "
+                         "to add noise to")
+    noisy, sigma = _noisy(digest(scene.clean), scene.clean, "gaussian", sigma255 / 255,
+                          scene.seed, scene.clip)
+    return Scene(scene.source, scene.clean, noisy, sigma, f"Gaussian, σ = {sigma255:g}",
+                 scene.seed, scene.clip, scene.notes, _key(noisy, sigma))
+
+
 def _key(noisy: np.ndarray, sigma: float) -> str:
     return f"{digest(noisy)}-{sigma:.6f}"
 

@@ -61,9 +61,9 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     rows = []
     if not scene.real:
         rows.append({"method": "noisy input", "PSNR (dB)": metrics.psnr(scene.clean, scene.noisy),
-                     "SSIM": metrics.ssim(scene.clean, scene.noisy)})
+                     "SSIM": metrics.ssim(scene.clean, scene.noisy), "time": "—"})
     for name, res in named.items():
-        row = {"method": name, "time (s)": res.seconds}
+        row = {"method": name, "time": f"{res.seconds:.3f} s"}
         if not scene.real:
             row["PSNR (dB)"] = metrics.psnr(scene.clean, res.image)
             row["SSIM"] = metrics.ssim(scene.clean, res.image)
@@ -72,7 +72,6 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     st.dataframe(table, column_config={
         "PSNR (dB)": st.column_config.NumberColumn(format="%.2f"),
         "SSIM": st.column_config.NumberColumn(format="%.4f"),
-        "time (s)": st.column_config.NumberColumn(format="%.3f"),
     })
     if not scene.real:
         st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
@@ -97,26 +96,31 @@ def insides(res: Result, *, key: str) -> None:
     if "colour" in res.extras:
         st.caption(res.extras["colour"].capitalize() + ".")
     stages = list(res.stages.items())
+    display = res.extras.get("display", {})
     for start in range(0, len(stages), 3):
         for column, (name, stage) in zip(st.columns(3), stages[start:start + 3]):
             with column:
-                _stage(name, np.asarray(stage), key=f"{key}.{name}")
+                _stage(name, np.asarray(stage), display.get(name, "map"), key=f"{key}.{name}")
     x_title, x = res.extras.get("curve_x", ("iteration", None))
     for name, series in res.curves.items():
         st.plotly_chart(figures.curves({name: series}, x=x, x_title=x_title, title=name),
                         key=f"{key}.curve.{name}")
 
 
-def _stage(name: str, stage: np.ndarray, *, key: str) -> None:
+def _stage(name: str, stage: np.ndarray, display: str, *, key: str) -> None:
+    """One stage: grey levels for an image, zero mid-scale for signed values, else a map."""
     if stage.ndim == 3:
         show_image(stage, name)
         return
-    signed = stage.min() < 0 < stage.max()
-    bound = float(np.abs(stage).max()) if signed else None
-    st.plotly_chart(
-        figures.heatmap(stage, title=name, colorscale="RdBu_r" if signed else "Viridis",
-                        zmin=-bound if signed else None, zmax=bound, height=300),
-        key=key)
+    if display == "image":
+        fig = figures.heatmap(stage, title=name, colorscale="gray", zmin=0, zmax=1, height=300)
+    elif display == "signed":
+        bound = float(np.abs(stage).max()) or 1.0
+        fig = figures.heatmap(stage, title=name, colorscale="RdBu_r", zmin=-bound, zmax=bound,
+                              height=300)
+    else:
+        fig = figures.heatmap(stage, title=name, height=300)
+    st.plotly_chart(fig, key=key)
 
 
 def download(image: np.ndarray, name: str, *, key: str) -> None:

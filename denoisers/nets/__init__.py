@@ -103,7 +103,7 @@ METHODS: tuple[Method, ...] = (
         run=_network("mlp", "A patch MLP (Burger, Schuler & Harmeling 2012), scaled down.",
                      _MLP_PAPER, "Each 11x11 patch goes through three tanh layers of 192 units "
                      "to its 5x5 clean centre; overlapping outputs are averaged."),
-        probe=True, url="https://doi.org/10.1109/CVPR.2012.6247952",
+        probe=True, slow=True, url="https://doi.org/10.1109/CVPR.2012.6247952",
     ),
     Method(
         key="dncnn", name="DnCNN", year=2017, family=FAMILY, paper=_DNCNN_PAPER,

@@ -128,6 +128,7 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, trace: bool = False,
     if trace:
         probe = centre(noisy.shape) if probe is None else probe
         result.stages["predicted noise"] = (noisy - result.image).astype(np.float32)
+        result.extras["display"] = {"predicted noise": "signed"}
         result.extras.update(inside(net, noisy, told, probe))
         report(progress, 1.0)
     return result
