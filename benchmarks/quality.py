@@ -126,7 +126,7 @@ PEERS: dict[str, Peer] = {
     "skimage-tv": Peer("skimage TV (peer)", "skimage", _skimage_tv),
     "skimage-wavelet": Peer("skimage wavelet BayesShrink (peer)", "skimage", _skimage_wavelet),
     "skimage-nl-means": Peer("skimage NL-means (peer)", "skimage", _skimage_nl_means),
-    "bm3d": Peer("BM3D, bm3d package (peer)", "bm3d", _bm3d),
+    "bm3d-package": Peer("BM3D, bm3d package (peer)", "bm3d", _bm3d),
 }
 
 
@@ -294,7 +294,7 @@ def evaluate_all(contenders: Sequence[Contender], paths: Sequence[Path],
 def report_header(dataset: str, argv: Sequence[str], seed: int,
                   contenders: Sequence[Contender], notes: Sequence[str]) -> str:
     """The opening of the markdown report: how, when and where it was measured."""
-    packages = [*common.LIBRARIES, *("bm3d" for c in contenders if c.key == "bm3d")]
+    packages = [*common.LIBRARIES, *("bm3d" for c in contenders if c.key == "bm3d-package")]
     extra = {
         "libraries": common.versions(packages),
         "noise": ("additive white Gaussian, not clipped; image i at sigma s drawn from "

@@ -23,6 +23,8 @@ st.page_link("chapters/noise_and_metrics.py", label="Noise and metrics — what 
              icon=":material/grain:")
 st.page_link("chapters/local_filters.py", label="Local filters — Gaussian, Wiener, median, bilateral",
              icon=":material/blur_linear:")
+st.page_link("chapters/bm3d.py", label="BM3D — grouping and collaborative filtering, the "
+             "classical summit", icon=":material/view_in_ar:")
 st.page_link("chapters/deep_learning.py",
              label="Deep learning takes over — the networks, and a look inside them",
              icon=":material/neurology:")

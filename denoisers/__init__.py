@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import colour, linear, metrics, nets, noise
+from . import bm3d, colour, linear, metrics, nets, noise
 from .core import (Bool, Choice, Float, Int, Method, Param, Progress, Result, as_image,
                    centre, check_sigma)
 
@@ -30,7 +30,7 @@ __all__ = [
     "methods", "get", "run", "metrics", "noise",
 ]
 
-_FAMILY_MODULES = (linear, nets)
+_FAMILY_MODULES = (linear, bm3d, nets)
 
 _REGISTRY: dict[str, Method] = {}
 

@@ -103,9 +103,9 @@ def extract(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) ->
     if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() > height - size
                       or cols.max() > width - size):
         raise ValueError(f"a patch of side {size} leaves the image of shape {image.shape[:2]}")
-    index = (rows * width + cols)[..., None] + _pixel_offsets(size, width)
-    flat = image.reshape(height * width, *image.shape[2:])
-    return flat[index].reshape(*rows.shape, size, size, *image.shape[2:])
+    windows = sliding_window_view(image, (size, size), axis=(0, 1))
+    patches = windows[rows, cols]  # (..., C, size, size) for a colour image
+    return np.moveaxis(patches, -3, -1) if image.ndim == 3 else patches
 
 
 # --------------------------------------------------------------------------- block matching
@@ -159,20 +159,20 @@ def block_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: 
     -------
     Matches
         Corners and distances of the ``k`` nearest candidates, sorted by
-        distance, the reference itself first (ties between other candidates
-        go to the one met first in row-major order of the window).
+        distance (equal distances by position in the window, row-major),
+        the reference itself first. The result is deterministic.
 
     Notes
     -----
     The distance of a candidate is ``||P_ref - P||² / size²``, the mean
     squared difference of the pixels. For each displacement (dy, dx) of the
     window, the squared differences of the image and its displaced copy are
-    summed over every patch with two cumulative sums (along the rows, then,
-    at the reference rows only, along the columns) and read at the
-    references' corners: O(H W (2 radius + 1)²) operations in all, whatever
-    the number of references. The loop runs over the 2 radius + 1 values of
-    dy, with every dx at once, in bands of reference rows sized to keep the
-    memory under about 64 MB.
+    summed over ``size`` rows at the reference rows and then over ``size``
+    columns at the reference columns (:func:`window_sums`):
+    O(H W (2 radius + 1)²) operations in all, however many references share
+    the rows. The Python loop runs over the 2 radius + 1 values of dy, with
+    every dx at once, in bands of reference rows sized to keep the memory
+    under about 64 MB; the k nearest are then picked with ``argpartition``.
     """
     image = np.ascontiguousarray(image, dtype=np.float32)
     if image.ndim != 2:
@@ -207,14 +207,15 @@ def block_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: 
 
 def _bands(unique_rows: np.ndarray, per_row: np.ndarray, size: int, side: int,
            width: int) -> list[tuple[int, int]]:
-    """Split the sorted distinct reference rows into bands [first, last) within the memory budget."""
+    """Split the sorted distinct reference rows into bands [first, last) within the budget."""
     bands, first = [], 0
     while first < len(unique_rows):
         last = first + 1
         while last < len(unique_rows):
             span = int(unique_rows[last] - unique_rows[first]) + size
-            values = (2 * span * side * width + (last + 1 - first) * side * (width + 1)
-                      + int(per_row[first:last + 1].sum()) * side * side * 2)
+            # The differences and their partial sums, the row sums, the distances.
+            values = (3 * span * side * width + 3 * (last + 1 - first) * side * width
+                      + 3 * int(per_row[first:last + 1].sum()) * side * side)
             if values > _BAND_VALUES:
                 break
             last += 1
@@ -226,30 +227,61 @@ def _bands(unique_rows: np.ndarray, per_row: np.ndarray, size: int, side: int,
 def _band_distances(padded: np.ndarray, image: np.ndarray, band: np.ndarray, rows: np.ndarray,
                     cols: np.ndarray, size: int, radius: int) -> np.ndarray:
     """Distances (m, side, side) of the references of one band of rows to every displacement."""
-    height, width = image.shape
+    width = image.shape[1]
     side = 2 * radius + 1
     top, bottom = int(band[0]), int(band[-1]) + size
-    span = bottom - top
     reference = image[top:bottom]
     row_of = np.searchsorted(band, rows)
-    diff = np.empty((span, side, width), np.float32)
-    cumulative = np.zeros((span + 1, side, width), np.float32)
-    row_sums = np.zeros((len(band), side, width + 1), np.float32)
+    unique_cols, col_of = np.unique(cols, return_inverse=True)
+    diff = np.empty((bottom - top, side, width), np.float32)
     distances = np.empty((len(rows), side, side), np.float32)
-    lower, upper = band - top, band - top + size
     for iy in range(side):
         # Rows top+dy .. bottom+dy of the image, every column shift dx at once.
         shifted = sliding_window_view(padded[top + iy:bottom + iy], width, axis=1)
         np.subtract(reference[:, None, :], shifted, out=diff)
         np.multiply(diff, diff, out=diff)
-        np.cumsum(diff, axis=0, out=cumulative[1:])
-        np.subtract(cumulative[upper], cumulative[lower], out=row_sums[:, :, 1:])
-        np.cumsum(row_sums[:, :, 1:], axis=2, out=row_sums[:, :, 1:])
-        distances[:, iy, :] = (row_sums[row_of, :, cols + size]
-                               - row_sums[row_of, :, cols])
-    np.maximum(distances, 0.0, out=distances)
+        row_sums = window_sums(diff, size, band - top, axis=0)        # (rows, side, W)
+        sums = window_sums(row_sums, size, unique_cols, axis=2)      # (rows, side, cols)
+        distances[:, iy, :] = sums[row_of, :, col_of]
     distances *= np.float32(1.0 / (size * size))
     return distances
+
+
+def window_sums(values: np.ndarray, size: int, starts: np.ndarray, axis: int) -> np.ndarray:
+    """Sums of ``size`` consecutive entries of ``values`` along ``axis``, from each of ``starts``.
+
+    Returns an array shaped like ``values`` with ``len(starts)`` entries
+    along ``axis``: entry i is ``values[starts[i]:starts[i] + size]`` summed
+    along the axis. Partial sums of 2, 4, 8, ... entries are built by
+    doubling (each a single vectorised addition) and combined by the binary
+    digits of ``size``; the longest is only evaluated at ``starts``. For
+    ``size`` = 8 that is two whole-array additions, against the sequential
+    scan a cumulative sum makes along an axis.
+    """
+    values = np.moveaxis(values, axis, 0)
+    starts = np.asarray(starts, np.int64)
+    if size < 1 or starts.size and (starts.min() < 0 or starts.max() + size > len(values)):
+        raise ValueError(f"windows of {size} from {starts} leave an axis of {len(values)}")
+    top = 1 << (size.bit_length() - 1)
+    partial = {1: values}
+    length = 1
+    while 2 * length < top:  # sums of 2, 4, ... top/2 entries, wherever they fit
+        previous = partial[length]
+        partial[2 * length] = previous[:-length] + previous[length:]
+        length *= 2
+    total = None
+    offset = 0
+    for bit in (1 << i for i in range(size.bit_length()) if size >> i & 1):
+        at = starts + offset
+        if bit in partial:
+            part = partial[bit][at]
+        else:  # the longest: two halves, read at the starts only
+            half = partial[bit // 2]
+            part = half[at] + half[at + bit // 2]
+        total = part if total is None else total + part
+        offset += bit
+    assert total is not None
+    return np.moveaxis(total, 0, axis)
 
 
 def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: int, size: int,
@@ -288,64 +320,108 @@ def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: i
 class Aggregator:
     """Weighted average of overlapping patch estimates, accumulated batch by batch.
 
-    Each call to :meth:`add` adds ``weight * patch`` to a numerator image and
-    ``weight`` to a denominator image at the pixels the patch covers;
-    :meth:`result` divides the two.
+    Each call to :meth:`add` adds ``weight * window * patch`` to a numerator
+    image and ``weight * window`` to a denominator image at the pixels the
+    patch covers; :meth:`result` divides the two.
 
     Parameters
     ----------
     shape : (H, W)
         The image's shape.
+    window : ndarray (s, s), optional
+        A per-pixel weight shared by every patch (for instance a Kaiser
+        window that plays down patch edges); uniform if None. It also fixes
+        the patch side s.
     """
 
-    def __init__(self, shape: tuple[int, int]) -> None:
+    def __init__(self, shape: tuple[int, int], window: np.ndarray | None = None) -> None:
         self.shape = (int(shape[0]), int(shape[1]))
-        size = self.shape[0] * self.shape[1]
-        self.numerator = np.zeros(size, np.float64)
-        self.denominator = np.zeros(size, np.float64)
+        self.window = None if window is None else np.asarray(window, np.float64)
+        self.numerator = np.zeros(self.shape[0] * self.shape[1], np.float64)
+        # Total weight per patch corner; spread over the patches' pixels on demand.
+        self._corners = np.zeros(self.shape, np.float64)
+        self._size = None if window is None else self.window.shape[0]
 
     def add(self, patches: np.ndarray, rows: np.ndarray, cols: np.ndarray,
             weights: np.ndarray | float | None = None) -> None:
-        """Add patches (..., s, s) at corners ``(rows, cols)`` (shape ...) with ``weights``.
+        """Add patches (..., s, s) at top-left corners ``(rows, cols)`` (shape ...).
 
-        ``weights`` broadcasts against ``patches``: one per patch (shape
-        ``...`` + (1, 1)), one per pixel of a patch (a window of shape
-        (s, s)), both, or None for uniform weights.
+        ``weights``: one per patch (broadcasting against ``rows``), or None
+        for 1.
         """
         patches = np.asarray(patches)
         size = patches.shape[-1]
-        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-        index = ((rows * self.shape[1] + cols)[..., None]
-                 + _pixel_offsets(size, self.shape[1])).ravel()
-        w = np.ones(patches.shape, np.float64) if weights is None else \
-            np.broadcast_to(np.asarray(weights, np.float64), patches.shape)
-        length = self.numerator.size
-        self.numerator += np.bincount(index, weights=(w * patches).ravel(), minlength=length)
-        self.denominator += np.bincount(index, weights=w.ravel(), minlength=length)
+        if self._size is not None and size != self._size:
+            raise ValueError(f"this Aggregator takes patches of side {self._size}; got {size}")
+        self._size = size
+        rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
+        w = np.broadcast_to(np.float64(1.0) if weights is None else
+                            np.asarray(weights, np.float64), rows.shape)
+        corners = rows * self.shape[1] + cols
+        index = (corners[..., None] + _pixel_offsets(size, self.shape[1])).ravel()
+        pixel_weights = w[..., None, None] if self.window is None else \
+            w[..., None, None] * self.window
+        self.numerator += np.bincount(index, weights=(pixel_weights * patches).ravel(),
+                                      minlength=self.numerator.size)
+        self._corners += np.bincount(corners.ravel(), weights=w.ravel(),
+                                     minlength=self.numerator.size).reshape(self.shape)
 
     @property
     def weights(self) -> np.ndarray:
         """The denominator as an (H, W) float32 image: the total weight at each pixel."""
-        return self.denominator.reshape(self.shape).astype(np.float32)
+        return self._denominator().astype(np.float32)
+
+    def _denominator(self) -> np.ndarray:
+        if self._size is None:
+            return np.zeros(self.shape)
+        window = np.ones((self._size, self._size)) if self.window is None else self.window
+        return _spread(self._corners, window)
 
     def result(self, fallback: np.ndarray | None = None) -> np.ndarray:
         """The weighted mean (H, W) float32; ``fallback`` (or 0) where no patch fell."""
-        covered = self.denominator > 0
-        mean = np.divide(self.numerator, self.denominator, out=np.zeros_like(self.numerator),
+        denominator = self._denominator().ravel()
+        covered = denominator > 0
+        mean = np.divide(self.numerator, denominator, out=np.zeros_like(self.numerator),
                          where=covered)
         if fallback is not None and not covered.all():
             mean[~covered] = np.asarray(fallback, np.float64).ravel()[~covered]
         return mean.reshape(self.shape).astype(np.float32)
 
 
+def _spread(corners: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """``out[y, x] = sum over (u, v) of corners[y - u, x - v] * window[u, v]``, same shape.
+
+    Each corner's weight spread over the patch it starts. A separable window
+    (an outer product, as uniform and Kaiser windows are) takes 2 s shifted
+    additions, any other s².
+    """
+    height, width = corners.shape
+    size = window.shape[0]
+    left, values, right = np.linalg.svd(window)
+    out = np.zeros_like(corners)
+    if size == 1 or values[1:].sum() <= 1e-12 * values[0]:
+        down = np.zeros_like(corners)
+        column, row = left[:, 0] * values[0], right[0]
+        for u in range(size):
+            down[u:] += column[u] * corners[:height - u]
+        for v in range(size):
+            out[:, v:] += row[v] * down[:, :width - v]
+        return out
+    for u in range(size):
+        for v in range(size):
+            out[u:, v:] += window[u, v] * corners[:height - u, :width - v]
+    return out
+
+
 def aggregate(shape: tuple[int, int], patches: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-              weights: np.ndarray | float | None = None) -> np.ndarray:
+              weights: np.ndarray | float | None = None,
+              window: np.ndarray | None = None) -> np.ndarray:
     """Put patches back into an image of ``shape``, averaging where they overlap.
 
     A one-call :class:`Aggregator`: patches (..., s, s) at top-left corners
-    ``(rows, cols)`` with ``weights`` broadcasting against them; pixels no
-    patch covers are 0.
+    ``(rows, cols)``, with one weight per patch and a per-pixel ``window``
+    (both optional); pixels no patch covers are 0.
     """
-    accumulator = Aggregator(shape)
+    accumulator = Aggregator(shape, window)
     accumulator.add(patches, rows, cols, weights)
     return accumulator.result()

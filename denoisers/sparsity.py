@@ -116,7 +116,8 @@ def dct_atoms(size: int = 8) -> np.ndarray:
 
 # --------------------------------------------------------------------------- display
 
-def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0) -> np.ndarray:
+def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
+                 rescale: bool = True) -> np.ndarray:
     """Tile a stack of atoms (or a network's first-layer filters) into one image.
 
     Parameters
@@ -129,6 +130,10 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0) -> np.nd
     fill : float
         Value of the separating lines and of the empty tiles that complete
         the last row (1 is white).
+    rescale : bool
+        Scale each atom on its own (see Notes); False lays out tiles whose
+        values are already in [0, 1] (image blocks, shrinkage factors) as
+        they are, clipped to [0, 1].
 
     Returns
     -------
@@ -165,8 +170,11 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0) -> np.nd
     count, height, width = stack.shape
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)
-    peak = np.abs(stack).max(axis=(1, 2), keepdims=True)
-    scaled = 0.5 + 0.5 * np.divide(stack, peak, out=np.zeros_like(stack), where=peak > 0)
+    if rescale:
+        peak = np.abs(stack).max(axis=(1, 2), keepdims=True)
+        scaled = 0.5 + 0.5 * np.divide(stack, peak, out=np.zeros_like(stack), where=peak > 0)
+    else:
+        scaled = np.clip(stack, 0.0, 1.0)
     mosaic = np.full((rows * height + (rows - 1) * pad, cols * width + (cols - 1) * pad),
                      fill, dtype=np.float32)
     for k in range(count):

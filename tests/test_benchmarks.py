@@ -148,7 +148,7 @@ def test_quality_reads_grey_as_grey_and_colour_as_colour(tmp_path: Path) -> None
 
 def test_quality_notes_a_peer_whose_package_is_missing(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = quality.Peer("Missing (peer)", "no_such_package_here", quality.PEERS["bm3d"].denoise)
+    missing = quality.Peer("Missing (peer)", "no_such_package_here", quality.PEERS["bm3d-package"].denoise)
     monkeypatch.setitem(quality.PEERS, "missing", missing)
     found, notes = quality.available_peers(["skimage-tv", "missing"])
     assert [c.key for c in found] == ["skimage-tv"]

@@ -126,3 +126,13 @@ def test_a_parameter_out_of_auto_is_used():
     at.slider(key="gaussian.width").set_value(3.0).run()
     assert not _problems(at)
     assert any("width = 3" in c.value for c in at.caption)
+
+
+def test_bm3d_page_runs_on_a_button_and_opens_a_group():
+    at = _open("chapters/bm3d.py", side=256)
+    assert not any("Profile used" in c.value for c in at.caption)
+    at.button(key="run.bm3d.True").click().run()
+    assert not _problems(at), _problems(at)
+    assert any("Profile used" in c.value for c in at.caption)
+    captions = [img.caption for image in at.image for img in image.proto.imgs]
+    assert any("coefficients kept" in caption for caption in captions)

@@ -100,3 +100,9 @@ def test_mosaic_fills_an_incomplete_last_row(rng):
 def test_bad_inputs_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_mosaic_without_rescaling_keeps_values_in_place():
+    blocks = np.linspace(0, 1, 2 * 3 * 3).reshape(2, 3, 3)
+    mosaic = atoms_mosaic(blocks, pad=1, rescale=False)
+    assert np.allclose(mosaic[:3, :3], blocks[0]) and np.allclose(mosaic[:3, 4:], blocks[1])

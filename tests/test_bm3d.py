@@ -1,0 +1,234 @@
+"""BM3D / CBM3D and the patch tools under it: matching, grouping, aggregation, both passes.
+
+Small crops (64-128 pixels a side) keep the whole file to a few seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+import denoisers
+from denoisers import bm3d as bm3d_module
+from denoisers import metrics, noise, patches
+from denoisers.bm3d import PROFILES, bior15_matrix, haar_matrix, match_threshold
+from denoisers.core import as_image
+
+SIGMA = 25 / 255
+
+
+def crop(image: np.ndarray, size: int) -> np.ndarray:
+    """A float32 centre crop of ``size`` x ``size`` pixels."""
+    image = as_image(image)
+    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+    return np.ascontiguousarray(image[top:top + size, left:left + size])
+
+
+@pytest.fixture(scope="module")
+def camera() -> np.ndarray:
+    return crop(data.camera(), 96)
+
+
+@pytest.fixture(scope="module")
+def traced(camera):
+    noisy = noise.add_gaussian(camera, SIGMA, seed=11)
+    return noisy, denoisers.run("bm3d", noisy, SIGMA, trace=True, probe=(40, 57))
+
+
+# --------------------------------------------------------------------------- patches
+
+def test_grid_covers_the_axis_and_ends_at_the_last_patch():
+    assert patches.grid(20, 8, 3).tolist() == [0, 3, 6, 9, 12]
+    assert patches.grid(21, 8, 3).tolist() == [0, 3, 6, 9, 12, 13]
+    assert patches.grid(8, 8, 3).tolist() == [0]
+    with pytest.raises(ValueError, match="patch side"):
+        patches.grid(5, 8, 3)
+
+
+def test_extract_cuts_grey_and_colour_patches(rng):
+    image = rng.random((12, 10, 3)).astype(np.float32)
+    rows, cols = np.array([[0, 4], [7, 2]]), np.array([[0, 5], [3, 4]])
+    cut = patches.extract(image, rows, cols, 5)
+    assert cut.shape == (2, 2, 5, 5, 3)
+    assert np.array_equal(cut[1, 0], image[7:12, 3:8])
+    assert np.array_equal(patches.extract(image[..., 1], rows, cols, 5), cut[..., 1])
+    with pytest.raises(ValueError, match="leaves the image"):
+        patches.extract(image, np.array([8]), np.array([0]), 5)
+
+
+def test_window_sums_match_direct_sums(rng):
+    values = rng.random((30, 4, 9))
+    for size in (1, 3, 8, 11, 12):
+        starts = np.array([0, 5, 30 - size])
+        direct = np.stack([values[s:s + size].sum(axis=0) for s in starts])
+        assert np.allclose(patches.window_sums(values, size, starts, axis=0), direct)
+        assert np.allclose(patches.window_sums(np.moveaxis(values, 0, 2), size, starts, axis=2),
+                           np.moveaxis(direct, 0, 2))
+
+
+def test_block_matching_agrees_with_brute_force(rng):
+    image = rng.random((30, 27)).astype(np.float32)
+    rows, cols = patches.reference_grid(image.shape, 5, 4)
+    found = patches.block_match(image, rows, cols, size=5, radius=4, k=6)
+    for n, (r, c) in enumerate(zip(rows, cols)):
+        ref = image[r:r + 5, c:c + 5]
+        candidates = sorted(
+            float(np.mean((image[y:y + 5, x:x + 5] - ref) ** 2))
+            for y in range(max(0, r - 4), min(25, r + 4) + 1)
+            for x in range(max(0, c - 4), min(22, c + 4) + 1))
+        assert np.allclose(found.distances[n], candidates[:6], atol=1e-6)
+        for y, x, d in zip(found.rows[n], found.cols[n], found.distances[n]):
+            assert np.isclose(np.mean((image[y:y + 5, x:x + 5] - ref) ** 2), d, atol=1e-6)
+
+
+def test_block_matching_finds_an_exact_copy_and_puts_the_reference_first(rng):
+    image = rng.random((48, 48)).astype(np.float32)
+    image[30:38, 25:33] = image[12:20, 10:18]  # a copy 18 rows and 15 columns away
+    found = patches.block_match(image, np.array([12, 0]), np.array([10, 0]),
+                                size=8, radius=19, k=4)
+    assert (found.rows[0, 0], found.cols[0, 0], found.distances[0, 0]) == (12, 10, 0.0)
+    assert (found.rows[0, 1], found.cols[0, 1], found.distances[0, 1]) == (30, 25, 0.0)
+    assert np.all(np.diff(found.distances, axis=1) >= 0)
+    # A flat image: every candidate is at distance 0, the reference still comes first.
+    flat = patches.block_match(np.zeros((20, 20), np.float32), np.array([6]), np.array([6]),
+                               size=4, radius=3, k=5)
+    assert (flat.rows[0, 0], flat.cols[0, 0]) == (6, 6) and np.all(flat.distances == 0)
+
+
+def test_a_window_smaller_than_k_pads_with_infinite_distances(rng):
+    image = rng.random((10, 10)).astype(np.float32)
+    found = patches.block_match(image, np.array([0]), np.array([0]), size=4, radius=1, k=8)
+    assert np.isfinite(found.distances[0]).sum() == 4  # corners (0..1, 0..1)
+    assert found.count(np.inf) == 8 and found.count(0.0)[0] == 1
+
+
+def test_aggregating_every_patch_with_any_weights_gives_the_image_back(rng):
+    image = rng.random((21, 17)).astype(np.float32)
+    rows, cols = np.meshgrid(np.arange(21 - 6 + 1), np.arange(17 - 6 + 1), indexing="ij")
+    cut = patches.extract(image, rows, cols, 6)
+    assert np.allclose(patches.aggregate(image.shape, cut, rows, cols), image, atol=1e-6)
+    window = bm3d_module.kaiser_window(6, 2.0)
+    weights = rng.random(rows.shape) + 0.1
+    assert np.allclose(patches.aggregate(image.shape, cut, rows, cols, weights, window), image,
+                       atol=1e-6)
+
+
+def test_the_aggregation_weight_map_counts_the_patches_over_each_pixel():
+    accumulator = patches.Aggregator((5, 6))
+    accumulator.add(np.ones((2, 3, 3)), np.array([0, 2]), np.array([0, 3]))
+    expected = np.zeros((5, 6))
+    expected[0:3, 0:3] += 1
+    expected[2:5, 3:6] += 1
+    assert np.array_equal(accumulator.weights, expected)
+    assert accumulator.result()[4, 0] == 0  # no patch there
+    with pytest.raises(ValueError, match="side 3"):
+        accumulator.add(np.ones((1, 2, 2)), np.array([0]), np.array([0]))
+
+
+# --------------------------------------------------------------------------- transforms
+
+def test_the_transforms_are_invertible_and_the_haar_is_orthonormal():
+    for size in (1, 2, 8, 32):
+        h = haar_matrix(size)
+        assert np.allclose(h @ h.T, np.eye(size))
+        assert np.allclose(h[0], 1 / np.sqrt(size))
+    b = bior15_matrix(8)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0)
+    assert np.allclose(b[0], 1 / np.sqrt(8))  # the coarsest approximation is the mean
+    assert np.linalg.cond(b) < 3
+
+
+# --------------------------------------------------------------------------- the method
+
+@pytest.mark.parametrize("name, least_gain", [("camera", 8.0), ("moon", 12.0)])
+def test_bm3d_gains_over_the_noisy_input(name, least_gain):
+    clean = crop(getattr(data, name)(), 96)
+    noisy = noise.add_gaussian(clean, SIGMA, seed=3)
+    gain = metrics.psnr(clean, denoisers.run("bm3d", noisy, SIGMA).image) - \
+        metrics.psnr(clean, noisy)
+    assert gain > least_gain
+
+
+def test_the_wiener_pass_beats_the_basic_estimate(camera, traced):
+    _, res = traced
+    basic, final = res.stages["basic estimate"], res.stages["final estimate"]
+    assert np.array_equal(final, res.image)
+    assert metrics.psnr(camera, final) > metrics.psnr(camera, basic) + 0.2
+
+
+def test_the_trace_follows_the_probe_block_through_both_passes(traced):
+    noisy, res = traced
+    first, second = res.extras["stage 1"], res.extras["stage 2"]
+    for stage in (first, second):
+        size = stage["block size"]
+        blocks, distances = stage["matched blocks"], stage["match distances"]
+        g = len(blocks)
+        assert g & (g - 1) == 0 and stage["group"].shape == (g, size, size)
+        # The reference block is the probe's, first in its group, at distance 0.
+        assert tuple(blocks[0]) == stage["block"]
+        assert abs(stage["block"][0] + size / 2 - 40) <= 2 and \
+            abs(stage["block"][1] + size / 2 - 57) <= 2
+        assert distances[0] == 0 and np.all(np.diff(distances) >= 0)
+        assert np.all(distances <= stage["match threshold"])
+        assert np.array_equal(stage["group"][0], noisy[blocks[0][0]:blocks[0][0] + size,
+                                                       blocks[0][1]:blocks[0][1] + size])
+    assert first["match threshold"] == pytest.approx(
+        match_threshold(PROFILES["normal"].hard, SIGMA))
+    kept = first["thresholded spectrum"] != 0
+    assert first["retained coefficients"] == kept.sum() > 0
+    assert np.all(np.abs(first["spectrum"][kept]) > first["threshold"])
+    factors = second["Wiener factors"]
+    assert factors.shape == second["group"].shape
+    assert np.all((factors >= 0) & (factors <= 1))
+    assert res.stages["aggregation weights"].shape == noisy.shape
+    assert np.all(res.stages["aggregation weights"] > 0)
+
+
+def test_bm3d_is_deterministic(camera):
+    noisy = noise.add_gaussian(camera, SIGMA, seed=5)
+    assert np.array_equal(denoisers.run("bm3d", noisy, SIGMA).image,
+                          denoisers.run("bm3d", noisy, SIGMA).image)
+
+
+def test_both_profiles_and_small_windows_run_at_any_size(rng):
+    for shape in ((9, 12), (13, 40, 3)):
+        noisy = rng.random(shape, dtype=np.float32)
+        for profile in ("normal", "high"):
+            out = denoisers.run("bm3d", noisy, 60 / 255, profile=profile, search=7).image
+            assert out.shape == shape and np.all(np.isfinite(out))
+
+
+def test_sigma_zero_gives_the_image_back(camera):
+    out = denoisers.run("bm3d", camera, 0.0).image
+    assert np.allclose(out, camera, atol=1e-4)
+
+
+def test_cbm3d_keeps_colour_and_beats_bm3d_on_each_rgb_channel():
+    clean = crop(data.astronaut(), 64)
+    noisy = noise.add_gaussian(clean, SIGMA, seed=3)
+    res = denoisers.run("bm3d", noisy, SIGMA, trace=True)
+    assert res.image.shape == clean.shape and res.image.dtype == np.float32
+    assert res.stages["basic estimate"].shape == clean.shape
+    assert "luminance" in res.extras["colour"]
+    per_channel = np.stack([denoisers.run("bm3d", np.ascontiguousarray(noisy[..., c]),
+                                          SIGMA).image for c in range(3)], axis=-1)
+    assert metrics.psnr(clean, res.image) > metrics.psnr(clean, per_channel) + 0.5
+
+
+def test_bad_parameters_are_refused():
+    noisy = np.full((16, 16), 0.5, np.float32)
+    with pytest.raises(ValueError, match="'profile' parameter of bm3d must be one of"):
+        denoisers.run("bm3d", noisy, SIGMA, profile="auto")
+    with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an int in \[7, 75"):
+        denoisers.run("bm3d", noisy, SIGMA, search=5)
+    with pytest.raises(ValueError, match="bm3d has no parameter 'lambda_3d'"):
+        denoisers.run("bm3d", noisy, SIGMA, lambda_3d=2.7)
+
+
+def test_close_to_the_reference_bm3d_package(camera):
+    reference = pytest.importorskip("bm3d")
+    noisy = noise.add_gaussian(camera, SIGMA, seed=13)
+    ours = metrics.psnr(camera, denoisers.run("bm3d", noisy, SIGMA).image)
+    theirs = metrics.psnr(camera, reference.bm3d(noisy.astype(np.float64), SIGMA))
+    assert ours > theirs - 0.3
