@@ -5,9 +5,11 @@
 The test image of each size is scikit-image's ``camera`` resized to
 size x size, with seeded Gaussian noise of sigma 25 (0-255 scale). Each
 method runs once to warm up, then ``--repeats`` times (``--slow-repeats`` for
-methods flagged slow) through :func:`denoisers.run` with its defaults; the
-median wall-clock time is reported, with the throughput in megapixels per
-second.
+methods flagged slow and for peers) through :func:`denoisers.run` with its
+defaults; the median wall-clock time is reported, with the throughput in
+megapixels per second. ``--peers`` times the reference implementations of
+:mod:`benchmarks.quality` in the same run, so ratios are measured side by
+side.
 
 Writes ``speed.csv`` and ``speed.md`` to ``--out``.
 """
@@ -30,6 +32,7 @@ import denoisers
 from denoisers.noise import add_gaussian
 
 from . import common
+from .quality import PEERS, Contender, choose
 
 MODULE = "benchmarks.speed"
 
@@ -55,39 +58,39 @@ def camera_image(size: int, seed: int) -> np.ndarray:
     return add_gaussian(clean.astype(np.float32), SIGMA / 255, seed=seed)
 
 
-def median_seconds(key: str, noisy: np.ndarray, repeats: int) -> float:
-    """The median wall-clock time of ``repeats`` runs of a method, after a warm-up."""
-    denoisers.run(key, noisy, SIGMA / 255)
+def median_seconds(contender: Contender, noisy: np.ndarray, repeats: int) -> float:
+    """The median wall-clock time of ``repeats`` runs of a contender, after a warm-up."""
+    contender.denoise(noisy, SIGMA / 255)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        denoisers.run(key, noisy, SIGMA / 255)
+        contender.denoise(noisy, SIGMA / 255)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def time_method(method: denoisers.Method, images: dict[int, np.ndarray],
-                repeats: int) -> list[Timing]:
-    """Time ``method`` on each test image, ``repeats`` times after a warm-up."""
+def time_contender(contender: Contender, images: dict[int, np.ndarray],
+                   repeats: int) -> list[Timing]:
+    """Time ``contender`` on each test image, ``repeats`` times after a warm-up."""
     timings = []
     for size, noisy in images.items():
-        seconds = median_seconds(method.key, noisy, repeats)
-        timings.append(Timing(method.key, method.name, size, repeats, seconds,
+        seconds = median_seconds(contender, noisy, repeats)
+        timings.append(Timing(contender.key, contender.name, size, repeats, seconds,
                               noisy.size / 1e6 / seconds))
     return timings
 
 
-def summary_table(methods: Sequence[denoisers.Method], timings: Sequence[Timing],
+def summary_table(contenders: Sequence[Contender], timings: Sequence[Timing],
                   sizes: Sequence[int]) -> str:
-    """Median run time and megapixels per second per method (rows) and size (columns)."""
+    """Median run time and megapixels per second per contender (rows) and size (columns)."""
     columns = ["method", *(f"{s}x{s}" for s in sizes), "repeats"]
     found = {(t.method, t.size): t for t in timings}
     lines = []
-    for method in methods:
-        own = [found[method.key, size] for size in sizes]
+    for contender in contenders:
+        own = [found[contender.key, size] for size in sizes]
         cells = [f"{common.duration(t.seconds)} ({t.megapixels_per_second:.3g} MP/s)"
                  for t in own]
-        lines.append([common.label(method.name, method.key), *cells, str(own[0].repeats)])
+        lines.append([common.label(contender.name, contender.key), *cells, str(own[0].repeats)])
     return common.markdown_table(columns, lines)
 
 
@@ -107,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"output folder (default: {common.DEFAULT_OUT})")
     parser.add_argument("--seed", type=common.natural_int, default=0,
                         help="seed of the noise")
+    parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
+                        help="also time reference implementations: all, or the named ones of "
+                             f"{', '.join(PEERS)}")
     return parser
 
 
@@ -124,19 +130,22 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    methods = common.selected_methods(parser, args.methods)
+    contenders, notes = choose(parser, args)
+    slow = {m.key for m in denoisers.methods() if m.slow} | set(PEERS)
     images = {size: camera_image(size, args.seed) for size in args.sizes}
 
     timings = []
-    for number, method in enumerate(methods, 1):
-        repeats = min(args.repeats, args.slow_repeats) if method.slow else args.repeats
+    for number, contender in enumerate(contenders, 1):
+        repeats = min(args.repeats, args.slow_repeats) if contender.key in slow else args.repeats
         start = time.perf_counter()
-        timings += time_method(method, images, repeats)
-        common.progress(f"[{number}/{len(methods)}] {method.key}: {repeats} repeats, "
+        timings += time_contender(contender, images, repeats)
+        common.progress(f"[{number}/{len(contenders)}] {contender.key}: {repeats} repeats, "
                         f"{time.perf_counter() - start:.1f} s")
 
     text = (f"## Median run time, grey camera with σ={SIGMA} noise\n\n"
-            f"{summary_table(methods, timings, args.sizes)}")
+            f"{summary_table(contenders, timings, args.sizes)}")
+    for note in notes:
+        text += f"\n\n{note}"
     print(text)
     out = common.output_dir(args.out)
     common.write_csv(out / "speed.csv", Timing, timings)

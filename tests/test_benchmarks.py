@@ -194,3 +194,12 @@ def test_speed_times_every_method(tmp_path: Path, capsys: pytest.CaptureFixture[
     for method in denoisers.methods():
         assert f"`{method.key}`" in report
     assert "| method | 32x32 | repeats |" in capsys.readouterr().out
+
+
+def test_speed_times_a_peer_side_by_side(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks"
+    assert speed.main(["--sizes", "32", "--repeats", "1", "--methods", "gaussian",
+                       "--peers", "skimage-tv", "--out", str(out)]) == 0
+    _, rows = read_csv(out / "speed.csv")
+    assert [r["method"] for r in rows] == ["gaussian", "skimage-tv"]
+    assert all(float(r["seconds"]) > 0 for r in rows)
