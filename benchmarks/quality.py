@@ -253,19 +253,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True, help="folder of test images")
     parser.add_argument("--sigmas", type=_sigma, nargs="+", default=[15.0, 25.0, 50.0],
                         help="noise levels on the 0-255 scale (default: 15 25 50)")
-    parser.add_argument("--methods", nargs="+", metavar="KEY",
-                        help="registry keys to run (default: every registered method)")
+    add_contender_options(parser, "computed on the same noisy images")
     parser.add_argument("--limit", type=common.positive_int, help="use only the first N images")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
                         help=f"output folder (default: {common.DEFAULT_OUT})")
     parser.add_argument("--seed", type=common.natural_int, default=0,
                         help="base seed of the noise")
-    parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
-                        help="add reference implementations computed on the same noisy "
-                             f"images: all, or the named ones of {', '.join(PEERS)}")
     parser.add_argument("--published", action="store_true",
                         help="print the published Set12 figures (automatic for a set12 folder)")
     return parser
+
+
+def add_contender_options(parser: argparse.ArgumentParser, peers_help: str) -> None:
+    """``--methods`` and ``--peers``: the registered methods and reference implementations to run."""
+    parser.add_argument("--methods", nargs="+", metavar="KEY",
+                        help="registry keys to run (default: every registered method)")
+    parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
+                        help=f"add reference implementations {peers_help}: all, or the named "
+                             f"ones of {', '.join(PEERS)}")
 
 
 def choose(parser: argparse.ArgumentParser,

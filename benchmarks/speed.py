@@ -32,7 +32,7 @@ import denoisers
 from denoisers.noise import add_gaussian
 
 from . import common
-from .quality import PEERS, Contender, choose
+from .quality import PEERS, Contender, add_contender_options, choose
 
 MODULE = "benchmarks.speed"
 
@@ -104,15 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="timed runs per method and size (default: 5)")
     parser.add_argument("--slow-repeats", type=common.positive_int, default=2,
                         help="timed runs for methods flagged slow (default: 2)")
-    parser.add_argument("--methods", nargs="+", metavar="KEY",
-                        help="registry keys to time (default: every registered method)")
+    add_contender_options(parser, "timed in the same run")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
                         help=f"output folder (default: {common.DEFAULT_OUT})")
     parser.add_argument("--seed", type=common.natural_int, default=0,
                         help="seed of the noise")
-    parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
-                        help="also time reference implementations: all, or the named ones of "
-                             f"{', '.join(PEERS)}")
     return parser
 
 
