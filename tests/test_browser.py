@@ -117,6 +117,7 @@ def test_arena_panels_zoom_together(site, page):
         .filter(k => /^xaxis\\d*$/.test(k)).map(k => l[k].range.slice()); }"""
     before = chart.evaluate(ranges)
     assert len(before) >= 3
+    chart.scroll_into_view_if_needed()
     box = chart.locator(".nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -400)
