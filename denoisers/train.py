@@ -35,7 +35,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from .nets.architectures import build, input_multiple, pad_to
+from .nets.architectures import build, run_padded, to_tensor
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
@@ -110,12 +110,6 @@ def load_folder(folder: Path, colour: bool) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert(mode), dtype=np.float32) / 255.0 for p in files]
 
 
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """(H, W[, 3]) array to a (1, C, H, W) tensor."""
-    array = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(array))[None]
-
-
 def sample_batch(images: list[np.ndarray], recipe: Recipe,
                  rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Random augmented patches, their noisy versions and each patch's sigma."""
@@ -136,13 +130,6 @@ def sample_batch(images: list[np.ndarray], recipe: Recipe,
     return clean, clean + sigma.view(-1, 1, 1, 1) * noise, sigma
 
 
-def denoise(model: torch.nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Run ``model`` on a (1, C, H, W) image of any size, padding as it needs."""
-    padded, (h, w) = pad_to(noisy, input_multiple(model))
-    level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
-    return model(padded, level)[..., :h, :w]
-
-
 @torch.no_grad()
 def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.device) -> dict[str, float]:
     """Mean PSNR over ``images`` at each validation sigma, with fixed noise."""
@@ -154,7 +141,7 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
             clean = to_tensor(image).to(device)
             g = torch.Generator().manual_seed(1000 * sigma255 + i)
             noise = torch.randn(clean.shape, generator=g).to(device)
-            estimate = denoise(model, clean + sigma255 / 255 * noise, sigma255 / 255)
+            estimate = run_padded(model, clean + sigma255 / 255 * noise, sigma255 / 255)
             mse = F.mse_loss(estimate.float(), clean).item()
             total += 10 * math.log10(1 / max(mse, 1e-12))
         scores[f"psnr{sigma255}"] = total / len(images)

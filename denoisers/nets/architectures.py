@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -231,6 +232,19 @@ def pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int
 def input_multiple(model: nn.Module) -> int:
     """The multiple the input's sides must be for ``model``."""
     return getattr(model, "multiple", 2 if isinstance(model, FFDNet) else 1)
+
+
+def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(H, W[, 3]) float32 array to a (1, C, H, W) tensor."""
+    array = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)[None]
+
+
+def run_padded(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``model`` on a (N, C, H, W) batch of any size: padded as it needs, cropped back."""
+    padded, (h, w) = pad_to(noisy, input_multiple(model))
+    level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
+    return model(padded, level)[..., :h, :w]
 
 
 def fold_batch_norm(model: nn.Module) -> nn.Module:

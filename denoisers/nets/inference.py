@@ -32,7 +32,8 @@ import torch
 from torch import nn
 
 from ..core import Progress, Result, centre, report
-from .architectures import DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, input_multiple, pad_to
+from .architectures import (DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, run_padded,
+                            to_tensor)
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
 #: Side of the window (around the probe) on which feature maps and kernels are computed.
@@ -84,23 +85,10 @@ def load(name: str) -> Network:
                    bias_free)
 
 
-def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(H, W[, 3]) float32 array to a (1, C, H, W) tensor."""
-    array = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(array)).to(device)[None]
-
-
 def to_image(tensor: torch.Tensor) -> np.ndarray:
     """(1, C, H, W) tensor to an (H, W[, 3]) float32 array."""
     array = tensor[0].detach().float().cpu().numpy()
     return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
-
-
-def forward(net: Network, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
-    """The network on a (1, C, H, W) tensor of any size (padded as it needs)."""
-    padded, (h, w) = pad_to(noisy, input_multiple(net.model))
-    level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
-    return net.model(padded, level)[..., :h, :w]
 
 
 def clamp_sigma(net: Network, sigma: float) -> tuple[float, str | None]:
@@ -120,7 +108,7 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, trace: bool = False,
     told, note = clamp_sigma(net, sigma) if _takes_level(net) else (sigma, None)
     x = to_tensor(noisy, net.device)
     with torch.inference_mode():
-        estimate = to_image(forward(net, x, told))
+        estimate = to_image(run_padded(net.model, x, told))
     result = Result(estimate.astype(np.float32, copy=False))
     if note:
         result.extras["note"] = note
@@ -174,7 +162,7 @@ def equivalent_kernel(net: Network, window: np.ndarray, sigma: float,
     """
     with torch.enable_grad():
         x = to_tensor(window, net.device).requires_grad_(True)
-        out = forward(net, x, sigma)
+        out = run_padded(net.model, x, sigma)
         value = out[0, :, pixel[0], pixel[1]].mean()
         (grad,) = torch.autograd.grad(value, x)
     kernel = grad[0].sum(dim=0).float().cpu().numpy()
@@ -213,7 +201,7 @@ def feature_maps(net: Network, window: np.ndarray, sigma: float) -> dict[str, np
              for label, (name, module) in chosen.items()]
     try:
         with torch.inference_mode():
-            forward(net, to_tensor(window, net.device), sigma)
+            run_padded(net.model, to_tensor(window, net.device), sigma)
     finally:
         for hook in hooks:
             hook.remove()
