@@ -9,15 +9,13 @@ import numpy as np
 import streamlit as st
 
 from denoisers import sparsity
-from denoisers.images import to_uint8
 
 from . import views
 
 
 def matched_blocks(image: np.ndarray, stage: Mapping[str, Any]) -> None:
     """The image with the reference block (red) and its matches (yellow) outlined."""
-    rgb = to_uint8(image)
-    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb.copy()
+    rgb = views.rgb_canvas(image)
     size = stage["block size"]
     corners = stage["matched blocks"]
     for index, (row, col) in enumerate(corners[::-1]):

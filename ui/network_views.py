@@ -7,7 +7,6 @@ import streamlit as st
 
 from denoisers import nonlocal_means, sparsity
 from denoisers.core import Result
-from denoisers.images import to_uint8
 
 from . import figures, views
 
@@ -79,8 +78,7 @@ def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> N
     """The noisy image with the chosen pixel's receptive field outlined."""
     top, left, _ = res.extras["window"]
     r0, c0, height, width = res.extras["receptive field"]
-    rgb = to_uint8(image)
-    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb.copy()
+    rgb = views.rgb_canvas(image)
     box = (top + r0, left + c0, top + r0 + height - 1, left + c0 + width - 1)
     red = np.array([230, 30, 30], np.uint8)
     for row in (box[0], box[2]):

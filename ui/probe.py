@@ -8,7 +8,8 @@ from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from denoisers.core import centre
-from denoisers.images import to_uint8
+
+from . import views
 
 
 def pick_pixel(image: np.ndarray, *, key: str, width: int = 360) -> tuple[int, int]:
@@ -36,10 +37,7 @@ def pick_pixel(image: np.ndarray, *, key: str, width: int = 360) -> tuple[int, i
 
 def _marked(image: np.ndarray, pixel: tuple[int, int]) -> np.ndarray:
     """An RGB uint8 copy of ``image`` with a red cross-hair at ``pixel``."""
-    rgb = to_uint8(image)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    rgb = rgb.copy()
+    rgb = views.rgb_canvas(image)
     row, col = pixel
     arm = max(4, min(rgb.shape[:2]) // 25)
     red = np.array([255, 0, 0], np.uint8)

@@ -21,6 +21,12 @@ def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stre
     st.image(to_uint8(image), caption=caption or None, output_format="PNG", width=width)
 
 
+def rgb_canvas(image: np.ndarray) -> np.ndarray:
+    """A writable RGB uint8 copy of ``image`` (grey or colour) to draw marks on."""
+    rgb = to_uint8(image)
+    return np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb.copy()
+
+
 def enlarged(image: np.ndarray, side: int = 360) -> np.ndarray:
     """Nearest-neighbour enlargement to about ``side`` pixels, so small images stay crisp."""
     factor = max(1, side // max(image.shape[:2]))
