@@ -45,21 +45,79 @@ def positive_int(text: str) -> int:
     return value
 
 
-def selected_methods(parser: argparse.ArgumentParser,
-                     keys: Sequence[str] | None) -> list[denoisers.Method]:
-    """The registered methods named in ``keys`` (all if None), in registry order.
+#: Command-line spellings of a bool parameter's values.
+_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
-    An unknown key is a command-line error (exit status 2) that lists the keys.
+
+def parse_value(param: Any, text: str) -> Any:
+    """``text`` as a value of the parameter ``param``'s kind; the spec checks the range later."""
+    kind = param.kind()
+    if kind == "bool":
+        if text.lower() not in _BOOLS:
+            raise ValueError(f"{param.name} takes true or false; got {text!r}")
+        return _BOOLS[text.lower()]
+    if kind in ("float", "int"):
+        try:
+            return float(text) if kind == "float" else int(text)
+        except ValueError:
+            raise ValueError(f"{param.name} takes {param.describe()}; got {text!r}") from None
+    return text
+
+
+def parse_method(text: str) -> tuple[denoisers.Method, dict[str, Any]]:
+    """``KEY`` or ``KEY:NAME=VALUE[,NAME=VALUE...]``: a registered method and its parameters.
+
+    Raises a ValueError naming the registered keys, or the parameter and its range.
     """
+    key, _, assignments = text.partition(":")
     known = method_keys()
-    unknown = [key for key in keys or () if key not in known]
-    if unknown:
-        parser.error(
-            f"unknown method{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(map(repr, unknown))}; "
-            f"the registered methods are: {', '.join(known) or 'none yet'}"
-        )
-    return [m for m in denoisers.methods() if keys is None or m.key in keys]
+    if key not in known:
+        raise ValueError(f"unknown method {key!r}; the registered methods are: "
+                         f"{', '.join(known) or 'none yet'}")
+    method = denoisers.get(key)
+    params: dict[str, Any] = {}
+    for assignment in filter(None, assignments.split(",")):
+        name, equals, value = assignment.partition("=")
+        if not equals:
+            raise ValueError(f"{text!r}: write parameters as NAME=VALUE; got {assignment!r}")
+        spec = {p.name: p for p in method.params}
+        if name not in spec:
+            method.validate({name: value})  # raises the registry's message, listing the parameters
+        params[name] = parse_value(spec[name], value)
+    method.validate(params)
+    return method, params
+
+
+def selected_methods(parser: argparse.ArgumentParser,
+                     keys: Sequence[str] | None) -> list[tuple[denoisers.Method, dict[str, Any]]]:
+    """The methods named in ``keys`` (all if None, with their defaults), in registry order.
+
+    A key may set parameters, ``drunet:self_ensemble=true``, so one method
+    can run in several settings. A bad key or parameter is a command-line
+    error (exit status 2) that says what is accepted.
+    """
+    if keys is None:
+        return [(m, {}) for m in denoisers.methods()]
+    chosen = []
+    for text in keys:
+        try:
+            chosen.append(parse_method(text))
+        except ValueError as error:
+            parser.error(str(error))
+    order = {key: index for index, key in enumerate(method_keys())}
+    return sorted(chosen, key=lambda pair: order[pair[0].key])
+
+
+def _spelling(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def variant_key(method: denoisers.Method, params: Mapping[str, Any]) -> str:
+    """How a method run with ``params`` is named in tables: ``KEY`` or ``KEY:NAME=VALUE,...``."""
+    settings = ",".join(f"{name}={_spelling(value)}" for name, value in params.items())
+    return f"{method.key}:{settings}" if settings else method.key
 
 
 def label(name: str, key: str) -> str:

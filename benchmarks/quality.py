@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -145,13 +146,20 @@ def available_peers(keys: Sequence[str]) -> tuple[list[Contender], list[str]]:
     return found, notes
 
 
-def _run_method(key: str, noisy: np.ndarray, sigma: float) -> np.ndarray:
-    return denoisers.run(key, noisy, sigma).image
+def _run_method(key: str, params: dict[str, Any], trace: bool, noisy: np.ndarray,
+                sigma: float) -> np.ndarray:
+    return denoisers.run(key, noisy, sigma, trace=trace, **params).image
 
 
-def method_contender(method: denoisers.Method) -> Contender:
-    """A registered method as a contender, run with its defaults."""
-    return Contender(method.key, method.name, functools.partial(_run_method, method.key))
+def method_contender(method: denoisers.Method, params: dict[str, Any] | None = None, *,
+                     trace: bool = False) -> Contender:
+    """A registered method as a contender, run with ``params`` (its defaults otherwise).
+
+    ``trace=True`` runs it with its inside views, as the chapter pages do.
+    """
+    params = dict(params or {})
+    return Contender(common.variant_key(method, params), method.name,
+                     functools.partial(_run_method, method.key, params, trace))
 
 
 def image_paths(folder: Path, limit: int | None = None) -> list[Path]:
@@ -267,16 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
 def add_contender_options(parser: argparse.ArgumentParser, peers_help: str) -> None:
     """``--methods`` and ``--peers``: the registered methods and reference implementations to run."""
     parser.add_argument("--methods", nargs="+", metavar="KEY",
-                        help="registry keys to run (default: every registered method)")
+                        help="registry keys to run (default: every registered method); "
+                             "KEY:NAME=VALUE,... sets parameters, e.g. drunet:self_ensemble=true")
     parser.add_argument("--peers", nargs="*", choices=list(PEERS), metavar="PEER",
                         help=f"add reference implementations {peers_help}: all, or the named "
                              f"ones of {', '.join(PEERS)}")
 
 
-def choose(parser: argparse.ArgumentParser,
-           args: argparse.Namespace) -> tuple[list[Contender], list[str]]:
+def choose(parser: argparse.ArgumentParser, args: argparse.Namespace, *,
+           trace: bool = False) -> tuple[list[Contender], list[str]]:
     """The contenders the command line asks for, and notes on peers left out."""
-    contenders = [method_contender(m) for m in common.selected_methods(parser, args.methods)]
+    contenders = [method_contender(m, params, trace=trace)
+                  for m, params in common.selected_methods(parser, args.methods)]
     if args.peers is None:
         return contenders, []
     peers, notes = available_peers(args.peers or list(PEERS))

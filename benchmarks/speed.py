@@ -9,9 +9,12 @@ methods flagged slow and for peers) through :func:`denoisers.run` with its
 defaults; the median wall-clock time is reported, with the throughput in
 megapixels per second. ``--peers`` times the reference implementations of
 :mod:`benchmarks.quality` in the same run, so ratios are measured side by
-side.
+side. ``--trace`` times the registered methods with ``trace=True``: with the
+inside views their chapter pages draw (for the networks: the feature maps,
+the first-layer filters, the equivalent kernel and the receptive field).
 
-Writes ``speed.csv`` and ``speed.md`` to ``--out``.
+Writes ``speed.csv`` and ``speed.md`` (``speed_trace.*`` with ``--trace``)
+to ``--out``.
 """
 
 from __future__ import annotations
@@ -105,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--slow-repeats", type=common.positive_int, default=2,
                         help="timed runs for methods flagged slow (default: 2)")
     add_contender_options(parser, "timed in the same run")
+    parser.add_argument("--trace", action="store_true",
+                        help="time the registered methods with their inside views (trace=True)")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
                         help=f"output folder (default: {common.DEFAULT_OUT})")
     parser.add_argument("--seed", type=common.natural_int, default=0,
@@ -126,28 +131,31 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    contenders, notes = choose(parser, args)
+    contenders, notes = choose(parser, args, trace=args.trace)
     slow = {m.key for m in denoisers.methods() if m.slow} | set(PEERS)
     images = {size: camera_image(size, args.seed) for size in args.sizes}
 
     timings = []
     for number, contender in enumerate(contenders, 1):
-        repeats = min(args.repeats, args.slow_repeats) if contender.key in slow else args.repeats
+        base_key = contender.key.partition(":")[0]
+        repeats = min(args.repeats, args.slow_repeats) if base_key in slow else args.repeats
         start = time.perf_counter()
         timings += time_contender(contender, images, repeats)
         common.progress(f"[{number}/{len(contenders)}] {contender.key}: {repeats} repeats, "
                         f"{time.perf_counter() - start:.1f} s")
 
-    text = (f"## Median run time, grey camera with σ={SIGMA} noise\n\n"
+    views = ", with the inside views (trace=True)" if args.trace else ""
+    text = (f"## Median run time{views}, grey camera with σ={SIGMA} noise\n\n"
             f"{summary_table(contenders, timings, args.sizes)}")
     for note in notes:
         text += f"\n\n{note}"
     print(text)
     out = common.output_dir(args.out)
-    common.write_csv(out / "speed.csv", Timing, timings)
+    stem = "speed_trace" if args.trace else "speed"
+    common.write_csv(out / f"{stem}.csv", Timing, timings)
     extra = {"libraries": common.versions(common.LIBRARIES), "torch threads": torch_threads()}
     head = common.header("Speed benchmark", common.command(MODULE, argv), extra)
-    (out / "speed.md").write_text(f"{head}\n{text}")
+    (out / f"{stem}.md").write_text(f"{head}\n{text}")
     return 0
 
 

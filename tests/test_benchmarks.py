@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import fields
 from pathlib import Path
@@ -203,3 +204,36 @@ def test_speed_times_a_peer_side_by_side(tmp_path: Path) -> None:
     _, rows = read_csv(out / "speed.csv")
     assert [r["method"] for r in rows] == ["gaussian", "skimage-tv"]
     assert all(float(r["seconds"]) > 0 for r in rows)
+
+
+def test_a_method_runs_in_the_settings_the_command_line_gives(folder: Path, tmp_path: Path) -> None:
+    assert quality.main(["--data", str(folder), "--out", str(tmp_path), "--sigmas", "25",
+                         "--methods", "gaussian:width=4", "gaussian"]) == 0
+    _, rows = read_csv(next(tmp_path.glob("quality_*.csv")))
+    by_key: dict[str, list[float]] = {}
+    for row in rows:
+        by_key.setdefault(row["method"], []).append(float(row["psnr"]))
+    assert list(by_key) == ["gaussian:width=4", "gaussian"]
+    assert by_key["gaussian:width=4"] != by_key["gaussian"]  # a wider blur gives other figures
+
+
+@pytest.mark.parametrize("method, message", [
+    ("gaussian:width=20", r"\[0.3, 10\]"),
+    ("gaussian:nope=1", "width"),
+    ("gaussian:width", "NAME=VALUE"),
+    ("gaussian:width=wide", "a float"),
+])
+def test_a_bad_setting_is_a_command_line_error(method: str, message: str, folder: Path,
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        quality.main(["--data", str(folder), "--out", str(tmp_path), "--methods", method])
+    assert stop.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_speed_times_the_inside_views_apart(tmp_path: Path) -> None:
+    assert speed.main(["--sizes", "32", "--repeats", "1", "--methods", "gaussian", "--trace",
+                       "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["speed_trace.csv", "speed_trace.md"]
+    assert "with the inside views (trace=True)" in (tmp_path / "speed_trace.md").read_text()

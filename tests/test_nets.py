@@ -35,6 +35,14 @@ def test_weights_record_how_they_were_trained(key):
     assert net.trained["steps"] > 0 and "psnr25" in net.trained["validation"]
 
 
+@pytest.mark.parametrize("key", ["dncnn_bf", "drunet"])
+def test_the_self_ensemble_beats_a_single_pass(key, camera):
+    clean, noisy = (image[128:384, 128:384] for image in camera)
+    single = metrics.psnr(clean, denoisers.run(key, noisy, SIGMA).image)
+    ensemble = metrics.psnr(clean, denoisers.run(key, noisy, SIGMA, self_ensemble=True).image)
+    assert ensemble > single + 0.02, f"{key}: x8 {ensemble:.2f} dB, single pass {single:.2f} dB"
+
+
 def test_missing_weights_say_how_to_train_them():
     with pytest.raises(ValueError, match=r"python -m denoisers.train nothing"):
         inference.load("nothing")
