@@ -136,3 +136,12 @@ def test_bm3d_page_runs_on_a_button_and_opens_a_group():
     assert any("Profile used" in c.value for c in at.caption)
     captions = [img.caption for image in at.image for img in image.proto.imgs]
     assert any("coefficients kept" in caption for caption in captions)
+
+
+def test_the_deep_learning_scoreboard_puts_bm3d_beside_the_networks():
+    at = _open("chapters/deep_learning.py", side=128)
+    at.button(key="deep.score").click().run()
+    assert not _problems(at), _problems(at)
+    table = next(d.value for d in at.dataframe if "BM3D / CBM3D" in d.value.index)
+    assert {"DRUNet (small)", "Multi-layer perceptron", "noisy input"} <= set(table.index)
+    assert any(" wins, " in m.value and "dB above the best" in m.value for m in at.markdown)
