@@ -26,7 +26,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,14 @@ RECIPES: dict[str, Recipe] = {
                       "blocks": (1, 1, 2)}, (0, 100), patch=64, batch=32, lr=4e-4, loss="l1",
                      sigma_skew=1.5),
 }
+
+def with_batch(recipe: Recipe, batch: int | None) -> Recipe:
+    """``recipe`` with another batch size and its learning rate scaled by the square root of the
+    ratio (the usual rule for Adam), for the large batches a GPU wants."""
+    if batch is None or batch == recipe.batch:
+        return recipe
+    return replace(recipe, batch=batch, lr=recipe.lr * math.sqrt(batch / recipe.batch))
+
 
 VAL_SIGMAS = (15, 25, 50)
 #: Every this many steps, a run without ``--steps`` refits its schedule to the time left.
@@ -310,13 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validate-every", type=int, default=2000)
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    parser.add_argument("--batch", type=int,
+                        help="patches per step instead of the recipe's (the learning rate is "
+                             "scaled by the square root of the ratio); larger on a GPU")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     checkpoint = args.checkpoint or Path("checkpoints") / f"{args.name}.ckpt"
     train(args.name, args.data, args.val, args.out, checkpoint, minutes=args.minutes,
           resume=args.resume, seed=args.seed, validate_every=args.validate_every, steps=args.steps,
-          init=args.init)
+          init=args.init, recipe=with_batch(RECIPES[args.name], args.batch))
     return 0
 
 

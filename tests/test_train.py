@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,27 @@ def test_the_schedule_decays_to_a_hundredth():
     assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr)
     state.step = 100
     assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr / 100)
+
+
+def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
+    recipe = train.RECIPES["drunet"]
+    bigger = train.with_batch(recipe, 4 * recipe.batch)
+    assert bigger.batch == 4 * recipe.batch and bigger.lr == pytest.approx(2 * recipe.lr)
+    assert train.with_batch(recipe, None) is recipe
+
+
+def test_sigma_skew_spends_more_patches_on_low_noise(folders):
+    images = train.load_folder(folders[0], False)
+    uniform = dataclasses.replace(TINY, batch=2000)
+    skewed = dataclasses.replace(uniform, sigma_skew=2.0)
+    middle = sum(TINY.sigma_range) / 2 / 255
+
+    def share_below_middle(recipe: train.Recipe) -> float:
+        sigma = train.sample_batch(images, recipe, np.random.default_rng(0))[2]
+        return (sigma < middle).float().mean().item()
+
+    low_uniform, low_skewed = share_below_middle(uniform), share_below_middle(skewed)
+    assert 0.45 < low_uniform < 0.55 and 0.66 < low_skewed < 0.75  # P(u^2 < 1/2) = 0.707
 
 
 def test_patches_are_augmented_copies_with_noise_of_their_sigma(folders):
