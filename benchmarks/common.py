@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import denoisers
+from denoisers.core import Param
 
 #: Where the benchmarks write their files unless told otherwise.
 DEFAULT_OUT = Path("assets") / "benchmarks"
@@ -49,7 +50,7 @@ def positive_int(text: str) -> int:
 _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
-def parse_value(param: Any, text: str) -> Any:
+def parse_value(param: Param, text: str) -> Any:
     """``text`` as a value of the parameter ``param``'s kind; the spec checks the range later."""
     kind = param.kind()
     if kind == "bool":
@@ -75,12 +76,12 @@ def parse_method(text: str) -> tuple[denoisers.Method, dict[str, Any]]:
         raise ValueError(f"unknown method {key!r}; the registered methods are: "
                          f"{', '.join(known) or 'none yet'}")
     method = denoisers.get(key)
+    spec = {p.name: p for p in method.params}
     params: dict[str, Any] = {}
     for assignment in filter(None, assignments.split(",")):
         name, equals, value = assignment.partition("=")
         if not equals:
             raise ValueError(f"{text!r}: write parameters as NAME=VALUE; got {assignment!r}")
-        spec = {p.name: p for p in method.params}
         if name not in spec:
             method.validate({name: value})  # raises the registry's message, listing the parameters
         params[name] = parse_value(spec[name], value)

@@ -67,12 +67,14 @@ Denoise = Callable[[np.ndarray, float], np.ndarray]
 class Contender:
     """Something the benchmark runs: a registered method or a peer.
 
-    ``denoise(noisy, sigma)`` takes sigma on the [0, 1] scale.
+    ``denoise(noisy, sigma)`` takes sigma on the [0, 1] scale; ``slow`` is
+    the registered method's flag (False for a peer).
     """
 
     key: str
     name: str
     denoise: Denoise
+    slow: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def method_contender(method: denoisers.Method, params: dict[str, Any] | None = N
     """
     params = dict(params or {})
     return Contender(common.variant_key(method, params), method.name,
-                     functools.partial(_run_method, method.key, params, trace))
+                     functools.partial(_run_method, method.key, params, trace), method.slow)
 
 
 def image_paths(folder: Path, limit: int | None = None) -> list[Path]:

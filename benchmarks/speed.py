@@ -31,7 +31,6 @@ import numpy as np
 from skimage import data
 from skimage.transform import resize
 
-import denoisers
 from denoisers.noise import add_gaussian
 
 from . import common
@@ -132,13 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     contenders, notes = choose(parser, args, trace=args.trace)
-    slow = {m.key for m in denoisers.methods() if m.slow} | set(PEERS)
     images = {size: camera_image(size, args.seed) for size in args.sizes}
 
     timings = []
     for number, contender in enumerate(contenders, 1):
-        base_key = contender.key.partition(":")[0]
-        repeats = min(args.repeats, args.slow_repeats) if base_key in slow else args.repeats
+        slow = contender.slow or contender.key in PEERS
+        repeats = min(args.repeats, args.slow_repeats) if slow else args.repeats
         start = time.perf_counter()
         timings += time_contender(contender, images, repeats)
         common.progress(f"[{number}/{len(contenders)}] {contender.key}: {repeats} repeats, "

@@ -73,6 +73,7 @@ RECIPES: dict[str, Recipe] = {
                      sigma_skew=1.5),
 }
 
+
 def with_batch(recipe: Recipe, batch: int | None) -> Recipe:
     """``recipe`` with another batch size and its learning rate scaled by the square root of the
     ratio (the usual rule for Adam), for the large batches a GPU wants."""
