@@ -78,27 +78,62 @@ def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
     assert train.with_batch(recipe, None) is recipe
 
 
+def _sampler(folders, recipe: train.Recipe, seed: int = 0) -> train.PatchSampler:
+    return train.PatchSampler(train.load_folder(folders[0], False), recipe, torch.device("cpu"), seed)
+
+
 def test_sigma_skew_spends_more_patches_on_low_noise(folders):
-    images = train.load_folder(folders[0], False)
     uniform = dataclasses.replace(TINY, batch=2000)
     skewed = dataclasses.replace(uniform, sigma_skew=2.0)
     middle = sum(TINY.sigma_range) / 2 / 255
 
     def share_below_middle(recipe: train.Recipe) -> float:
-        sigma = train.sample_batch(images, recipe, np.random.default_rng(0))[2]
+        sigma = _sampler(folders, recipe)()[2]
         return (sigma < middle).float().mean().item()
 
     low_uniform, low_skewed = share_below_middle(uniform), share_below_middle(skewed)
     assert 0.45 < low_uniform < 0.55 and 0.66 < low_skewed < 0.75  # P(u^2 < 1/2) = 0.707
 
 
-def test_patches_are_augmented_copies_with_noise_of_their_sigma(folders):
+def _symmetries(patch: np.ndarray) -> list[np.ndarray]:
+    turns = [np.rot90(patch, k) for k in range(4)]
+    return turns + [turn[:, ::-1] for turn in turns]
+
+
+def test_patches_are_augmented_crops_with_noise_of_their_sigma(folders):
     images = train.load_folder(folders[0], False)
-    clean, noisy, sigma = train.sample_batch(images, TINY, np.random.default_rng(1))
-    assert clean.shape == (TINY.batch, 1, TINY.patch, TINY.patch)
+    clean, noisy, sigma = _sampler(folders, dataclasses.replace(TINY, batch=64), seed=1)()
+    assert clean.shape == (64, 1, TINY.patch, TINY.patch)
     assert ((sigma >= 10 / 255) & (sigma <= 40 / 255)).all()
     residual_std = (noisy - clean).flatten(1).std(dim=1)
     assert torch.allclose(residual_std, sigma, rtol=0.2)
+    windows = [np.lib.stride_tricks.sliding_window_view(image, (TINY.patch, TINY.patch))
+               for image in images]
+    found = set()
+    for patch in clean[:, 0].numpy():
+        symmetry = next((k for k, view in enumerate(_symmetries(patch)) for crops in windows
+                         if (crops == view).all(axis=(2, 3)).any()), None)
+        assert symmetry is not None, "a patch is no symmetry of any crop of the training images"
+        found.add(symmetry)
+    assert len(found) == 8  # every symmetry of the square turns up
+
+
+def test_portrait_images_are_sampled_too(tmp_path):
+    (tmp_path / "train").mkdir()
+    Image.fromarray(np.full((80, 30), 200, np.uint8)).save(tmp_path / "train" / "tall.png")
+    Image.fromarray(np.full((30, 40), 50, np.uint8)).save(tmp_path / "train" / "wide.png")
+    clean = _sampler((tmp_path / "train",), dataclasses.replace(TINY, batch=400))()[0]
+    means = clean.flatten(1).mean(dim=1)
+    assert torch.isclose(means, torch.tensor(200 / 255)).any()
+    assert torch.isclose(means, torch.tensor(50 / 255)).any()
+    assert (torch.isclose(means, torch.tensor(200 / 255)) | torch.isclose(means, torch.tensor(50 / 255))).all()
+
+
+def test_images_smaller_than_a_patch_are_refused(tmp_path):
+    (tmp_path / "train").mkdir()
+    Image.fromarray(np.zeros((20, 90), np.uint8)).save(tmp_path / "train" / "thin.png")
+    with pytest.raises(SystemExit, match="smaller than the 24x24 patches"):
+        _sampler((tmp_path / "train",), TINY)
 
 
 def test_an_empty_folder_is_refused(tmp_path):
@@ -125,3 +160,11 @@ def test_starting_from_weights_loads_them(folders, tmp_path):
                 recipe=TINY, minutes=5, steps=12, until=6, init=weights, validate_every=1000)
     a, b = _weights(weights), _weights(tmp_path / "b" / "tiny.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_going_on_from_weights_keeps_their_architecture(folders, tmp_path):
+    _run(folders, tmp_path / "a", steps=6)
+    wider = dataclasses.replace(TINY, config={**TINY.config, "width": 12})
+    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
+                recipe=wider, minutes=5, steps=8, init=tmp_path / "a" / "tiny.pt", validate_every=1000)
+    assert torch.load(tmp_path / "b" / "tiny.pt", weights_only=True)["config"] == TINY.config
