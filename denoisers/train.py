@@ -243,7 +243,7 @@ def export_weights(path: Path, name: str, config: dict[str, Any], model, recipe:
     }, path)
 
 
-def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
+def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: Path, *,
           minutes: float = 30.0, resume: bool = False, seed: int = 0,
           validate_every: int = 2000, steps: int | None = None, until: int | None = None,
           recipe: Recipe | None = None, init: Path | None = None) -> State:
@@ -274,7 +274,9 @@ def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
     # layout tensor cores want.
     model = build(config).to(device, memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    sampler = PatchSampler(load_folder(data, recipe.colour), recipe, device, seed)
+    folders = data if isinstance(data, list) else [data]
+    images = [image for folder in folders for image in load_folder(folder, recipe.colour)]
+    sampler = PatchSampler(images, recipe, device, seed)
     state = State(steps=recipe.steps)
     if resuming:
         state = load_checkpoint(checkpoint, model, optimiser, sampler)
@@ -320,7 +322,8 @@ def train(name: str, data: Path, val: Path, out: Path, checkpoint: Path, *,
             last_save = time.monotonic()
             save_checkpoint(checkpoint, config, model, optimiser, state, sampler)
     state.seconds += time.monotonic() - last_save
-    state.runs.append({"device": str(device), "steps": state.step - first_step,
+    state.runs.append({"device": torch.cuda.get_device_name(device) if device.type == "cuda"
+                       else "cpu", "steps": state.step - first_step,
                        "minutes": round((time.monotonic() - start) / 60, 1)})
     _record(state, model, val_images, device, time.monotonic() - start)
     save_checkpoint(checkpoint, config, model, optimiser, state, sampler)
@@ -349,7 +352,9 @@ def _progress(name: str, state: State, recipe: Recipe, loss: float, elapsed: flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m denoisers.train", description=__doc__.split("\n")[0])
     parser.add_argument("name", choices=sorted(RECIPES), help="which network")
-    parser.add_argument("--data", type=Path, required=True, help="folder of training images")
+    parser.add_argument("--data", type=Path, nargs="+", required=True,
+                        help="folders of training images (colour ones are read as grey for a "
+                             "grey model)")
     parser.add_argument("--val", type=Path, required=True,
                         help="folder of validation images, or 'skimage' for bundled samples")
     parser.add_argument("--out", type=Path, required=True, help="weights file to write (.pt)")

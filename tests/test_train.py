@@ -168,3 +168,20 @@ def test_going_on_from_weights_keeps_their_architecture(folders, tmp_path):
     train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
                 recipe=wider, minutes=5, steps=8, init=tmp_path / "a" / "tiny.pt", validate_every=1000)
     assert torch.load(tmp_path / "b" / "tiny.pt", weights_only=True)["config"] == TINY.config
+
+
+def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monkeypatch):
+    seen = []
+    original = train.PatchSampler.__init__
+
+    def recording(self, images, *args, **kwargs):
+        seen.append(len(images))
+        original(self, images, *args, **kwargs)
+
+    monkeypatch.setattr(train.PatchSampler, "__init__", recording)
+    out = tmp_path / "dncnn.pt"
+    assert train.main(["dncnn", "--data", str(folders[0]), str(folders[1]), "--val", str(folders[1]),
+                       "--out", str(out), "--checkpoint", str(tmp_path / "x.ckpt"),
+                       "--steps", "2", "--batch", "4"]) == 0
+    assert seen == [6 + 2]
+    assert torch.load(out, weights_only=True)["trained"]["runs"][-1]["steps"] == 2
