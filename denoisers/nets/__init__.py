@@ -158,11 +158,12 @@ METHODS: tuple[Method, ...] = (
         idea="A U-Net: the image is analysed at three scales, each with residual blocks, and "
              "put back together with skip connections, conditioned like FFDNet on a noise-level "
              "map and, like the bias-free networks, with no additive constants. Seeing far at "
-             "little cost is what the plain stacks lacked; this small version has 0.86 million "
-             "weights.",
+             "little cost is what the plain stacks lacked; this small version has 2.3 million "
+             "weights (the paper's has 32 million).",
         run=_network("drunet", "A small DRUNet (Zhang et al. 2021): a bias-free, "
                      "noise-conditional U-Net.", _DRUNET_PAPER,
-                     "Three scales of 32, 64 and 128 channels on the pixel-unshuffled image."),
+                     "Three scales of 48, 96 and 192 channels, two residual blocks at "
+                     "each, on the pixel-unshuffled image."),
         params=_PARAMS, probe=True, url="https://doi.org/10.1109/TPAMI.2021.3088914",
     ),
 )
