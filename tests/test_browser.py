@@ -80,14 +80,16 @@ def page(browser):
     context.close()
 
 
-def _settle(tab, seconds: float = 90) -> None:
-    """Wait until Streamlit has finished running the script (quiet for 2 s)."""
+def _settle(tab, seconds: float = 180) -> None:
+    """Wait until Streamlit has finished running the script (stApp's script state, which the
+    status widget of older versions no longer shows here, has been 'notRunning' for 2 s)."""
     tab.wait_for_selector("[data-testid='stMain'] h1", timeout=seconds * 1000)
+    app = tab.locator("[data-testid='stApp']")
     quiet, deadline = 0, time.monotonic() + seconds
     while quiet < 4 and time.monotonic() < deadline:
-        busy = tab.locator("[data-testid='stStatusWidget']").count() > 0
-        quiet = 0 if busy else quiet + 1
+        quiet = quiet + 1 if app.get_attribute("data-test-script-state") == "notRunning" else 0
         tab.wait_for_timeout(500)
+    assert quiet >= 4, f"the page was still running after {seconds:g} s"
 
 
 def _no_error(tab) -> None:
