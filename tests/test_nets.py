@@ -112,6 +112,13 @@ def test_sigma_outside_the_training_range_is_clamped_and_said(camera):
     assert "trained for σ in" in res.extras["note"]
 
 
+def test_a_blind_network_says_when_the_noise_is_outside_its_training(camera):
+    _, noisy = camera
+    assert "note" not in denoisers.run("dncnn", noisy[:64, :64], 40 / 255).extras
+    res = denoisers.run("dncnn", noisy[:64, :64], 90 / 255)
+    assert "is blind and was trained for σ in [0, 55]" in res.extras["note"]
+
+
 def test_every_architecture_builds_from_its_recipe():
     from denoisers.train import RECIPES
     for name, recipe in RECIPES.items():

@@ -101,6 +101,15 @@ def clamp_sigma(net: Network, sigma: float) -> tuple[float, str | None]:
                   f"{net.sigma_range[1]:g}]; it was told σ = {kept * 255:.1f}")
 
 
+def blind_note(net: Network, sigma: float) -> str | None:
+    """A warning when a blind network meets noise outside the range it was trained on."""
+    low, high = net.sigma_range
+    if low <= sigma * 255 <= high:
+        return None
+    return (f"{net.name} is blind and was trained for σ in [{low:g}, {high:g}]; noise of "
+            f"σ = {sigma * 255:.0f} is outside what it learned")
+
+
 def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
     """The network's mean estimate over the eight flips and quarter turns of ``noisy``.
 
@@ -131,7 +140,7 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
     image as it is.
     """
     net = load(name)
-    told, note = clamp_sigma(net, sigma) if _takes_level(net) else (sigma, None)
+    told, note = clamp_sigma(net, sigma) if _takes_level(net) else (sigma, blind_note(net, sigma))
     x = to_tensor(noisy, net.device)
     with torch.inference_mode():
         estimate = to_image(ensemble_estimate(net.model, x, told) if self_ensemble
