@@ -139,7 +139,8 @@ class PatchSampler:
     def __init__(self, images: list[np.ndarray], recipe: Recipe, device: torch.device,
                  seed: int = 0) -> None:
         size = recipe.patch
-        turned = [image if image.shape[0] <= image.shape[1] else np.rot90(image) for image in images]
+        turned = [image if image.shape[0] <= image.shape[1] else np.rot90(image)
+                  for image in images]
         too_small = [i for i, image in enumerate(turned) if min(image.shape[:2]) < size]
         if too_small:
             raise SystemExit(f"{len(too_small)} training images are smaller than the "
@@ -218,8 +219,8 @@ def save_checkpoint(path: Path, config: dict[str, Any], model, optimiser, state:
     path.with_suffix(".tmp").replace(path)
 
 
-def load_checkpoint(path: Path, model, optimiser, sampler: PatchSampler) -> State:
-    saved = torch.load(path, map_location="cpu", weights_only=False)
+def restore_checkpoint(saved: dict[str, Any], model, optimiser, sampler: PatchSampler) -> State:
+    """Put a loaded checkpoint back: weights, optimiser, every random state; return the state."""
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])
     sampler.generator.set_state(saved["sampler"])
@@ -264,12 +265,12 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
     torch.manual_seed(seed)
     random.seed(seed)
     torch.backends.cudnn.benchmark = True
-    resuming = resume and checkpoint.exists()
-    start_from = None if resuming or init is None else torch.load(init, map_location="cpu",
-                                                                   weights_only=True)
+    saved = (torch.load(checkpoint, map_location="cpu", weights_only=False)
+             if resume and checkpoint.exists() else None)
+    start_from = None if saved or init is None else torch.load(init, map_location="cpu",
+                                                               weights_only=True)
     # Going on from a checkpoint or weights file keeps its architecture, whatever the recipe says.
-    config = (torch.load(checkpoint, map_location="cpu", weights_only=False)["config"] if resuming
-              else start_from["config"] if start_from else recipe.config)
+    config = (saved or start_from or {"config": recipe.config})["config"]
     # Channels-last convolutions: 17 % faster per step on this 2-core CPU (measured), and the
     # layout tensor cores want.
     model = build(config).to(device, memory_format=torch.channels_last)
@@ -278,8 +279,8 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
     images = [image for folder in folders for image in load_folder(folder, recipe.colour)]
     sampler = PatchSampler(images, recipe, device, seed)
     state = State(steps=recipe.steps)
-    if resuming:
-        state = load_checkpoint(checkpoint, model, optimiser, sampler)
+    if saved:
+        state = restore_checkpoint(saved, model, optimiser, sampler)
         print(f"resumed {name} at step {state.step}", file=sys.stderr)
     elif start_from:
         model.load_state_dict(start_from["state"])

@@ -79,7 +79,8 @@ def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
 
 
 def _sampler(folders, recipe: train.Recipe, seed: int = 0) -> train.PatchSampler:
-    return train.PatchSampler(train.load_folder(folders[0], False), recipe, torch.device("cpu"), seed)
+    images = train.load_folder(folders[0], False)
+    return train.PatchSampler(images, recipe, torch.device("cpu"), seed)
 
 
 def test_sigma_skew_spends_more_patches_on_low_noise(folders):
@@ -124,9 +125,8 @@ def test_portrait_images_are_sampled_too(tmp_path):
     Image.fromarray(np.full((30, 40), 50, np.uint8)).save(tmp_path / "train" / "wide.png")
     clean = _sampler((tmp_path / "train",), dataclasses.replace(TINY, batch=400))()[0]
     means = clean.flatten(1).mean(dim=1)
-    assert torch.isclose(means, torch.tensor(200 / 255)).any()
-    assert torch.isclose(means, torch.tensor(50 / 255)).any()
-    assert (torch.isclose(means, torch.tensor(200 / 255)) | torch.isclose(means, torch.tensor(50 / 255))).all()
+    tall, wide = torch.isclose(means, torch.tensor(200 / 255)), torch.isclose(means, torch.tensor(50 / 255))
+    assert tall.any() and wide.any() and (tall | wide).all()
 
 
 def test_images_smaller_than_a_patch_are_refused(tmp_path):
@@ -165,8 +165,9 @@ def test_starting_from_weights_loads_them(folders, tmp_path):
 def test_going_on_from_weights_keeps_their_architecture(folders, tmp_path):
     _run(folders, tmp_path / "a", steps=6)
     wider = dataclasses.replace(TINY, config={**TINY.config, "width": 12})
-    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
-                recipe=wider, minutes=5, steps=8, init=tmp_path / "a" / "tiny.pt", validate_every=1000)
+    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
+                tmp_path / "b" / "x.ckpt", recipe=wider, minutes=5, steps=8,
+                init=tmp_path / "a" / "tiny.pt", validate_every=1000)
     assert torch.load(tmp_path / "b" / "tiny.pt", weights_only=True)["config"] == TINY.config
 
 
@@ -180,8 +181,8 @@ def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monke
 
     monkeypatch.setattr(train.PatchSampler, "__init__", recording)
     out = tmp_path / "dncnn.pt"
-    assert train.main(["dncnn", "--data", str(folders[0]), str(folders[1]), "--val", str(folders[1]),
-                       "--out", str(out), "--checkpoint", str(tmp_path / "x.ckpt"),
+    assert train.main(["dncnn", "--data", str(folders[0]), str(folders[1]),
+                       "--val", str(folders[1]), "--out", str(out), "--checkpoint", str(tmp_path / "x.ckpt"),
                        "--steps", "2", "--batch", "4"]) == 0
     assert seen == [6 + 2]
     assert torch.load(out, weights_only=True)["trained"]["runs"][-1]["steps"] == 2

@@ -81,8 +81,8 @@ def load(name: str) -> Network:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bias_free = not any(m.bias is not None for m in model.modules()
                         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
-    return Network(name, model.to(device, memory_format=torch.channels_last), tuple(saved["sigma_range"]), saved.get("trained", {}),
-                   bias_free)
+    return Network(name, model.to(device, memory_format=torch.channels_last),
+                   tuple(saved["sigma_range"]), saved.get("trained", {}), bias_free)
 
 
 def to_image(tensor: torch.Tensor) -> np.ndarray:
