@@ -82,6 +82,11 @@ def with_batch(recipe: Recipe, batch: int | None) -> Recipe:
     return replace(recipe, batch=batch, lr=recipe.lr * math.sqrt(batch / recipe.batch))
 
 
+def with_lr(recipe: Recipe, lr: float | None) -> Recipe:
+    """``recipe`` with another peak learning rate, if one is given."""
+    return recipe if lr is None else replace(recipe, lr=lr)
+
+
 VAL_SIGMAS = (15, 25, 50)
 #: Every this many steps, a run without ``--steps`` refits its schedule to the time left.
 _REFIT_EVERY = 20
@@ -371,13 +376,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int,
                         help="patches per step instead of the recipe's (the learning rate is "
                              "scaled by the square root of the ratio); larger on a GPU")
+    parser.add_argument("--lr", type=float,
+                        help="peak learning rate instead of the recipe's (after --batch scaling): "
+                             "lower for a warm restart of a trained model")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     checkpoint = args.checkpoint or Path("checkpoints") / f"{args.name}.ckpt"
     train(args.name, args.data, args.val, args.out, checkpoint, minutes=args.minutes,
           resume=args.resume, seed=args.seed, validate_every=args.validate_every, steps=args.steps,
-          init=args.init, recipe=with_batch(RECIPES[args.name], args.batch))
+          init=args.init, recipe=with_lr(with_batch(RECIPES[args.name], args.batch), args.lr))
     return 0
 
 

@@ -186,3 +186,13 @@ def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monke
                        "--steps", "2", "--batch", "4"]) == 0
     assert seen == [6 + 2]
     assert torch.load(out, weights_only=True)["trained"]["runs"][-1]["steps"] == 2
+
+
+def test_the_command_can_lower_the_peak_learning_rate(monkeypatch, tmp_path):
+    recipes = []
+    monkeypatch.setattr(train, "train", lambda *args, recipe, **kwargs: recipes.append(recipe))
+    common = ["--data", "d", "--val", "v", "--out", str(tmp_path / "x.pt")]
+    train.main(["dncnn", *common, "--lr", "2e-4"])
+    train.main(["dncnn", *common, "--batch", "128", "--lr", "2e-4"])
+    train.main(["dncnn", *common, "--batch", "128"])
+    assert [r.lr for r in recipes] == pytest.approx([2e-4, 2e-4, 2 * train.RECIPES["dncnn"].lr])
