@@ -237,13 +237,13 @@ def restore_checkpoint(saved: dict[str, Any], model, optimiser, sampler: PatchSa
 
 
 def export_weights(path: Path, name: str, config: dict[str, Any], model, recipe: Recipe,
-                   state: State, device: torch.device) -> None:
+                   state: State, hardware: str) -> None:
     """Write the weights the site loads: config, state dict (float32) and the run's record."""
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "name": name, "config": config, "sigma_range": recipe.sigma_range,
         "state": {k: v.detach().float().cpu() for k, v in model.state_dict().items()},
-        "trained": {"steps": state.step, "seconds": round(state.seconds), "device": str(device),
+        "trained": {"steps": state.step, "seconds": round(state.seconds), "device": hardware,
                     "validation": state.history[-1] if state.history else {},
                     "runs": state.runs},
     }, path)
@@ -267,6 +267,7 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
     """
     recipe = recipe or RECIPES[name]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     torch.manual_seed(seed)
     random.seed(seed)
     torch.backends.cudnn.benchmark = True
@@ -328,12 +329,11 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
             last_save = time.monotonic()
             save_checkpoint(checkpoint, config, model, optimiser, state, sampler)
     state.seconds += time.monotonic() - last_save
-    state.runs.append({"device": torch.cuda.get_device_name(device) if device.type == "cuda"
-                       else "cpu", "steps": state.step - first_step,
+    state.runs.append({"device": hardware, "steps": state.step - first_step,
                        "minutes": round((time.monotonic() - start) / 60, 1)})
     _record(state, model, val_images, device, time.monotonic() - start)
     save_checkpoint(checkpoint, config, model, optimiser, state, sampler)
-    export_weights(out, name, config, model, recipe, state, device)
+    export_weights(out, name, config, model, recipe, state, hardware)
     print(json.dumps({"name": name, "step": state.step, **state.history[-1]}), flush=True)
     return state
 

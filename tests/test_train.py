@@ -125,7 +125,8 @@ def test_portrait_images_are_sampled_too(tmp_path):
     Image.fromarray(np.full((30, 40), 50, np.uint8)).save(tmp_path / "train" / "wide.png")
     clean = _sampler((tmp_path / "train",), dataclasses.replace(TINY, batch=400))()[0]
     means = clean.flatten(1).mean(dim=1)
-    tall, wide = torch.isclose(means, torch.tensor(200 / 255)), torch.isclose(means, torch.tensor(50 / 255))
+    tall = torch.isclose(means, torch.tensor(200 / 255))
+    wide = torch.isclose(means, torch.tensor(50 / 255))
     assert tall.any() and wide.any() and (tall | wide).all()
 
 
@@ -182,8 +183,8 @@ def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monke
     monkeypatch.setattr(train.PatchSampler, "__init__", recording)
     out = tmp_path / "dncnn.pt"
     assert train.main(["dncnn", "--data", str(folders[0]), str(folders[1]),
-                       "--val", str(folders[1]), "--out", str(out), "--checkpoint", str(tmp_path / "x.ckpt"),
-                       "--steps", "2", "--batch", "4"]) == 0
+                       "--val", str(folders[1]), "--out", str(out),
+                       "--checkpoint", str(tmp_path / "x.ckpt"), "--steps", "2", "--batch", "4"]) == 0
     assert seen == [6 + 2]
     assert torch.load(out, weights_only=True)["trained"]["runs"][-1]["steps"] == 2
 
