@@ -97,7 +97,8 @@ class State:
     """Everything a checkpoint holds besides the model and optimiser."""
 
     step: int = 0
-    steps: int = 0  # length of the learning-rate schedule
+    start: int = 0  # the step at which the current learning-rate schedule began
+    steps: int = 0  # the step at which it ends
     seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)  # one per call: device, steps, time
@@ -206,8 +207,8 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
 
 
 def learning_rate(recipe: Recipe, state: State) -> float:
-    """Cosine decay from ``recipe.lr`` to a hundredth of it over ``state.steps``."""
-    progress = min(1.0, state.step / state.steps)
+    """Cosine decay from ``recipe.lr`` at ``state.start`` to a hundredth of it at ``state.steps``."""
+    progress = min(1.0, (state.step - state.start) / max(1, state.steps - state.start))
     return recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
@@ -291,12 +292,14 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
     elif start_from:
         model.load_state_dict(start_from["state"])
         done = start_from["trained"]
-        state = State(step=done["steps"], steps=done["steps"] + recipe.steps,
+        state = State(step=done["steps"], start=done["steps"], steps=done["steps"] + recipe.steps,
                       seconds=done["seconds"], runs=list(done.get("runs", [])))
         print(f"{name} starts from {init} (step {state.step})", file=sys.stderr)
     fit_schedule, first_step = steps is None, state.step
     state.steps = steps or state.steps
-    if fit_schedule:  # until the first refit, guess from the speed saved with the checkpoint
+    if fit_schedule:  # a fresh cosine from the peak; until the first refit, its length is
+        # guessed from the speed saved with the checkpoint
+        state.start = state.step
         state.steps = state.step + (int(60 * minutes * state.step / state.seconds)
                                     if state.step and state.seconds else 10**9)
     val_images = load_validation(val, recipe.colour)

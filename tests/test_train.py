@@ -71,6 +71,20 @@ def test_the_schedule_decays_to_a_hundredth():
     assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr / 100)
 
 
+@pytest.mark.parametrize("fixed", [True, False])
+def test_going_on_from_weights_starts_a_fresh_schedule_at_its_peak(folders, tmp_path, monkeypatch,
+                                                                   fixed):
+    _run(folders, tmp_path / "a", steps=40)
+    rates = []
+    original = train.learning_rate
+    monkeypatch.setattr(train, "learning_rate",
+                        lambda recipe, state: rates.append(original(recipe, state)) or rates[-1])
+    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
+                tmp_path / "b" / "x.ckpt", recipe=TINY, minutes=5, validate_every=1000,
+                init=tmp_path / "a" / "tiny.pt", until=44, steps=80 if fixed else None)
+    assert rates[0] == pytest.approx(TINY.lr, rel=1e-3)
+
+
 def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
     recipe = train.RECIPES["drunet"]
     bigger = train.with_batch(recipe, 4 * recipe.batch)
