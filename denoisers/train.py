@@ -351,7 +351,8 @@ def _record(state: State, model, val_images, device, elapsed: float) -> None:
 
 def _progress(name: str, state: State, recipe: Recipe, loss: float, elapsed: float,
               budget: float) -> None:
-    done = min(1.0, max(state.step / state.steps, elapsed / budget))
+    done = min(1.0, max((state.step - state.start) / max(1, state.steps - state.start),
+                        elapsed / budget))
     bar = "#" * int(30 * done) + "-" * (30 - int(30 * done))
     print(f"\r{name} [{bar}] step {state.step}/{state.steps} loss {loss:.5f} "
           f"lr {learning_rate(recipe, state):.2e} {elapsed / 60:.1f} min", end="",
