@@ -95,7 +95,10 @@ if scored:
                              default=None)
         if best_net and best_classical:
             winner, other = sorted((best_net, best_classical), key=psnr.get, reverse=True)
+            waiting = [name for name in everything if name not in scored]
+            so_far = (f" of those run so far ({', '.join(waiting)} waiting on the button above)"
+                      if waiting else "")
             st.markdown(f"On this image **{winner}** wins, {psnr[winner] - psnr[other]:.2f} dB "
-                        f"above the best {'classical method' if winner == best_net else 'network'} "
-                        f"({other}).")
+                        f"above the best {'classical method' if winner == best_net else 'network'}"
+                        f"{so_far} ({other}).")
 text.story("deep_trouble")
