@@ -79,7 +79,8 @@ def test_gain_over_the_noisy_input_on_three_samples(key, grey_samples):
 
 
 @pytest.mark.parametrize("key", KEYS)
-@pytest.mark.parametrize("shape", [(201, 157), (157, 201, 3), (9, 12), (33, 31, 3)])
+@pytest.mark.parametrize("shape", [(201, 157), (157, 201, 3), (9, 12), (33, 31, 3), (2, 2),
+                                   (3, 5, 3)])
 def test_shape_and_dtype_are_kept_at_any_size(key, shape, rng):
     noisy = rng.random(shape, dtype=np.float32)
     out = denoisers.run(key, noisy, SIGMA).image

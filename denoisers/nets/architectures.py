@@ -190,7 +190,7 @@ class PatchMLP(nn.Module):
     def forward(self, noisy: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         n, c, h, w = noisy.shape
         half = self.patch // 2
-        padded = F.pad(noisy, (half, half, half, half), mode="reflect")
+        padded = mirror_pad(noisy, (half, half, half, half))
         level = sigma.to(noisy.dtype).view(-1, 1, 1, 1).expand(-1, 1, h, w)
         patches = self.rest(self.first(padded) + self.level(level))
         # each output column is the out x out clean patch centred on a pixel
@@ -215,18 +215,22 @@ def build(config: dict[str, Any]) -> nn.Module:
     return ARCHITECTURES[arch](**config)
 
 
+def mirror_pad(x: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
+    """Mirror-pad the last two dimensions by ``pad`` (left, right, top, bottom, as ``F.pad``);
+    an image too small to mirror that far is padded by replication instead."""
+    h, w = x.shape[-2:]
+    fits = max(pad[:2]) < w and max(pad[2:]) < h
+    return F.pad(x, pad, mode="reflect" if fits else "replicate")
+
+
 def pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """Mirror-pad the last two dimensions up to multiples of ``multiple``.
 
     Returns the padded tensor and the original (H, W) to crop back to.
-    Images smaller than the padding are padded by replication instead.
     """
     h, w = x.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    return x, (h, w)
+    return (mirror_pad(x, (0, pw, 0, ph)) if ph or pw else x), (h, w)
 
 
 def input_multiple(model: nn.Module) -> int:
