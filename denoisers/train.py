@@ -103,6 +103,11 @@ class State:
     history: list[dict[str, float]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)  # one per call: device, steps, time
 
+    @property
+    def progress(self) -> float:
+        """How far the current learning-rate schedule has gone: 0 at its start, 1 at its end."""
+        return min(1.0, (self.step - self.start) / max(1, self.steps - self.start))
+
 
 #: ``--val skimage``: validate on scikit-image's bundled samples (no folder needed).
 SKIMAGE_VALIDATION = {False: ("camera", "moon", "coins", "text"),
@@ -208,8 +213,7 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
 
 def learning_rate(recipe: Recipe, state: State) -> float:
     """Cosine decay from ``recipe.lr`` at ``state.start`` to a hundredth of it at ``state.steps``."""
-    progress = min(1.0, (state.step - state.start) / max(1, state.steps - state.start))
-    return recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * state.progress)))
 
 
 def save_checkpoint(path: Path, config: dict[str, Any], model, optimiser, state: State,
@@ -351,8 +355,7 @@ def _record(state: State, model, val_images, device, elapsed: float) -> None:
 
 def _progress(name: str, state: State, recipe: Recipe, loss: float, elapsed: float,
               budget: float) -> None:
-    done = min(1.0, max((state.step - state.start) / max(1, state.steps - state.start),
-                        elapsed / budget))
+    done = min(1.0, max(state.progress, elapsed / budget))
     bar = "#" * int(30 * done) + "-" * (30 - int(30 * done))
     print(f"\r{name} [{bar}] step {state.step}/{state.steps} loss {loss:.5f} "
           f"lr {learning_rate(recipe, state):.2e} {elapsed / 60:.1f} min", end="",
