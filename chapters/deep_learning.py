@@ -95,10 +95,12 @@ if scored:
                              default=None)
         if best_net and best_classical:
             winner, other = sorted((best_net, best_classical), key=psnr.get, reverse=True)
-            waiting = [name for name in everything if name not in scored]
-            so_far = (f" of those run so far ({', '.join(waiting)} waiting on the button above)"
-                      if waiting else "")
+            # Only the losing side's unrun methods could change the margin.
+            pending = [name for name in everything if name not in scored
+                       and (name in network_names) == (winner == best_classical)]
+            kind = "classical method" if winner == best_net else "network"
             st.markdown(f"On this image **{winner}** wins, {psnr[winner] - psnr[other]:.2f} dB "
-                        f"above the best {'classical method' if winner == best_net else 'network'}"
-                        f"{so_far} ({other}).")
+                        f"above the best {kind}{' run so far' if pending else ''}: {other}."
+                        + (f" {', '.join(pending)} {'waits' if len(pending) == 1 else 'wait'} "
+                           "on the button above." if pending else ""))
 text.story("deep_trouble")

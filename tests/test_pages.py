@@ -140,12 +140,14 @@ def test_bm3d_page_runs_on_a_button_and_opens_a_group():
 
 def test_the_deep_learning_scoreboard_puts_bm3d_beside_the_networks():
     at = _open("chapters/deep_learning.py", side=128)
-    assert "of those run so far (BM3D / CBM3D, Multi-layer perceptron waiting" in _verdict(at)
+    assert "classical method run so far: " in _verdict(at)
+    assert _verdict(at).endswith(". BM3D / CBM3D waits on the button above.")
     at.button(key="deep.score").click().run()
     assert not _problems(at), _problems(at)
     table = next(d.value for d in at.dataframe if "BM3D / CBM3D" in d.value.index)
     assert {"DRUNet (small)", "Multi-layer perceptron", "noisy input"} <= set(table.index)
-    assert "dB above the best" in _verdict(at) and "so far" not in _verdict(at)
+    assert "dB above the best classical method: " in _verdict(at)
+    assert "so far" not in _verdict(at) and "button" not in _verdict(at)
 
 
 def _verdict(at) -> str:

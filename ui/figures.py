@@ -19,6 +19,12 @@ def signed_to_display(values: np.ndarray, spread: float) -> np.ndarray:
     return np.clip(0.5 + values / (2 * spread), 0.0, 1.0) if spread > 0 else np.full_like(values, 0.5)
 
 
+def _hide_axes(fig: go.Figure) -> None:
+    """No tick labels, tick marks or grid around pictures: the pixels are the content."""
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False)
+
+
 def image_panels(panels: Mapping[str, np.ndarray], *, width: int = 900,
                  columns: int | None = None) -> go.Figure:
     """Images side by side in one figure whose panels zoom and pan together.
@@ -42,8 +48,7 @@ def image_panels(panels: Mapping[str, np.ndarray], *, width: int = 900,
     panel_height = width / columns * stack.shape[1] / stack.shape[2]
     fig.update_layout(height=int(rows * (panel_height + 40)), margin=dict(l=0, r=0, t=30, b=0),
                       uirevision=UIREVISION, dragmode="pan")
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    _hide_axes(fig)
     return fig
 
 
@@ -54,8 +59,7 @@ def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "Viridis",
                     aspect="equal", title=title or None)
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=40 if title else 10, b=0),
                       uirevision=UIREVISION)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    _hide_axes(fig)
     return fig
 
 
