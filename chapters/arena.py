@@ -31,6 +31,7 @@ if results:
     views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
                   key="arena.compare", columns=min(4, 2 + len(results)))
     views.metrics_table(scene, results)
+    views.tradeoff_chart(scene, results, key="arena.tradeoff")
     st.subheader("Method noise")
     views.method_noise_panels(scene, results, key="arena.method_noise")
 elif not chosen:

@@ -87,6 +87,7 @@ everything = {m.name: compute.Call.of(m, scene) for m in {**classical, **nets}.v
 scored = compute.results(everything, scene, key="deep.score")
 if scored:
     views.metrics_table(scene, scored)
+    views.tradeoff_chart(scene, scored, key="deep.tradeoff")
     if not scene.real:
         psnr = {name: metrics.psnr(scene.clean, r.image) for name, r in scored.items()}
         network_names = {m.name for m in nets.values()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,10 @@ def test_arena_scores_every_chosen_method():
     chosen = at.multiselect(key="arena.methods").value
     assert len(table) == len(chosen) + 1
     assert (table.loc[table.index != "noisy input", "PSNR (dB)"] > table.loc["noisy input", "PSNR (dB)"]).all()
+    tradeoff = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if "run time" in c.proto.spec)
+    points = dict(zip(tradeoff["data"][0]["text"], tradeoff["data"][0]["y"]))
+    assert points == pytest.approx(table["PSNR (dB)"].drop("noisy input").to_dict())
 
 
 def test_local_filters_page_shows_each_method():

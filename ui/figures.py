@@ -91,3 +91,22 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
                       height=320, margin=dict(l=0, r=0, t=40 if title else 10, b=0),
                       legend=dict(orientation="h"))
     return fig
+
+
+def tradeoff(points: Mapping[str, tuple[float, float]], *, y_title: str = "PSNR (dB)") -> go.Figure:
+    """One labelled point per method, (seconds, quality): time on a log scale across, quality
+    up, so the best trade-offs sit top left."""
+    names = list(points)
+    seconds = [max(points[n][0], 1e-4) for n in names]
+    fig = go.Figure(go.Scatter(x=seconds,
+                               y=[points[n][1] for n in names], text=names, mode="markers+text",
+                               textposition="top center", marker=dict(size=10),
+                               hovertemplate="%{text}: %{y:.2f} in %{x:.3f} s<extra></extra>"))
+    ticks = [m * 10.0 ** e for e in range(-4, 4) for m in (1, 2, 5)]
+    # Room on both sides for the labels of the first and last points.
+    span = np.log10(min(seconds)) - 0.3, np.log10(max(seconds)) + 0.3
+    fig.update_xaxes(type="log", title="run time (s, log scale)", range=span, tickvals=ticks,
+                     ticktext=[f"{t:g}" for t in ticks])
+    fig.update_yaxes(title=y_title)
+    fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0), showlegend=False)
+    return fig

@@ -63,7 +63,7 @@ def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.nda
 
 
 def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
-    """PSNR, SSIM (when there is a clean image) and run time per result."""
+    """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold."""
     rows = []
     if not scene.real:
         rows.append({"method": "noisy input", "PSNR (dB)": metrics.psnr(scene.clean, scene.noisy),
@@ -75,14 +75,24 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
             row["SSIM"] = metrics.ssim(scene.clean, res.image)
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
-    st.dataframe(table, column_config={
-        "PSNR (dB)": st.column_config.NumberColumn(format="%.2f"),
-        "SSIM": st.column_config.NumberColumn(format="%.4f"),
-    })
+    scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
+    st.dataframe(table.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}"}, subset=scores)
+                 .highlight_max(subset=scores, props="font-weight: bold"))
     if not scene.real:
         st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
                    f"{metrics.SSIM_SETTINGS} Time is this server's, for the first run; "
                    "later visits are served from the cache.")
+
+
+def tradeoff_chart(scene: Scene, named: Mapping[str, Result], *, key: str) -> None:
+    """PSNR against run time, one point per result (needs a clean image and two results)."""
+    if scene.real or len(named) < 2:
+        return
+    points = {name: (res.seconds, metrics.psnr(scene.clean, res.image))
+              for name, res in named.items()}
+    st.plotly_chart(figures.tradeoff(points), key=key)
+    st.caption("Quality against time: the higher and the further left, the better the bargain. "
+               "Times are this server's first runs, on a log scale.")
 
 
 def method_noise_panels(scene: Scene, named: Mapping[str, Result], *, key: str) -> None:
