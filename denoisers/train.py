@@ -65,7 +65,7 @@ RECIPES: dict[str, Recipe] = {
     "dncnn_bf": Recipe({"arch": "dncnn", "depth": 12, "width": 48, "bias": False}, (0, 55),
                        patch=48, batch=32),
     "ffdnet": Recipe({"arch": "ffdnet", "channels": 1, "depth": 15, "width": 64}, (0, 100),
-                     patch=64, batch=32),
+                     patch=64, batch=32, sigma_skew=1.5),
     "ffdnet_colour": Recipe({"arch": "ffdnet", "channels": 3, "depth": 12, "width": 96},
                             (0, 100), colour=True, patch=64, batch=32),
     "drunet": Recipe({"arch": "drunet", "channels": 1, "widths": (48, 96, 192),
@@ -88,6 +88,11 @@ def with_lr(recipe: Recipe, lr: float | None) -> Recipe:
 
 
 VAL_SIGMAS = (15, 25, 50)
+#: The fraction of every schedule over which the learning rate rises to its peak. A fresh Adam
+#: moves every weight by about the learning rate on its first steps, whatever the gradient's
+#: size: without a warm-up, FFDNet going on from its file at 3e-4 fell from 30.13 to 27.36 dB
+#: at σ 15 in its first 1400 steps.
+WARMUP = 0.03
 #: Every this many steps, a run without ``--steps`` refits its schedule to the time left.
 _REFIT_EVERY = 20
 
@@ -212,8 +217,10 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
 
 
 def learning_rate(recipe: Recipe, state: State) -> float:
-    """Cosine decay from ``recipe.lr`` at ``state.start`` to a hundredth of it at ``state.steps``."""
-    return recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * state.progress)))
+    """A linear warm-up over the first :data:`WARMUP` of the schedule, then a cosine decay from
+    ``recipe.lr`` to a hundredth of it at ``state.steps``."""
+    warm = min(1.0, (state.step - state.start + 1) / (WARMUP * max(1, state.steps - state.start)))
+    return warm * recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * state.progress)))
 
 
 def save_checkpoint(path: Path, config: dict[str, Any], model, optimiser, state: State,

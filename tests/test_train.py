@@ -64,16 +64,18 @@ def test_a_checkpoint_resumes_to_the_same_state(folders, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_the_schedule_decays_to_a_hundredth():
-    state = train.State(step=0, steps=100)
-    assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr)
-    state.step = 100
-    assert train.learning_rate(TINY, state) == pytest.approx(TINY.lr / 100)
+def test_the_schedule_warms_up_then_decays_to_a_hundredth():
+    rates = [train.learning_rate(TINY, train.State(step=step, steps=1000)) for step in range(1001)]
+    peak = round(train.WARMUP * 1000) - 1
+    assert rates[0] < TINY.lr / 10
+    assert all(a < b for a, b in zip(rates[:peak], rates[1:peak + 1]))
+    assert max(rates) == pytest.approx(TINY.lr, rel=1e-2) == rates[peak]
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:]))
+    assert rates[-1] == pytest.approx(TINY.lr / 100)
 
 
 @pytest.mark.parametrize("fixed", [True, False])
-def test_going_on_from_weights_starts_a_fresh_schedule_at_its_peak(folders, tmp_path, monkeypatch,
-                                                                   fixed):
+def test_going_on_from_weights_starts_a_fresh_schedule(folders, tmp_path, monkeypatch, fixed):
     _run(folders, tmp_path / "a", steps=40)
     rates = []
     original = train.learning_rate
@@ -81,8 +83,11 @@ def test_going_on_from_weights_starts_a_fresh_schedule_at_its_peak(folders, tmp_
                         lambda recipe, state: rates.append(original(recipe, state)) or rates[-1])
     train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
                 tmp_path / "b" / "x.ckpt", recipe=TINY, minutes=5, validate_every=1000,
-                init=tmp_path / "a" / "tiny.pt", until=44, steps=80 if fixed else None)
-    assert rates[0] == pytest.approx(TINY.lr, rel=1e-3)
+                init=tmp_path / "a" / "tiny.pt", until=44, steps=1040 if fixed else None)
+    # A fresh schedule begins with its warm-up; one carried on from step 40 would be near half
+    # its peak and falling.
+    assert rates[0] < TINY.lr / 10
+    assert all(a < b for a, b in zip(rates, rates[1:]))
 
 
 def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
