@@ -89,7 +89,7 @@ if scored:
     views.metrics_table(scene, scored)
     views.tradeoff_chart(scene, scored, key="deep.tradeoff")
     if not scene.real:
-        psnr = {name: metrics.psnr(scene.clean, r.image) for name, r in scored.items()}
+        psnr = views.psnrs(scene, scored)
         network_names = {m.name for m in nets.values()}
         best_net = max((n for n in psnr if n in network_names), key=psnr.get, default=None)
         best_classical = max((n for n in psnr if n not in network_names), key=psnr.get,

@@ -110,9 +110,14 @@ class State:
     runs: list[dict[str, Any]] = field(default_factory=list)  # one per call: device, steps, time
 
     @property
+    def length(self) -> int:
+        """How many steps the current learning-rate schedule spans (at least 1)."""
+        return max(1, self.steps - self.start)
+
+    @property
     def progress(self) -> float:
         """How far the current learning-rate schedule has gone: 0 at its start, 1 at its end."""
-        return min(1.0, (self.step - self.start) / max(1, self.steps - self.start))
+        return min(1.0, (self.step - self.start) / self.length)
 
 
 #: ``--val skimage``: validate on scikit-image's bundled samples (no folder needed).
@@ -220,7 +225,7 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
 def learning_rate(recipe: Recipe, state: State) -> float:
     """A linear warm-up over the first :data:`WARMUP` of the schedule, then a cosine decay from
     ``recipe.lr`` to a hundredth of it at ``state.steps``."""
-    warm = min(1.0, (state.step - state.start + 1) / (WARMUP * max(1, state.steps - state.start)))
+    warm = min(1.0, (state.step - state.start + 1) / (WARMUP * state.length))
     return warm * recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * state.progress)))
 
 

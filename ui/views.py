@@ -84,12 +84,16 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
                    "later visits are served from the cache.")
 
 
+def psnrs(scene: Scene, named: Mapping[str, Result]) -> dict[str, float]:
+    """Each result's PSNR against the scene's clean image (a synthetic scene only)."""
+    return {name: metrics.psnr(scene.clean, res.image) for name, res in named.items()}
+
+
 def tradeoff_chart(scene: Scene, named: Mapping[str, Result], *, key: str) -> None:
     """PSNR against run time, one point per result (needs a clean image and two results)."""
     if scene.real or len(named) < 2:
         return
-    points = {name: (res.seconds, metrics.psnr(scene.clean, res.image))
-              for name, res in named.items()}
+    points = {name: (named[name].seconds, psnr) for name, psnr in psnrs(scene, named).items()}
     st.plotly_chart(figures.tradeoff(points), key=key)
     st.caption("Quality against time: the higher and the further left, the better the bargain. "
                "Times are this server's first runs, on a log scale.")
