@@ -66,8 +66,10 @@ RECIPES: dict[str, Recipe] = {
                        patch=48, batch=32),
     "ffdnet": Recipe({"arch": "ffdnet", "channels": 1, "depth": 15, "width": 64}, (0, 100),
                      patch=64, batch=32, sigma_skew=1.5),
-    "ffdnet_colour": Recipe({"arch": "ffdnet", "channels": 3, "depth": 12, "width": 96},
-                            (0, 100), colour=True, patch=64, batch=32),
+    # The grey FFDNet's depth and width (the paper's colour model is 12 x 96), so that it can start
+    # from the grey file (`colour_from_grey`); 1.55 steps a second here against 0.99 for 12 x 96.
+    "ffdnet_colour": Recipe({"arch": "ffdnet", "channels": 3, "depth": 15, "width": 64},
+                            (0, 100), colour=True, patch=64, batch=32, sigma_skew=1.5),
     "drunet": Recipe({"arch": "drunet", "channels": 1, "widths": (48, 96, 192),
                       "blocks": (2, 2, 2)}, (0, 100), patch=96, batch=32, lr=3e-4, loss="l1",
                      sigma_skew=1.5),
@@ -229,6 +231,31 @@ def learning_rate(recipe: Recipe, state: State) -> float:
     return warm * recipe.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * state.progress)))
 
 
+def colour_from_grey(saved: dict[str, Any]) -> dict[str, Any]:
+    """A grey FFDNet's weights file made into a colour FFDNet that denoises the luminance.
+
+    The colour network sees the four sub-images of each of R, G and B and
+    the noise map. Its first layer is given a third of the grey filters on
+    each colour, so that its features are those of the luminance Y = (R + G +
+    B) / 3, and the noise map scaled by 1/sqrt(3), the noise left in Y; its
+    last layer writes the grey output into every colour. It starts as the
+    grey network on the luminance, all of its features already learned, and
+    training teaches it the colours (transfer learning: the inner layers are
+    kept, the ends are widened).
+    """
+    config = {**saved["config"], "channels": 3}
+    state = dict(saved["state"])
+    keys = [k for k, v in state.items() if k.endswith("weight") and v.ndim == 4]
+    first, last = keys[0], keys[-1]
+    grey = state[first]
+    state[first] = torch.cat([grey[:, :4] / 3] * 3 + [grey[:, 4:] / math.sqrt(3)], dim=1)
+    state[last] = torch.cat([state[last]] * 3)
+    bias = last.removesuffix("weight") + "bias"
+    if bias in state:
+        state[bias] = torch.cat([state[bias]] * 3)
+    return {**saved, "config": config, "state": state}
+
+
 def save_checkpoint(path: Path, config: dict[str, Any], model, optimiser, state: State,
                     sampler: PatchSampler) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +320,8 @@ def train(name: str, data: Path | list[Path], val: Path, out: Path, checkpoint: 
              if resume and checkpoint.exists() else None)
     start_from = None if saved or init is None else torch.load(init, map_location="cpu",
                                                                weights_only=True)
+    if start_from and recipe.colour and start_from["config"] == {**recipe.config, "channels": 1}:
+        start_from = colour_from_grey(start_from)
     # Going on from a checkpoint or weights file keeps its architecture, whatever the recipe says.
     config = (saved or start_from or {"config": recipe.config})["config"]
     # Channels-last convolutions: 17 % faster per step on this 2-core CPU (measured), and the
@@ -389,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="length of the learning-rate schedule")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--init", type=Path,
-                        help="without a checkpoint, start from these weights (e.g. the committed ones)")
+                        help="without a checkpoint, start from these weights (e.g. the committed "
+                             "ones; a colour model may start from its grey sibling's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validate-every", type=int, default=2000)
     parser.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -216,3 +216,44 @@ def test_the_command_can_lower_the_peak_learning_rate(monkeypatch, tmp_path):
     train.main(["dncnn", *common, "--batch", "128", "--lr", "2e-4"])
     train.main(["dncnn", *common, "--batch", "128"])
     assert [r.lr for r in recipes] == pytest.approx([2e-4, 2e-4, 2 * train.RECIPES["dncnn"].lr])
+
+
+TINY_FFDNET = train.Recipe({"arch": "ffdnet", "channels": 1, "depth": 4, "width": 8}, (0, 60),
+                           patch=24, batch=8, lr=3e-3)
+
+
+def test_a_colour_ffdnet_from_grey_weights_denoises_the_luminance():
+    torch.manual_seed(0)
+    grey = build(TINY_FFDNET.config).eval()
+    colour_file = train.colour_from_grey({"config": TINY_FFDNET.config,
+                                          "state": grey.state_dict()})
+    colour = build(colour_file["config"]).eval()
+    colour.load_state_dict(colour_file["state"])
+    noisy, sigma = torch.rand(2, 3, 16, 16), torch.tensor([0.1, 0.3])
+    with torch.no_grad():
+        out = colour(noisy, sigma)
+        expected = grey(noisy.mean(1, keepdim=True), sigma / 3 ** 0.5)
+    assert out.shape == noisy.shape
+    for channel in range(3):
+        torch.testing.assert_close(out[:, channel:channel + 1], expected)
+
+
+def test_a_colour_run_can_start_from_its_grey_sibling(tmp_path):
+    rng = np.random.default_rng(1)
+    (tmp_path / "rgb").mkdir()
+    for i in range(3):
+        field = ndimage.gaussian_filter(rng.random((48, 48, 3)), (4, 4, 0))
+        Image.fromarray((255 * (field - field.min()) / np.ptp(field)).astype(np.uint8)).save(
+            tmp_path / "rgb" / f"{i}.png")
+    grey, colour = tmp_path / "grey.pt", tmp_path / "colour.pt"
+    train.train("tiny", [tmp_path / "rgb"], tmp_path / "rgb", grey, tmp_path / "g.ckpt",
+                recipe=TINY_FFDNET, minutes=5, steps=4, validate_every=1000)
+    as_colour = dataclasses.replace(TINY_FFDNET, colour=True,
+                                    config={**TINY_FFDNET.config, "channels": 3})
+    train.train("tiny", [tmp_path / "rgb"], tmp_path / "rgb", colour, tmp_path / "c.ckpt",
+                recipe=as_colour, minutes=5, steps=8, init=grey, validate_every=1000)
+    saved = torch.load(colour, weights_only=True)
+    assert saved["config"]["channels"] == 3 and saved["trained"]["steps"] == 8
+    inner = "body.2.weight"  # a middle convolution: learned in the grey run, trained on
+    assert saved["state"][inner].shape == _weights(grey)[inner].shape
+    assert not torch.equal(saved["state"][inner], _weights(grey)[inner])
