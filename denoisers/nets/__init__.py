@@ -137,7 +137,9 @@ METHODS: tuple[Method, ...] = (
         run=_network("ffdnet", "FFDNet (Zhang, Zuo & Zhang 2018): sub-images plus a "
                      "noise-level map.", _FFDNET_PAPER,
                      "15 layers of 64 channels on the 4 sub-images and the map; colour images "
-                     "use a colour model (12 layers of 96) when its weights are present.",
+                     "use a colour model of the same size on the 12 sub-images of R, G and B, "
+                     "trained on colour photographs from the grey one, when its weights are "
+                     "present.",
                      colour=True),
         params=_PARAMS, colour=True, probe=True, url="https://doi.org/10.1109/TIP.2018.2839891",
     ),
