@@ -22,9 +22,10 @@ from PIL import Image
 from skimage import data
 
 import denoisers
-from benchmarks import quality, speed
+from benchmarks import colour_samples, quality, speed
 from denoisers.metrics import psnr
 from denoisers.noise import add_gaussian
+from denoisers.train import SKIMAGE_VALIDATION
 
 SIGMA = 25
 PEERS = ["skimage-tv", "skimage-wavelet", "skimage-nl-means"]
@@ -237,3 +238,13 @@ def test_speed_times_the_inside_views_apart(tmp_path: Path) -> None:
                        "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["speed_trace.csv", "speed_trace.md"]
     assert "with the inside views (trace=True)" in (tmp_path / "speed_trace.md").read_text()
+
+
+def test_the_colour_test_folder_holds_colour_photographs_no_model_validates_on(tmp_path):
+    paths = colour_samples.write(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    assert len(paths) == 3
+    for path in paths:
+        image = quality.load_image(path)
+        assert image.ndim == 3 and min(image.shape[:2]) >= 500
+        assert path.stem not in SKIMAGE_VALIDATION[True]
