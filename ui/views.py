@@ -129,14 +129,14 @@ def insides(res: Result, *, key: str) -> None:
 
 def _stage(name: str, stage: np.ndarray, display: str, *, key: str) -> None:
     """One stage: grey levels for an image, zero mid-scale for signed values, else a map."""
+    signed = display == "signed"
+    bound = (float(np.abs(stage).max()) or 1.0) if signed else 1.0  # the ends of a signed scale
     if stage.ndim == 3:  # colour: signed values (a colour model's predicted noise) about mid-grey
-        show_image(figures.signed_to_display(stage, float(np.abs(stage).max()) or 1.0)
-                   if display == "signed" else stage, name)
+        show_image(figures.signed_to_display(stage, bound) if signed else stage, name)
         return
     if display == "image":
         fig = figures.heatmap(stage, title=name, colorscale="gray", zmin=0, zmax=1, height=300)
-    elif display == "signed":
-        bound = float(np.abs(stage).max()) or 1.0
+    elif signed:
         fig = figures.heatmap(stage, title=name, colorscale="RdBu_r", zmin=-bound, zmax=bound,
                               height=300)
     else:
