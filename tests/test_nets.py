@@ -29,6 +29,19 @@ def test_shipped_weights_beat_the_noisy_camera_by_6_db(key, camera):
     assert gain > 6.0, f"{key} gains only {gain:.2f} dB"
 
 
+def test_ffdnet_runs_its_colour_network_only_when_asked():
+    clean = data.astronaut()[96:224, 160:288].astype(np.float32) / 255
+    noisy = noise.add_gaussian(clean, SIGMA, seed=0)
+    by_channel = denoisers.run("ffdnet", noisy, SIGMA)
+    network = denoisers.run("ffdnet", noisy, SIGMA, colour_network=True, trace=True)
+    assert "opponent" in by_channel.extras["colour"]
+    assert "R, G and B together" in network.extras["colour"]
+    assert network.stages["predicted noise"].shape == noisy.shape
+    for result in (by_channel, network):
+        gain = metrics.psnr(clean, result.image) - metrics.psnr(clean, noisy)
+        assert gain > 6.0, f"{result.extras['colour']}: {gain:.2f} dB"
+
+
 @pytest.mark.parametrize("key", NETS)
 def test_weights_record_how_they_were_trained(key):
     net = inference.load(key)

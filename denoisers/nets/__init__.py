@@ -23,7 +23,7 @@ noisy : ndarray, float32, shape (H, W){colour}
     The noisy image.
 sigma : float
     Noise standard deviation on the [0, 1] scale. {sigma_use}
-self_ensemble : bool
+{colour_network}self_ensemble : bool
     Average the estimates of the eight flips and quarter turns of the image
     (test-time self-ensemble, Timofte, Rothe & Van Gool 2016): a little
     better, eight times slower.
@@ -56,26 +56,39 @@ References
 """
 
 
+_COLOUR_NETWORK_DOC = """colour_network : bool
+    For a colour image, run the colour model (``{name}_colour``, trained on
+    colour photographs) on R, G and B together; by default the grey model
+    runs on each channel of the opponent colour space, as CBM3D does.
+"""
+
+
 def _network(name: str, title: str, paper: str, notes: str, *, blind: bool = False,
              colour: bool = False) -> Callable[..., Result]:
     """The registered function of network ``name``, with its docstring."""
 
-    def run(noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False, trace: bool = False,
+    def run(noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False,
+            colour_network: bool = False, trace: bool = False,
             progress: Progress | None = None, probe: tuple[int, int] | None = None) -> Result:
         from . import inference
 
-        if noisy.ndim == 3 and not inference.has_weights(f"{name}_colour"):
+        if noisy.ndim == 3 and not colour_network:
             from ..colour import by_channel
             return by_channel(run, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
                               progress=progress, probe=probe)
         key = f"{name}_colour" if noisy.ndim == 3 else name
-        return inference.denoise(key, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
-                                 progress=progress, probe=probe)
+        result = inference.denoise(key, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
+                                   progress=progress, probe=probe)
+        if noisy.ndim == 3:
+            result.extras["colour"] = ("one colour network on R, G and B together, trained on "
+                                       "colour photographs")
+        return result
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = _DOC.format(
         title=title, name=name, paper=paper, notes=notes,
         colour=" or (H, W, 3)" if colour else "",
+        colour_network=_COLOUR_NETWORK_DOC.format(name=name) if colour else "",
         sigma_use="Ignored: the network is blind." if blind else
         "Fills the noise-level map the network is given (clamped to its training range).",
     )
@@ -97,10 +110,16 @@ _DRUNET_PAPER = ("K. Zhang, Y. Li, W. Zuo, L. Zhang, L. Van Gool and R. Timofte,
                  "image restoration with deep denoiser prior\", IEEE TPAMI 44(10), 2022 "
                  "(arXiv 2021). https://doi.org/10.1109/TPAMI.2021.3088914")
 
-#: Every network's one parameter.
+#: Every network's parameter.
 _PARAMS = (Bool("self_ensemble", default=False,
                 help="Average the network over the 8 flips and quarter turns of the image "
                      "(Timofte et al. 2016): a little better, 8 times slower."),)
+#: The choice a network with a colour model adds.
+_COLOUR_NETWORK = Bool(
+    "colour_network", default=False,
+    help="Colour images only: one network trained on colour photographs, which sees R, G and "
+         "B together, instead of the grey network on each opponent channel. With the training "
+         "it has had so far it is the weaker of the two.")
 
 METHODS: tuple[Method, ...] = (
     Method(
@@ -136,12 +155,13 @@ METHODS: tuple[Method, ...] = (
              "smooths more, a smaller one keeps more detail — a knob the blind networks lack.",
         run=_network("ffdnet", "FFDNet (Zhang, Zuo & Zhang 2018): sub-images plus a "
                      "noise-level map.", _FFDNET_PAPER,
-                     "15 layers of 64 channels on the 4 sub-images and the map; colour images "
-                     "use a colour model of the same size on the 12 sub-images of R, G and B, "
-                     "trained on colour photographs from the grey one, when its weights are "
-                     "present.",
+                     "15 layers of 64 channels on the 4 sub-images and the map. Colour images "
+                     "go through the grey model channel by channel in the opponent colour "
+                     "space, or, with ``colour_network``, through a colour model of the same "
+                     "size on the 12 sub-images of R, G and B, trained on colour photographs "
+                     "from the grey one.",
                      colour=True),
-        params=_PARAMS, colour=True, probe=True, url="https://doi.org/10.1109/TIP.2018.2839891",
+        params=_PARAMS + (_COLOUR_NETWORK,), colour=True, probe=True, url="https://doi.org/10.1109/TIP.2018.2839891",
     ),
     Method(
         key="dncnn_bf", name="Bias-free DnCNN", year=2020, family=FAMILY, paper=_BF_PAPER,
