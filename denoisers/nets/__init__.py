@@ -161,7 +161,8 @@ METHODS: tuple[Method, ...] = (
                      "size on the 12 sub-images of R, G and B, trained on colour photographs "
                      "from the grey one.",
                      colour=True),
-        params=_PARAMS + (_COLOUR_NETWORK,), colour=True, probe=True, url="https://doi.org/10.1109/TIP.2018.2839891",
+        params=_PARAMS + (_COLOUR_NETWORK,), colour=True, probe=True,
+        url="https://doi.org/10.1109/TIP.2018.2839891",
     ),
     Method(
         key="dncnn_bf", name="Bias-free DnCNN", year=2020, family=FAMILY, paper=_BF_PAPER,

@@ -59,10 +59,6 @@ def weights_path(name: str) -> Path:
     return WEIGHTS_DIR / f"{name}.pt"
 
 
-def has_weights(name: str) -> bool:
-    return weights_path(name).exists()
-
-
 @lru_cache(maxsize=8)
 def load(name: str) -> Network:
     """The network ``name`` from its committed weights, ready for inference."""
