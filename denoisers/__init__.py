@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from . import bm3d, colour, linear, metrics, nets, noise
-from .core import (Bool, Choice, Float, Int, Method, Param, Progress, Result, as_image,
-                   centre, check_sigma)
+from .core import (Bool, Choice, Float, Int, InvalidInput, Method, Param, Progress, Result, View,
+                   as_image, centre, check_sigma)
 
 __all__ = [
-    "Bool", "Choice", "Float", "Int", "Method", "Param", "Result",
-    "methods", "get", "run", "metrics", "noise",
+    "Bool", "Choice", "Float", "Int", "InvalidInput", "Method", "Param", "Result", "View",
+    "methods", "get", "run", "look", "metrics", "noise",
 ]
 
 _FAMILY_MODULES = (linear, bm3d, nets)
@@ -37,7 +37,7 @@ _REGISTRY: dict[str, Method] = {}
 
 def _register(method: Method) -> None:
     if method.key in _REGISTRY:
-        raise ValueError(f"two methods are registered under the key {method.key!r}")
+        raise InvalidInput(f"two methods are registered under the key {method.key!r}")
     accepted = set(inspect.signature(method.run).parameters)
     missing = {p.name for p in method.params} - accepted
     if missing:
@@ -61,7 +61,7 @@ def get(key: str) -> Method:
     try:
         return _REGISTRY[key]
     except KeyError:
-        raise ValueError(
+        raise InvalidInput(
             f"no method is registered as {key!r}; the methods are: {', '.join(_REGISTRY)}"
         ) from None
 
@@ -85,8 +85,9 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     progress : callable, optional
         Receives the fraction done, in [0, 1], during long runs.
     probe : (row, col), optional
-        The pixel a method's trace looks at (methods with ``probe=True``);
-        the image centre by default.
+        The pixel a method's trace looks at (methods with a ``look``): with
+        ``trace``, its :func:`look` view is added to the result. The image
+        centre by default.
     **params
         The method's own parameters; see ``get(key).params``. Unknown names
         and out-of-range values raise a ValueError that names the range.
@@ -104,8 +105,7 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     sigma = check_sigma(sigma)
     values = method.validate(params)
     kwargs: dict[str, Any] = dict(values, trace=bool(trace), progress=progress)
-    if method.probe:
-        kwargs["probe"] = _check_probe(probe, image.shape)
+    probe = _check_probe(probe, image.shape)
     by_channel = image.ndim == 3 and not method.colour
     start = time.perf_counter()
     if by_channel:
@@ -120,13 +120,53 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         )
     traced_sigma = sigma * float(colour.CHANNEL_SIGMA[0]) if by_channel else sigma
     result.extras["params"] = method.resolve(values, traced_sigma)
+    if trace and method.look is not None:
+        result = _looked(method, image, sigma, result, probe, values).onto(result)
     return result
+
+
+def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, int],
+         **params: Any) -> View:
+    """The view of pixel ``probe`` in ``result``, a traced run of method ``key``.
+
+    Choosing what to look at must not recompute the method: this is the
+    cheap part of a trace that depends on the probe (a pixel's window and
+    weights, a network's equivalent kernel there, BM3D's group of the block
+    under it), computed from what ``run(key, noisy, sigma, trace=True,
+    **params)`` returned as ``result``. ``run`` with ``trace`` and
+    ``probe`` returns ``look(...).onto(result)``.
+
+    Raises
+    ------
+    InvalidInput
+        For a method without a probe view, a probe outside the image, or
+        bad parameters.
+    """
+    method = get(key)
+    if method.look is None:
+        raise InvalidInput(f"{method.name} has no view of a chosen pixel")
+    image = as_image(noisy)
+    return _looked(method, image, check_sigma(sigma), result, _check_probe(probe, image.shape),
+                   method.validate(params))
+
+
+def _looked(method: Method, image: np.ndarray, sigma: float, result: Result,
+            probe: tuple[int, int], values: dict[str, Any]) -> View:
+    """``method.look`` on the image its trace shows: the luminance when run by channel."""
+    assert method.look is not None
+    if image.ndim == 3 and not method.colour:
+        image = colour.luminance(image)
+        sigma = sigma * float(colour.CHANNEL_SIGMA[0])
+    return method.look(image, sigma, result, probe, **values)
 
 
 def _check_probe(probe: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple[int, int]:
     if probe is None:
         return centre(shape)
-    row, col = (int(v) for v in probe)
+    try:
+        row, col = (int(v) for v in probe)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"probe must be a (row, col) pair of ints; got {probe!r}") from None
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
-        raise ValueError(f"probe {probe} lies outside the image of shape {shape[:2]}")
+        raise InvalidInput(f"probe {probe} lies outside the image of shape {shape[:2]}")
     return row, col

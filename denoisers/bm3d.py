@@ -43,7 +43,7 @@ import numpy as np
 from scipy import fft
 
 from . import colour
-from .core import Choice, Int, Method, Progress, Result, centre, report
+from .core import Choice, Int, InvalidInput, Method, Progress, Result, View, report
 from .patches import Aggregator, Matches, block_match, extract, grid
 
 FAMILY = "Collaborative filtering"
@@ -128,7 +128,7 @@ def haar_matrix(size: int) -> np.ndarray:
     Row 0 is the mean (DC) direction; then the differences, coarse to fine.
     """
     if size < 1 or size & (size - 1):
-        raise ValueError(f"the Haar transform needs a power of 2; got {size}")
+        raise InvalidInput(f"the Haar transform needs a power of 2; got {size}")
     matrix = np.ones((1, 1))
     while matrix.shape[0] < size:
         half = matrix.shape[0]
@@ -159,7 +159,7 @@ def bior15_matrix(size: int) -> np.ndarray:
     inverse is the matrix inverse.
     """
     if size < 2 or size & (size - 1):
-        raise ValueError(f"the bior1.5 transform needs a power of 2 >= 2; got {size}")
+        raise InvalidInput(f"the bior1.5 transform needs a power of 2 >= 2; got {size}")
     matrix = np.eye(size)
     length = size
     taps = np.arange(_BIOR15_LOW.size)
@@ -269,24 +269,16 @@ def _group_sizes(matches: Matches, settings: StageSettings, sigma: float) -> np.
 
 # --------------------------------------------------------------------------- the two passes
 
-@dataclass
-class _Pass:
-    """What one pass produced: the estimate per channel, the weight map, the probe's group."""
-
-    estimate: np.ndarray
-    weights: np.ndarray
-    probe: dict
-
-
 def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray,
               settings: StageSettings, profile: Profile, radius: int,
-              probe: tuple[int, int] | None, progress: Progress | None,
-              span: tuple[float, float]) -> _Pass:
+              progress: Progress | None, span: tuple[float, float]
+              ) -> tuple[np.ndarray, np.ndarray]:
     """One BM3D pass over channels (C, H, W): hard thresholding, or Wiener with a pilot.
 
     Block matching runs on channel 0 (the luminance) of the noisy image, or
     of the pilot in the Wiener pass; every channel is filtered with the same
     groups and its own sigma. Progress goes from ``span[0]`` to ``span[1]``.
+    Returns the estimate per channel and the aggregation weights of channel 0.
     """
     n_channels, height, width = channels.shape
     size = min(settings.size, height, width)
@@ -296,8 +288,6 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     transform = _Transform(size, settings.transform)
     accumulators = [Aggregator((height, width), kaiser_window(size, profile.beta))
                     for _ in range(n_channels)]
-    probe_ref = None if probe is None else _snap(probe, rows_grid, cols_grid, size)
-    found: Matches | None = None
     per_band = max(1, _BATCH_BLOCKS // len(cols_grid))
     bands = range(0, len(rows_grid), per_band)
     for done, first in enumerate(bands):
@@ -321,20 +311,8 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
                         float(sigmas[c]))
                 accumulators[c].add(filtered.reshape(-1, length, size, size), g_rows, g_cols,
                                     weights[:, None])
-        if probe_ref is not None:
-            hit = np.flatnonzero((rows == probe_ref[0]) & (cols == probe_ref[1]))
-            if hit.size:
-                i, length = int(hit[0]), int(sizes[hit[0]])
-                found = Matches(matches.rows[i, :length], matches.cols[i, :length],
-                                matches.distances[i, :length])
         report(progress, span[0] + (span[1] - span[0]) * (done + 1) / len(bands))
-    estimate = np.stack([a.result() for a in accumulators])
-    trace: dict = {}
-    if probe_ref is not None and found is not None:
-        trace = _probe_trace(channels[0], None if pilot is None else pilot[0], float(sigmas[0]),
-                             transform, profile, size, found)
-        trace["match threshold"] = match_threshold(settings, match_sigma)
-    return _Pass(estimate, accumulators[0].weights, trace)
+    return np.stack([a.result() for a in accumulators]), accumulators[0].weights
 
 
 def _groups(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:
@@ -350,16 +328,31 @@ def _snap(probe: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
     return int(row), int(col)
 
 
-def _probe_trace(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
-                 transform: _Transform, profile: Profile, size: int, found: Matches) -> dict:
-    """The probe's group in one pass: its blocks, their spectrum, what the filter did."""
-    rows, cols = found.rows[None], found.cols[None]
-    shape = (found.rows.size, size, size)
+def _group_view(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
+                settings: StageSettings, profile: Profile, radius: int,
+                probe: tuple[int, int]) -> dict:
+    """One pass's group of the grid block nearest ``probe``: its blocks, spectrum and filter.
+
+    Block matching for that one reference block, exactly as :func:`_run_pass`
+    does it for every block (on ``image``, or on ``pilot`` in the Wiener
+    pass), costs one search window instead of a whole pass.
+    """
+    height, width = image.shape
+    size = min(settings.size, height, width)
+    row, col = _snap(probe, grid(height, size, settings.step), grid(width, size, settings.step),
+                     size)
+    match_sigma = sigma if pilot is None else 0.0
+    matches = block_match(image if pilot is None else pilot, np.array([row]), np.array([col]),
+                          size=size, radius=radius, k=settings.group)
+    length = int(_group_sizes(matches, settings, match_sigma)[0])
+    rows, cols = matches.rows[:, :length], matches.cols[:, :length]
+    transform = _Transform(size, settings.transform)
+    shape = (length, size, size)
     groups = _groups(image, rows, cols, size)
     spectrum = transform.forward(groups)
-    trace = {"block": (int(found.rows[0]), int(found.cols[0])), "block size": size,
-             "matched blocks": np.stack([found.rows, found.cols], axis=1),
-             "match distances": found.distances.astype(np.float32),
+    trace = {"block": (row, col), "block size": size,
+             "matched blocks": np.stack([rows[0], cols[0]], axis=1),
+             "match distances": matches.distances[0, :length].astype(np.float32),
              "group": groups.reshape(shape), "spectrum": spectrum.reshape(shape)}
     if pilot is None:
         threshold = profile.lambda_3d * sigma
@@ -375,14 +368,14 @@ def _probe_trace(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
                       "Wiener factors": factors.reshape(shape),
                       "shrunk spectrum": (factors * spectrum).reshape(shape)})
     trace["filtered group"] = filtered.reshape(shape)
+    trace["match threshold"] = match_threshold(settings, match_sigma)
     return trace
 
 
 # --------------------------------------------------------------------------- the method
 
 def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: int = 39,
-         trace: bool = False, progress: Progress | None = None,
-         probe: tuple[int, int] | None = None) -> Result:
+         trace: bool = False, progress: Progress | None = None) -> Result:
     """BM3D (grey) and CBM3D (colour): collaborative filtering of groups of similar blocks.
 
     Parameters
@@ -401,13 +394,10 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         candidate blocks have their corner within ``search // 2`` rows and
         columns of the reference's. The paper's is 39.
     trace : bool
-        Also return both estimates, the aggregation weights and the probe's
-        groups.
+        Also return both estimates and the aggregation weights;
+        :func:`bm3d_groups` shows the groups of one block.
     progress : callable, optional
         Receives the fraction done after each band of reference blocks.
-    probe : (row, col), optional
-        The pixel whose reference block the trace follows (the block of the
-        grid whose centre is nearest to it); the image centre by default.
 
     Returns
     -------
@@ -416,22 +406,8 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         estimate"`` (after hard thresholding, the oracle of the second
         pass), ``"final estimate"`` (after Wiener filtering) and
         ``"aggregation weights"`` (the total weight each pixel of the final
-        estimate received); ``extras["stage 1"]`` and ``extras["stage 2"]``,
-        the probe's group in each pass, with ``"block"`` (the reference
-        block's top-left corner), ``"block size"`` n, ``"matched blocks"``
-        (g, 2) top-left corners of the group's blocks, most similar first:
-        the reference itself, at distance 0, then the others; ``"match
-        distances"`` (g,) their mean squared difference per pixel to the
-        reference ([0, 1] scale), ``"match threshold"``, ``"group"`` (g, n,
-        n) the noisy blocks, ``"spectrum"`` their 3-D transform (the 2-D
-        transform of each block, then the Haar transform across the group;
-        (0, 0, 0) is the group's mean) and ``"filtered group"``. Stage 1 adds
-        ``"thresholded spectrum"``, ``"threshold"`` and ``"retained
-        coefficients"``; stage 2 adds ``"basic group"``, ``"basic
-        spectrum"``, ``"Wiener factors"`` (g, n, n), in [0, 1], and
-        ``"shrunk spectrum"``. ``extras["profile"]`` is the :class:`Profile`
-        used. For a colour image the groups and weights shown are the
-        luminance channel's.
+        estimate received); ``extras["profile"]`` is the :class:`Profile`
+        used. For a colour image the weights are the luminance channel's.
 
     Notes
     -----
@@ -542,23 +518,16 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         channels = noisy[None]
         sigmas = np.array([sigma])
     channels = np.ascontiguousarray(channels, dtype=np.float32)
-    if trace:
-        probe = centre(noisy.shape) if probe is None else probe
-    else:
-        probe = None
-    first = _run_pass(channels, None, sigmas, chosen.hard, chosen, radius, probe, progress,
-                      (0.0, 0.5))
-    second = _run_pass(channels, first.estimate, sigmas, chosen.wiener, chosen, radius, probe,
-                       progress, (0.5, 1.0))
-    image = _to_image(second.estimate, is_colour)
+    basic, _ = _run_pass(channels, None, sigmas, chosen.hard, chosen, radius, progress, (0.0, 0.5))
+    final, weights = _run_pass(channels, basic, sigmas, chosen.wiener, chosen, radius, progress,
+                               (0.5, 1.0))
+    image = _to_image(final, is_colour)
     result = Result(image)
     if trace:
-        result.stages = {"basic estimate": _to_image(first.estimate, is_colour),
+        result.stages = {"basic estimate": _to_image(basic, is_colour),
                          "final estimate": image,
-                         "aggregation weights": second.weights}
+                         "aggregation weights": weights}
         result.extras["display"] = {"basic estimate": "image", "final estimate": "image"}
-        result.extras["stage 1"] = first.probe
-        result.extras["stage 2"] = second.probe
         result.extras["profile"] = chosen
         if is_colour:
             result.extras["colour"] = (
@@ -566,6 +535,44 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
                 "filtered with the same groups; the groups and weights shown are the "
                 "luminance channel's")
     return result
+
+
+def bm3d_groups(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
+                profile: str = "normal", search: int = 39) -> View:
+    """BM3D's view of pixel ``probe``: the group of its block in each pass, from the inside.
+
+    The reference block is the block of the grid whose centre is nearest
+    to ``probe``. Its first-pass group is matched on the noisy image; its
+    second-pass group on ``result``'s basic estimate, the oracle of the
+    Wiener pass. One block's matching and filtering cost a search window,
+    not a pass, so choosing another block never reruns the method.
+
+    Returns
+    -------
+    View
+        ``extras["stage 1"]`` and ``extras["stage 2"]``, the group in each
+        pass, with ``"block"`` (the reference block's top-left corner),
+        ``"block size"`` n, ``"matched blocks"`` (g, 2) top-left corners of
+        the group's blocks, most similar first: the reference itself, at
+        distance 0, then the others; ``"match distances"`` (g,) their mean
+        squared difference per pixel to the reference ([0, 1] scale),
+        ``"match threshold"``, ``"group"`` (g, n, n) the noisy blocks,
+        ``"spectrum"`` their 3-D transform (the 2-D transform of each
+        block, then the Haar transform across the group; (0, 0, 0) is the
+        group's mean) and ``"filtered group"``. Stage 1 adds
+        ``"thresholded spectrum"``, ``"threshold"`` and ``"retained
+        coefficients"``; stage 2 adds ``"basic group"``, ``"basic
+        spectrum"``, ``"Wiener factors"`` (g, n, n), in [0, 1], and
+        ``"shrunk spectrum"``. For a colour image, the luminance channel's.
+    """
+    chosen = PROFILES[profile]
+    basic = result.stages["basic estimate"]
+    if noisy.ndim == 3:
+        noisy, basic = colour.luminance(noisy), colour.luminance(basic)
+        sigma = sigma * float(colour.CHANNEL_SIGMA[0])
+    return View(extras={
+        "stage 1": _group_view(noisy, None, sigma, chosen.hard, chosen, search // 2, probe),
+        "stage 2": _group_view(noisy, basic, sigma, chosen.wiener, chosen, search // 2, probe)})
 
 
 def _to_image(channels: np.ndarray, is_colour: bool) -> np.ndarray:
@@ -607,7 +614,7 @@ METHODS: tuple[Method, ...] = (
         run=bm3d,
         colour=True,
         slow=True,
-        probe=True,
+        look=bm3d_groups,
         url="https://doi.org/10.1109/TIP.2007.901238",
     ),
 )

@@ -46,6 +46,11 @@ def from_opponent(opp: np.ndarray) -> np.ndarray:
     return ((opp.astype(np.float64) - _OFFSET) @ _INVERSE.T).astype(np.float32)
 
 
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """The luminance channel of the opponent space, the one a grey method's trace shows."""
+    return np.ascontiguousarray(to_opponent(rgb)[..., 0])
+
+
 def by_channel(run: Callable[..., Result], rgb: np.ndarray, sigma: float, *,
                trace: bool = False, progress: Progress | None = None,
                **kwargs: Any) -> Result:

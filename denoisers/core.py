@@ -19,12 +19,21 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 Progress = Callable[[float], None]
+
+
+class InvalidInput(ValueError):
+    """A call the library refuses, with a message written for the person who made it.
+
+    Raised for a bad image, sigma, parameter or probe: the message says what
+    came in and what is accepted, so the site shows it to the visitor as it
+    is. Any other exception is a fault of the library and is reported as one.
+    """
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ class Param:
         if value is None and self.auto:
             return None
         if not self.accepts(value):
-            raise ValueError(
+            raise InvalidInput(
                 f"the {self.name!r} parameter of {method} must be "
                 f"{self.describe()}; got {value!r}"
             )
@@ -202,7 +211,7 @@ class Bool(Param):
 
 def _check_default(param: Param) -> None:
     if param.default is not None and not param.accepts(param.default):
-        raise ValueError(
+        raise InvalidInput(
             f"default {param.default!r} of parameter {param.name!r} is not {param.describe()}"
         )
 
@@ -237,6 +246,23 @@ class Result:
     seconds: float = 0.0
 
 
+@dataclass
+class View:
+    """What a traced method shows of one chosen pixel: stages and extras for its Result.
+
+    Computed by a method's ``look`` from the traced Result, never by
+    rerunning the method; :meth:`onto` adds it to that Result.
+    """
+
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def onto(self, result: Result) -> Result:
+        """A copy of ``result`` (sharing its arrays) with this view's stages and extras added."""
+        return replace(result, stages={**result.stages, **self.stages},
+                       extras={**result.extras, **self.extras})
+
+
 @dataclass(frozen=True)
 class Method:
     """A registered denoiser and everything the site needs to present it.
@@ -245,8 +271,12 @@ class Method:
     otherwise :func:`denoisers.run` applies it channel by channel in the
     decorrelated opponent colour space. ``slow=True`` means a run takes
     more than about a second at 512x512, so the site runs it on a button
-    rather than live as a control moves. ``probe=True`` means the function
-    takes a ``probe=(row, col)`` keyword: the pixel its trace looks at.
+    rather than live as a control moves. ``look``, where there is one,
+    computes the trace's view of one chosen pixel (the *probe*) cheaply from
+    a traced result, so that choosing another pixel never reruns the
+    method: ``look(noisy, sigma, result, probe, **params) -> View``, with
+    ``result`` the method's traced Result for the same image, sigma and
+    params.
     ``blind=True`` means the method ignores sigma (it reads the noise level
     from the image, or is trained for a range of them).
     """
@@ -261,9 +291,14 @@ class Method:
     params: tuple[Param, ...] = ()
     colour: bool = False
     slow: bool = False
-    probe: bool = False
+    look: Callable[..., View] | None = None
     blind: bool = False
     url: str = ""
+
+    @property
+    def probe(self) -> bool:
+        """Whether the method's trace has a view of one chosen pixel."""
+        return self.look is not None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -287,7 +322,7 @@ class Method:
         unknown = sorted(set(params) - known)
         if unknown:
             accepted = ", ".join(sorted(known)) or "none"
-            raise ValueError(
+            raise InvalidInput(
                 f"{self.key} has no parameter {unknown[0]!r}; its parameters are: {accepted}"
             )
         values = self.defaults()
@@ -313,11 +348,11 @@ def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
-        raise ValueError(
+        raise InvalidInput(
             f"{name} must have shape (H, W) or (H, W, 3); got shape {array.shape}"
         )
     if min(array.shape[:2]) < 2:
-        raise ValueError(f"{name} must be at least 2x2 pixels; got shape {array.shape}")
+        raise InvalidInput(f"{name} must be at least 2x2 pixels; got shape {array.shape}")
     if array.dtype == np.bool_:
         array = array.astype(np.float32)
     elif np.issubdtype(array.dtype, np.integer):
@@ -325,16 +360,16 @@ def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:
     elif np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float32, copy=False)
     else:
-        raise ValueError(f"{name} must be a numeric image; got dtype {array.dtype}")
+        raise InvalidInput(f"{name} must be a numeric image; got dtype {array.dtype}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InvalidInput(f"{name} contains NaN or infinite values")
     return array
 
 
 def check_sigma(sigma: Any) -> float:
     """Return ``sigma`` as a float in [0, 1] or raise a ValueError."""
     if not _is_real(sigma) or not math.isfinite(sigma) or not 0.0 <= sigma <= 1.0:
-        raise ValueError(
+        raise InvalidInput(
             "sigma is the noise standard deviation on the [0, 1] scale of the image "
             f"(25 on the 0-255 scale is {25 / 255:.4f}); it must be a float in [0, 1]; "
             f"got {sigma!r}"

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from .core import InvalidInput
+
 #: The longer side of every image the site works on, in pixels.
 MAX_SIDE = 1024
 #: The most pixels an upload's header may claim before anything is decoded.
@@ -72,7 +74,7 @@ _NOT_AN_IMAGE = (
 )
 
 
-class ImageError(ValueError):
+class ImageError(InvalidInput):
     """An image that cannot be used; the message can be shown to a visitor as it is."""
 
 
@@ -90,7 +92,7 @@ class Loaded:
 def _check_side(max_side: Any, name: str = "max_side") -> int:
     if (not isinstance(max_side, (int, np.integer)) or isinstance(max_side, (bool, np.bool_))
             or max_side < 1):
-        raise ValueError(f"{name} must be a positive int; got {max_side!r}")
+        raise InvalidInput(f"{name} must be a positive int; got {max_side!r}")
     return int(max_side)
 
 
@@ -136,7 +138,7 @@ def load_sample(name: str, *, max_side: int = MAX_SIDE) -> np.ndarray:
     """
     max_side = _check_side(max_side)
     if name not in SAMPLES:
-        raise ValueError(
+        raise InvalidInput(
             f"unknown sample {name!r}; the samples are: {', '.join(SAMPLES)}"
         )
     from skimage import data  # deferred: importing skimage.data is not free
@@ -444,9 +446,9 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     elif np.issubdtype(array.dtype, np.floating):
         values = array.astype(np.float64)
     else:
-        raise ValueError(f"image must be numeric; got dtype {array.dtype}")
+        raise InvalidInput(f"image must be numeric; got dtype {array.dtype}")
     if not np.all(np.isfinite(values)):
-        raise ValueError("image contains NaN or infinite values")
+        raise InvalidInput("image contains NaN or infinite values")
     return np.floor(np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -456,7 +458,7 @@ def to_png_bytes(image: np.ndarray) -> bytes:
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[..., 0]
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
-        raise ValueError(f"image must have shape (H, W) or (H, W, 3); got {pixels.shape}")
+        raise InvalidInput(f"image must have shape (H, W) or (H, W, 3); got {pixels.shape}")
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy import fft, ndimage
 
-from .core import Float, Int, Method, Progress, Result, centre, report
+from .core import Float, Int, Method, Progress, Result, View, report
 
 LINEAR = "Linear filters"
 ROBUST = "Robust & edge-preserving"
@@ -260,8 +260,7 @@ def median_radius(sigma: float) -> int:
 
 
 def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
-           trace: bool = False, progress: Progress | None = None,
-           probe: tuple[int, int] | None = None) -> Result:
+           trace: bool = False, progress: Progress | None = None) -> Result:
     """Replace each pixel by the median of the pixels in a disk around it.
 
     Parameters
@@ -273,20 +272,15 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
     radius : int, optional
         Radius of the disk in pixels; ``None`` applies :func:`median_radius`.
     trace : bool
-        Also return the footprint and the probe pixel's window.
+        Also return the footprint; :func:`median_window` shows one pixel's window.
     progress : callable, optional
         Unused (at most about a second); accepted for the common signature.
-    probe : (row, col), optional
-        The pixel whose window the trace shows; the image centre by default.
 
     Returns
     -------
     Result
-        ``image``: the filtered image. With ``trace``: stages
-        ``"footprint"`` (the disk, 1 inside) and ``"window"`` (the noisy
-        (2r+1)² patch around the probe, mirrored at the borders);
-        ``extras["window"]``: ``{"probe", "values", "median"}``, the sorted
-        values inside the footprint and the one picked.
+        ``image``: the filtered image. With ``trace``: stage ``"footprint"``
+        (the disk, 1 inside).
 
     Notes
     -----
@@ -322,14 +316,26 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
     image = ndimage.median_filter(noisy, footprint=footprint, mode="reflect")
     result = Result(image.astype(np.float32))
     if trace:
-        probe = centre(noisy.shape) if probe is None else probe
-        window = _neighbourhood(noisy, probe, radius)
-        values = np.sort(window[footprint])
-        result.stages = {"footprint": footprint.astype(np.float32), "window": window}
+        result.stages = {"footprint": footprint.astype(np.float32)}
         result.extras["display"] = {"window": "image"}
-        result.extras["window"] = {"probe": probe, "values": values,
-                                   "median": float(values[values.size // 2])}
     return result
+
+
+def median_window(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
+                  radius: int | None = None) -> View:
+    """The median's view of pixel ``probe``: its window and the sorted values in the disk.
+
+    Returns stage ``"window"`` (the noisy (2r+1)² patch around ``probe``,
+    mirrored at the borders) and ``extras["window"]``: ``{"probe", "values",
+    "median"}``, the sorted values inside the footprint and the one picked,
+    which is ``result.image`` at ``probe``.
+    """
+    radius = median_radius(sigma) if radius is None else radius
+    window = _neighbourhood(noisy, probe, radius)
+    values = np.sort(window[_disk(radius)])
+    return View(stages={"window": window},
+                extras={"window": {"probe": probe, "values": values,
+                                   "median": float(values[values.size // 2])}})
 
 
 # --------------------------------------------------------------------------- bilateral
@@ -346,8 +352,7 @@ def bilateral_range(sigma: float) -> float:
 
 def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = None,
               range_factor: float | None = None, trace: bool = False,
-              progress: Progress | None = None,
-              probe: tuple[int, int] | None = None) -> Result:
+              progress: Progress | None = None) -> Result:
     """Average each pixel with the neighbours that are both near and similar in value.
 
     Parameters
@@ -366,22 +371,17 @@ def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = No
         sigma: ``sigma_range = range_factor * sigma``. ``None`` applies
         :func:`bilateral_range`.
     trace : bool
-        Also return the weights of the probe pixel's window.
+        Also return the spatial weights; :func:`bilateral_weights` shows one
+        pixel's weights.
     progress : callable, optional
         Receives the fraction of window offsets done.
-    probe : (row, col), optional
-        The pixel whose weights the trace shows; the image centre by default.
 
     Returns
     -------
     Result
         ``image``: the filtered image; ``extras["sigma_range"]``: the range
-        width on the [0, 1] scale. With ``trace``, for the probe pixel's
-        (2r+1)² window: stages ``"window"`` (the noisy patch), ``"space
-        weights"`` (the spatial Gaussian, 0 outside the disk), ``"range
-        weights"`` (``exp(-(v - v_probe)² / 2 sigma_range²)``) and
-        ``"weights"`` (their product normalised to sum 1: the weights of the
-        average that gives the probe's output).
+        width on the [0, 1] scale. The weights of one pixel are
+        :func:`bilateral_weights`' view of the traced result.
 
     Notes
     -----
@@ -417,26 +417,46 @@ def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = No
     image denoising", IEEE Trans. Image Process. 17(12), 2008.
     https://doi.org/10.1109/TIP.2008.2006658
     """
-    sigma_space = bilateral_space(sigma) if sigma_space is None else sigma_space
-    range_factor = bilateral_range(sigma) if range_factor is None else range_factor
-    sigma_range = max(range_factor * sigma, 1e-6)
-    radius = math.ceil(2.0 * sigma_space)
-    footprint = _disk(radius)
-    dy, dx = np.ogrid[-radius:radius + 1, -radius:radius + 1]
-    space = np.where(footprint, np.exp(-(dy * dy + dx * dx) / (2.0 * sigma_space**2)), 0.0)
+    space, sigma_range = _bilateral_kernel(sigma, sigma_space, range_factor)
     image = _bilateral_sum(noisy, space, sigma_range, progress)
     result = Result(image, extras={"sigma_range": sigma_range})
     if trace:
-        probe = centre(noisy.shape) if probe is None else probe
-        window = _neighbourhood(noisy, probe, radius)
-        similar = np.exp(-((window - window[radius, radius]) ** 2) / (2.0 * sigma_range**2))
-        weights = space * similar
-        result.stages = {"window": window,
-                         "space weights": space.astype(np.float32),
-                         "range weights": similar.astype(np.float32),
-                         "weights": (weights / weights.sum()).astype(np.float32)}
         result.extras["display"] = {"window": "image"}
     return result
+
+
+def _bilateral_kernel(sigma: float, sigma_space: float | None,
+                      range_factor: float | None) -> tuple[np.ndarray, float]:
+    """The spatial weights (a Gaussian on a disk of radius ceil(2 sigma_space)) and sigma_range."""
+    sigma_space = bilateral_space(sigma) if sigma_space is None else sigma_space
+    range_factor = bilateral_range(sigma) if range_factor is None else range_factor
+    radius = math.ceil(2.0 * sigma_space)
+    dy, dx = np.ogrid[-radius:radius + 1, -radius:radius + 1]
+    space = np.where(_disk(radius), np.exp(-(dy * dy + dx * dx) / (2.0 * sigma_space**2)), 0.0)
+    return space, max(range_factor * sigma, 1e-6)
+
+
+def bilateral_weights(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
+                      sigma_space: float | None = None,
+                      range_factor: float | None = None) -> View:
+    """The bilateral filter's view of pixel ``probe``: the weights of its average.
+
+    Returns, for the (2r+1)² window around ``probe``, stages ``"window"``
+    (the noisy patch, mirrored at the borders), ``"space weights"`` (the
+    spatial Gaussian, 0 outside the disk), ``"range weights"`` (``exp(-(v -
+    v_probe)² / 2 sigma_range²)``) and ``"weights"`` (their product
+    normalised to sum 1: the weights of the average that gives
+    ``result.image`` at ``probe``).
+    """
+    space, sigma_range = _bilateral_kernel(sigma, sigma_space, range_factor)
+    radius = space.shape[0] // 2
+    window = _neighbourhood(noisy, probe, radius)
+    similar = np.exp(-((window - window[radius, radius]) ** 2) / (2.0 * sigma_range**2))
+    weights = space * similar
+    return View(stages={"window": window,
+                        "space weights": space.astype(np.float32),
+                        "range weights": similar.astype(np.float32),
+                        "weights": (weights / weights.sum()).astype(np.float32)})
 
 
 def _bilateral_sum(noisy: np.ndarray, space: np.ndarray, sigma_range: float,
@@ -535,7 +555,7 @@ METHODS: tuple[Method, ...] = (
                       "and more detail. Auto: 0.075 x sigma rounded (sigma on 0-255), 1 to 7.")),
         ),
         run=median,
-        probe=True,
+        look=median_window,
     ),
     Method(
         key="bilateral",
@@ -564,7 +584,7 @@ METHODS: tuple[Method, ...] = (
                         "Auto: 1.8 + 0.05 x sigma (sigma on 0-255).")),
         ),
         run=bilateral,
-        probe=True,
+        look=bilateral_weights,
         url="https://doi.org/10.1109/ICCV.1998.710815",
     ),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .core import as_image
+from .core import InvalidInput, as_image
 
 DATA_RANGE = 1.0
 
@@ -66,7 +66,7 @@ def _ssim(clean: np.ndarray, estimate: np.ndarray, *, full: bool):
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = as_image(a, name="reference"), as_image(b, name="estimate")
     if a.shape != b.shape:
-        raise ValueError(f"images must have the same shape; got {a.shape} and {b.shape}")
+        raise InvalidInput(f"images must have the same shape; got {a.shape} and {b.shape}")
     return a, b
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import as_image, check_sigma
+from .core import InvalidInput, as_image, check_sigma
 
 #: The noise models the site offers, with the name of their level and its range.
 MODELS = ("gaussian", "poisson", "salt_pepper")
@@ -49,7 +49,7 @@ def add_poisson(image: np.ndarray, peak: float, *, seed: int = 0,
     """
     clean = as_image(image, name="image")
     if not peak > 0:
-        raise ValueError(f"peak must be a positive photon count; got {peak!r}")
+        raise InvalidInput(f"peak must be a positive photon count; got {peak!r}")
     rng = np.random.default_rng(seed)
     counts = rng.poisson(np.clip(clean, 0, None).astype(np.float64) * peak)
     return _clipped((counts / peak).astype(np.float32), clip)
@@ -59,7 +59,7 @@ def add_salt_pepper(image: np.ndarray, amount: float, *, seed: int = 0) -> np.nd
     """Set a fraction ``amount`` of pixels to 0 or 1 at random (impulse noise)."""
     clean = as_image(image, name="image")
     if not 0 <= amount <= 1:
-        raise ValueError(f"amount must be a fraction in [0, 1]; got {amount!r}")
+        raise InvalidInput(f"amount must be a fraction in [0, 1]; got {amount!r}")
     rng = np.random.default_rng(seed)
     hit = rng.random(clean.shape[:2]) < amount
     salt = rng.random(clean.shape[:2]) < 0.5
@@ -87,7 +87,7 @@ def add_noise(image: np.ndarray, model: str, level: float, *, seed: int = 0,
         noisy = add_salt_pepper(clean, level, seed=seed)
         expected_square = level * 0.5 * (clean**2 + (1 - clean) ** 2).mean()
         return Noisy(noisy, float(min(1.0, np.sqrt(expected_square))))
-    raise ValueError(f"unknown noise model {model!r}; the models are: {', '.join(MODELS)}")
+    raise InvalidInput(f"unknown noise model {model!r}; the models are: {', '.join(MODELS)}")
 
 
 def estimate_sigma(image: np.ndarray) -> float:

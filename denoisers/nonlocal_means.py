@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .core import _is_real, as_image, check_sigma
+from .core import InvalidInput, _is_real, as_image, check_sigma
 from .linear import _neighbourhood
 
 #: The parameters Buades, Coll & Morel (IPOL 2011) recommend for grey images:
@@ -53,7 +53,7 @@ def _odd_size(value: object, name: str) -> int:
     """``value`` as an odd int >= 1, or a ValueError naming the parameter."""
     if (not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
             or value < 1 or value % 2 == 0):
-        raise ValueError(f"{name} must be an odd int >= 1 (the window has a centre pixel); "
+        raise InvalidInput(f"{name} must be an odd int >= 1 (the window has a centre pixel); "
                          f"got {value!r}")
     return int(value)
 
@@ -62,7 +62,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
     """``image`` as a float64 grey (H, W) array; a ValueError for colour or bad input."""
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] == 3:
-        raise ValueError(f"image must be grey, of shape (H, W); got a colour image of shape "
+        raise InvalidInput(f"image must be grey, of shape (H, W); got a colour image of shape "
                          f"{array.shape} (convert it to grey or pass one channel)")
     return as_image(array, name="image").astype(np.float64)
 
@@ -72,12 +72,12 @@ def _pixel(pixel: object, shape: tuple[int, ...]) -> tuple[int, int]:
     try:
         row, col = pixel  # type: ignore[misc]
     except (TypeError, ValueError):
-        raise ValueError(f"pixel must be a (row, col) pair; got {pixel!r}") from None
+        raise InvalidInput(f"pixel must be a (row, col) pair; got {pixel!r}") from None
     for value in (row, col):
         if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"pixel must be a (row, col) pair of ints; got {pixel!r}")
+            raise InvalidInput(f"pixel must be a (row, col) pair of ints; got {pixel!r}")
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
-        raise ValueError(f"pixel {(int(row), int(col))} is outside the image: rows run "
+        raise InvalidInput(f"pixel {(int(row), int(col))} is outside the image: rows run "
                          f"0..{shape[0] - 1} and columns 0..{shape[1] - 1}")
     return int(row), int(col)
 
@@ -104,7 +104,7 @@ def _distances_and_values(image: np.ndarray, pixel: object, patch: int, search: 
     patch = _odd_size(patch, "patch")
     search = _odd_size(search, "search")
     if kernel not in _KERNELS:
-        raise ValueError(f"kernel must be one of {', '.join(map(repr, _KERNELS))}; "
+        raise InvalidInput(f"kernel must be one of {', '.join(map(repr, _KERNELS))}; "
                          f"got {kernel!r}")
     row, col = _pixel(pixel, grey.shape)
     half = patch // 2
@@ -195,7 +195,7 @@ def _weights_from_distances(distances: np.ndarray, sigma: float, h: float | None
     if h is None:
         h = nlm_h(sigma, patch)
     elif not _is_real(h) or not math.isfinite(h) or h < 0:
-        raise ValueError(f"h is the filtering width on the [0, 1] scale of the image; it must "
+        raise InvalidInput(f"h is the filtering width on the [0, 1] scale of the image; it must "
                          f"be a float >= 0; got {h!r}")
     excess = np.maximum(distances - 2.0 * sigma * sigma, 0.0)
     if h == 0:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .core import InvalidInput
+
 #: Upper bound on the number of float32 values block matching holds at once
 #: for one band of reference patches (about 64 MB).
 _BAND_VALUES = 16_000_000
@@ -55,9 +57,9 @@ def grid(length: int, size: int, step: int) -> np.ndarray:
         always ``length - size``, so that the patches cover every pixel.
     """
     if not 1 <= size <= length:
-        raise ValueError(f"the patch side must be in [1, {length}]; got {size}")
+        raise InvalidInput(f"the patch side must be in [1, {length}]; got {size}")
     if step < 1:
-        raise ValueError(f"the step must be >= 1; got {step}")
+        raise InvalidInput(f"the step must be >= 1; got {step}")
     coords = np.arange(0, length - size + 1, step, dtype=np.int64)
     if coords[-1] != length - size:
         coords = np.append(coords, length - size)
@@ -102,7 +104,7 @@ def extract(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) ->
     height, width = image.shape[:2]
     if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() > height - size
                       or cols.max() > width - size):
-        raise ValueError(f"a patch of side {size} leaves the image of shape {image.shape[:2]}")
+        raise InvalidInput(f"a patch of side {size} leaves the image of shape {image.shape[:2]}")
     windows = sliding_window_view(image, (size, size), axis=(0, 1))
     patches = windows[rows, cols]  # (..., C, size, size) for a colour image
     return np.moveaxis(patches, -3, -1) if image.ndim == 3 else patches
@@ -176,14 +178,14 @@ def block_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: 
     """
     image = np.ascontiguousarray(image, dtype=np.float32)
     if image.ndim != 2:
-        raise ValueError(f"block matching needs a 2-D image; got shape {image.shape}")
+        raise InvalidInput(f"block matching needs a 2-D image; got shape {image.shape}")
     rows, cols = np.asarray(rows, np.int64).ravel(), np.asarray(cols, np.int64).ravel()
     height, width = image.shape
     if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() > height - size
                       or cols.max() > width - size):
-        raise ValueError(f"a patch of side {size} leaves the image of shape {image.shape}")
+        raise InvalidInput(f"a patch of side {size} leaves the image of shape {image.shape}")
     if radius < 0 or k < 1:
-        raise ValueError(f"radius must be >= 0 and k >= 1; got radius={radius}, k={k}")
+        raise InvalidInput(f"radius must be >= 0 and k >= 1; got radius={radius}, k={k}")
     n, side = rows.size, 2 * radius + 1
     k_found = min(k, side * side)
     out_rows = np.repeat(rows[:, None], k, axis=1)
@@ -261,7 +263,7 @@ def window_sums(values: np.ndarray, size: int, starts: np.ndarray, axis: int) ->
     values = np.moveaxis(values, axis, 0)
     starts = np.asarray(starts, np.int64)
     if size < 1 or starts.size and (starts.min() < 0 or starts.max() + size > len(values)):
-        raise ValueError(f"windows of {size} from {starts} leave an axis of {len(values)}")
+        raise InvalidInput(f"windows of {size} from {starts} leave an axis of {len(values)}")
     top = 1 << (size.bit_length() - 1)
     partial = {1: values}
     length = 1
@@ -352,7 +354,7 @@ class Aggregator:
         patches = np.asarray(patches)
         size = patches.shape[-1]
         if self._size is not None and size != self._size:
-            raise ValueError(f"this Aggregator takes patches of side {self._size}; got {size}")
+            raise InvalidInput(f"this Aggregator takes patches of side {self._size}; got {size}")
         self._size = size
         rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
         w = np.broadcast_to(np.float64(1.0) if weights is None else

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from scipy import fft
 
-from .core import _is_real
+from .core import InvalidInput, _is_real
 
 
 # --------------------------------------------------------------------------- helpers
@@ -45,7 +45,7 @@ def _positive_int(value: object, name: str, low: int) -> int:
     """``value`` as an int >= ``low``, or a ValueError naming the parameter."""
     if (not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
             or value < low):
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
+        raise InvalidInput(f"{name} must be an int >= {low}; got {value!r}")
     return int(value)
 
 
@@ -160,13 +160,13 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
     """
     stack = np.asarray(atoms, dtype=np.float64)
     if stack.ndim != 3 or stack.shape[0] == 0 or min(stack.shape[1:]) == 0:
-        raise ValueError(f"atoms must be a non-empty stack of shape (n, h, w); "
+        raise InvalidInput(f"atoms must be a non-empty stack of shape (n, h, w); "
                          f"got shape {stack.shape}")
     if not np.all(np.isfinite(stack)):
-        raise ValueError("atoms contain NaN or infinite values")
+        raise InvalidInput("atoms contain NaN or infinite values")
     pad = _positive_int(pad, "pad", 0)
     if not _is_real(fill) or not 0.0 <= fill <= 1.0:
-        raise ValueError(f"fill must be a float in [0, 1]; got {fill!r}")
+        raise InvalidInput(f"fill must be a float in [0, 1]; got {fill!r}")
     count, height, width = stack.shape
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)

@@ -8,6 +8,7 @@ that matches the function's signature and docstring.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import numpy as np
@@ -159,3 +160,73 @@ def test_run_refuses_bad_images(bad, message):
 def test_run_refuses_a_sigma_on_the_wrong_scale():
     with pytest.raises(ValueError, match=r"25 on the 0-255 scale is 0.0980"):
         denoisers.run(KEYS[0], np.zeros((8, 8)), 25)
+
+
+PROBED = [m.key for m in METHODS if m.probe]
+
+
+def test_methods_with_a_view_of_one_pixel_include_those_the_pages_probe():
+    assert {"median", "bilateral", "bm3d", "dncnn", "drunet"} <= set(PROBED)
+
+
+@pytest.mark.parametrize("key", PROBED)
+@pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
+def test_look_adds_to_a_traced_run_what_run_with_the_probe_gives(key, colour, grey_samples,
+                                                                colour_sample):
+    clean = colour_sample if colour else grey_samples["camera"][:64, :64]
+    noisy = noise.add_gaussian(clean, SIGMA, seed=0)
+    probe = (10, 50)
+    traced = denoisers.run(key, noisy, SIGMA, trace=True)
+    direct = denoisers.run(key, noisy, SIGMA, trace=True, probe=probe)
+    view = denoisers.look(key, noisy, SIGMA, traced, probe)
+    assert view.stages or view.extras
+    seen = view.onto(traced)
+    assert list(seen.stages) == list(direct.stages)
+    assert set(seen.extras) == set(direct.extras)
+    for name in [*view.stages, *view.extras]:
+        assert _same(seen.stages.get(name, seen.extras.get(name)),
+                     direct.stages.get(name, direct.extras.get(name))), name
+
+
+def _same(a, b) -> bool:
+    """Deep equality of views: arrays element by element, dicts and tuples member by member."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+@pytest.mark.parametrize("key", PROBED)
+def test_choosing_another_pixel_never_reruns_the_method(key, grey_samples, monkeypatch):
+    noisy = noise.add_gaussian(grey_samples["brick"][:64, :64], SIGMA, seed=1)
+    traced = denoisers.run(key, noisy, SIGMA, trace=True)
+    method = denoisers.get(key)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{key} was run again to look at another pixel")
+
+    monkeypatch.setattr(denoisers, "_REGISTRY",
+                        {**denoisers._REGISTRY, key: dataclasses.replace(method, run=refuse)})
+    views = [denoisers.look(key, noisy, SIGMA, traced, probe) for probe in ((5, 5), (40, 20))]
+    assert views[0].extras or views[0].stages
+    assert _differs(views[0], views[1]), f"{key}'s view is the same for two distant pixels"
+
+
+def _differs(a: denoisers.View, b: denoisers.View) -> bool:
+    return not all(_same(a.stages[n], b.stages[n]) for n in a.stages) or not _same(a.extras,
+                                                                                   b.extras)
+
+
+def test_look_refuses_a_method_without_a_view_and_a_pixel_outside_the_image(grey_samples):
+    noisy = grey_samples["camera"][:32, :32]
+    traced = denoisers.run("gaussian", noisy, SIGMA, trace=True)
+    with pytest.raises(denoisers.InvalidInput, match="no view of a chosen pixel"):
+        denoisers.look("gaussian", noisy, SIGMA, traced, (3, 3))
+    traced = denoisers.run("median", noisy, SIGMA, trace=True)
+    with pytest.raises(denoisers.InvalidInput, match="outside the image"):
+        denoisers.look("median", noisy, SIGMA, traced, (3, 40))
+    with pytest.raises(denoisers.InvalidInput, match="pair of ints"):
+        denoisers.look("median", noisy, SIGMA, traced, "centre")

@@ -1,4 +1,4 @@
-"""Keep tracebacks away from visitors: one guard around every page."""
+"""Keep tracebacks away from visitors: a guard around every page and every section."""
 
 from __future__ import annotations
 
@@ -8,25 +8,35 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from denoisers.core import InvalidInput
+
 log = logging.getLogger("deep_deep_trouble")
 
 
 @contextmanager
 def guard(what: str) -> Iterator[None]:
-    """Show a plain message instead of a traceback if ``what`` fails.
+    """Run the body; if it fails, say so in its place and let the rest of the page go on.
 
-    A ValueError from the library carries a message written for people (a
-    bad parameter, an image too small); anything else is logged on the
-    server with its traceback and summarised on the page. Streamlit's own
-    rerun and stop signals are BaseExceptions and pass through untouched.
+    An :class:`~denoisers.core.InvalidInput` carries a message written for
+    people (a bad upload, a parameter out of range): it is shown as a
+    warning. Any other exception, a ``ValueError`` from numpy included, is a
+    fault: it is logged on the server with its traceback and shown as an
+    error naming its type, never as a traceback. Streamlit's own rerun and
+    stop signals are BaseExceptions and pass through untouched.
     """
     try:
         yield
-    except ValueError as error:
+    except InvalidInput as error:
         st.warning(f"{what}: {error}")
-    except Exception:  # noqa: BLE001 - the last line of defence of a page
+    except Exception as error:  # noqa: BLE001 - the last line of defence of a section
         log.exception("%s failed", what)
-        st.error(
-            f"{what} failed unexpectedly. The rest of the site still works; "
-            "try another image, method or setting."
-        )
+        st.error(f"{what} failed: {type(error).__name__}: {error}. The rest of the page "
+                 "still works; try another image, method or setting.")
+
+
+@contextmanager
+def section(title: str) -> Iterator[None]:
+    """A titled part of a page, guarded so that its failure never takes the rest with it."""
+    st.subheader(title)
+    with guard(title):
+        yield

@@ -8,10 +8,12 @@ when a network first runs, so ``import denoisers`` stays fast.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..core import Bool, Method, Progress, Result
+from ..colour import CHANNEL_SIGMA, by_channel, luminance
+from ..core import Bool, Method, Progress, Result, View
 
 FAMILY = "Deep learning"
 
@@ -28,20 +30,17 @@ sigma : float
     (test-time self-ensemble, Timofte, Rothe & Van Gool 2016): a little
     better, eight times slower.
 trace : bool
-    Also return the predicted noise, feature maps, first-layer filters, the
-    equivalent kernel of the ``probe`` pixel and its receptive field.
+    Also return the predicted noise and the first-layer filters; the
+    feature maps, equivalent kernel and receptive field of one pixel are
+    the method's ``look`` (:func:`denoisers.look`).
 progress : callable, optional
     Receives the fraction done.
-probe : (row, col), optional
-    The pixel whose equivalent kernel is computed; the centre by default.
 
 Returns
 -------
 Result
     ``image``: the estimate. With ``trace``: stage ``"predicted noise"``
-    and extras ``"features"``, ``"filters"``, ``"equivalent kernel"``,
-    ``"kernel check"`` and ``"receptive field"`` (see
-    :mod:`denoisers.nets.inference`).
+    and ``extras["filters"]`` (see :mod:`denoisers.nets.inference`).
 
 Notes
 -----
@@ -63,26 +62,49 @@ _COLOUR_NETWORK_DOC = """colour_network : bool
 """
 
 
-def _network(name: str, title: str, paper: str, notes: str, *, blind: bool = False,
-             colour: bool = False) -> Callable[..., Result]:
-    """The registered function of network ``name``, with its docstring."""
+#: Below this sigma (0-255 scale) the networks marked ``faint_noise_worse`` return an image
+#: worse than the noisy input (``assets/benchmarks/sigma_low``: Set12 at sigma 2).
+FAINT_NOISE = 5
+
+
+def _network(name: str, label: str, title: str, paper: str, notes: str, *,
+             blind: bool = False, colour: bool = False,
+             faint_noise_worse: bool = False) -> dict[str, Callable[..., Any]]:
+    """The registered function of network ``name`` (with its docstring) and its ``look``.
+
+    ``label`` is the name the notes use; ``faint_noise_worse`` adds a note
+    below sigma :data:`FAINT_NOISE`, where the benchmark measured the network
+    below the noisy input.
+    """
 
     def run(noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False,
             colour_network: bool = False, trace: bool = False,
-            progress: Progress | None = None, probe: tuple[int, int] | None = None) -> Result:
+            progress: Progress | None = None) -> Result:
         from . import inference
 
         if noisy.ndim == 3 and not colour_network:
-            from ..colour import by_channel
             return by_channel(run, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
-                              progress=progress, probe=probe)
+                              progress=progress)
         key = f"{name}_colour" if noisy.ndim == 3 else name
         result = inference.denoise(key, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
-                                   progress=progress, probe=probe)
+                                   progress=progress, label=label)
+        if faint_noise_worse and sigma * 255 < FAINT_NOISE:
+            result.extras["note"] = "; ".join(filter(None, (result.extras.get("note"), (
+                f"below σ = {FAINT_NOISE} {label} returns an image worse than the noisy input "
+                "(measured on Set12 at σ = 2): it learned little of noise this faint"))))
         if noisy.ndim == 3:
             result.extras["colour"] = ("one colour network on R, G and B together, trained on "
                                        "colour photographs")
         return result
+
+    def look(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
+             self_ensemble: bool = False, colour_network: bool = False) -> View:
+        """The network's feature maps, equivalent kernel and receptive field at ``probe``."""
+        from . import inference
+
+        if noisy.ndim == 3 and not colour_network:
+            noisy, sigma = luminance(noisy), sigma * float(CHANNEL_SIGMA[0])
+        return inference.look(f"{name}_colour" if noisy.ndim == 3 else name, noisy, sigma, probe)
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = _DOC.format(
@@ -92,7 +114,7 @@ def _network(name: str, title: str, paper: str, notes: str, *, blind: bool = Fal
         sigma_use="Ignored: the network is blind." if blind else
         "Fills the noise-level map the network is given (clamped to its training range).",
     )
-    return run
+    return {"run": run, "look": look}
 
 
 _MLP_PAPER = ("H. C. Burger, C. J. Schuler and S. Harmeling, \"Image denoising: Can plain neural "
@@ -130,10 +152,11 @@ METHODS: tuple[Method, ...] = (
              "averaged, it matched BM3D after weeks of GPU training — the first sign of the "
              "turn. This one is scaled down to what trains here: 11x11 patches in, 5x5 out, "
              "three hidden layers of 192 units, told the noise level.",
-        run=_network("mlp", "A patch MLP (Burger, Schuler & Harmeling 2012), scaled down.",
-                     _MLP_PAPER, "Each 11x11 patch goes through three tanh layers of 192 units "
-                     "to its 5x5 clean centre; overlapping outputs are averaged."),
-        params=_PARAMS, probe=True, slow=True, url="https://doi.org/10.1109/CVPR.2012.6247952",
+        **_network("mlp", "Multi-layer perceptron",
+                   "A patch MLP (Burger, Schuler & Harmeling 2012), scaled down.",
+                   _MLP_PAPER, "Each 11x11 patch goes through three tanh layers of 192 units "
+                   "to its 5x5 clean centre; overlapping outputs are averaged."),
+        params=_PARAMS, slow=True, url="https://doi.org/10.1109/CVPR.2012.6247952",
     ),
     Method(
         key="dncnn", name="DnCNN", year=2017, family=FAMILY, paper=_DNCNN_PAPER,
@@ -141,11 +164,12 @@ METHODS: tuple[Method, ...] = (
              "predicts the noise rather than the image (residual learning), trained on a range "
              "of noise levels so that it needs to be told none: a blind denoiser. Nothing in it "
              "says what an image is; everything it knows it learned from pairs.",
-        run=_network("dncnn", "DnCNN (Zhang et al. 2017): residual learning with batch "
-                     "normalisation, blind.", _DNCNN_PAPER,
-                     "12 layers of 48 channels; the noise is predicted and subtracted.",
-                     blind=True),
-        params=_PARAMS, probe=True, blind=True, url="https://doi.org/10.1109/TIP.2017.2662206",
+        **_network("dncnn", "DnCNN",
+                   "DnCNN (Zhang et al. 2017): residual learning with batch "
+                   "normalisation, blind.", _DNCNN_PAPER,
+                   "12 layers of 48 channels; the noise is predicted and subtracted.",
+                   blind=True, faint_noise_worse=True),
+        params=_PARAMS, blind=True, url="https://doi.org/10.1109/TIP.2017.2662206",
     ),
     Method(
         key="ffdnet", name="FFDNet", year=2018, family=FAMILY, paper=_FFDNET_PAPER,
@@ -153,15 +177,16 @@ METHODS: tuple[Method, ...] = (
              "filled with the noise level, so one network covers every sigma from 0 to 100 and "
              "runs four times faster than DnCNN. Telling it a larger sigma than the true one "
              "smooths more, a smaller one keeps more detail — a knob the blind networks lack.",
-        run=_network("ffdnet", "FFDNet (Zhang, Zuo & Zhang 2018): sub-images plus a "
-                     "noise-level map.", _FFDNET_PAPER,
-                     "15 layers of 64 channels on the 4 sub-images and the map. Colour images "
-                     "go through the grey model channel by channel in the opponent colour "
-                     "space, or, with ``colour_network``, through a colour model of the same "
-                     "size on the 12 sub-images of R, G and B, trained on colour photographs "
-                     "from the grey one.",
-                     colour=True),
-        params=_PARAMS + (_COLOUR_NETWORK,), colour=True, probe=True,
+        **_network("ffdnet", "FFDNet",
+                   "FFDNet (Zhang, Zuo & Zhang 2018): sub-images plus a "
+                   "noise-level map.", _FFDNET_PAPER,
+                   "15 layers of 64 channels on the 4 sub-images and the map. Colour images "
+                   "go through the grey model channel by channel in the opponent colour "
+                   "space, or, with ``colour_network``, through a colour model of the same "
+                   "size on the 12 sub-images of R, G and B, trained on colour photographs "
+                   "from the grey one.",
+                   colour=True, faint_noise_worse=True),
+        params=_PARAMS + (_COLOUR_NETWORK,), colour=True,
         url="https://doi.org/10.1109/TIP.2018.2839891",
     ),
     Method(
@@ -171,10 +196,11 @@ METHODS: tuple[Method, ...] = (
              "with weights that depend on the image: an adaptive filter you can look at, like "
              "the bilateral filter's or NL-means' weights — and it generalises to noise levels "
              "it never saw.",
-        run=_network("dncnn_bf", "Bias-free DnCNN (Mohan et al. 2020): exactly f(y) = J(y) y.",
-                     _BF_PAPER, "12 layers of 48 channels, no biases, batch normalisation "
-                     "that only scales.", blind=True),
-        params=_PARAMS, probe=True, blind=True, url="https://openreview.net/forum?id=HJlSmC4FPS",
+        **_network("dncnn_bf", "Bias-free DnCNN",
+                   "Bias-free DnCNN (Mohan et al. 2020): exactly f(y) = J(y) y.",
+                   _BF_PAPER, "12 layers of 48 channels, no biases, batch normalisation "
+                   "that only scales.", blind=True, faint_noise_worse=True),
+        params=_PARAMS, blind=True, url="https://openreview.net/forum?id=HJlSmC4FPS",
     ),
     Method(
         key="drunet", name="DRUNet (small)", year=2021, family=FAMILY, paper=_DRUNET_PAPER,
@@ -183,10 +209,11 @@ METHODS: tuple[Method, ...] = (
              "map and, like the bias-free networks, with no additive constants. Seeing far at "
              "little cost is what the plain stacks lacked; this small version has 2.3 million "
              "weights (the paper's has 32 million).",
-        run=_network("drunet", "A small DRUNet (Zhang et al. 2021): a bias-free, "
-                     "noise-conditional U-Net.", _DRUNET_PAPER,
-                     "Three scales of 48, 96 and 192 channels, two residual blocks at "
-                     "each, on the pixel-unshuffled image."),
-        params=_PARAMS, probe=True, url="https://doi.org/10.1109/TPAMI.2021.3088914",
+        **_network("drunet", "DRUNet (small)",
+                   "A small DRUNet (Zhang et al. 2021): a bias-free, "
+                   "noise-conditional U-Net.", _DRUNET_PAPER,
+                   "Three scales of 48, 96 and 192 channels, two residual blocks at "
+                   "each, on the pixel-unshuffled image."),
+        params=_PARAMS, url="https://doi.org/10.1109/TPAMI.2021.3088914",
     ),
 )

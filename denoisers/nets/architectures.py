@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..core import InvalidInput
+
 
 class ScaleNorm(nn.Module):
     """Batch normalisation without its additive parts (bias-free networks).
@@ -210,7 +212,7 @@ def build(config: dict[str, Any]) -> nn.Module:
     config = dict(config)
     arch = config.pop("arch")
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; the architectures are: "
+        raise InvalidInput(f"unknown architecture {arch!r}; the architectures are: "
                          f"{', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch](**config)
 

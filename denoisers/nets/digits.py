@@ -73,7 +73,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from denoisers.core import Progress, report
+from denoisers.core import InvalidInput, Progress, report
 
 #: The nonlinearities offered between layers.
 ACTIVATIONS = ("relu", "sigmoid")
@@ -131,7 +131,7 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.25
     seed = _check_seed(seed, "seed")
     if (not _is_real(test_fraction) or not math.isfinite(test_fraction)
             or not 0.1 <= test_fraction <= 0.9):
-        raise ValueError(f"test_fraction must be a float in [0.1, 0.9]; got {test_fraction!r}")
+        raise InvalidInput(f"test_fraction must be a float in [0.1, 0.9]; got {test_fraction!r}")
     x, y = _digits()
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=float(test_fraction), random_state=seed, stratify=y)
@@ -468,10 +468,10 @@ def forward_pass(run: DigitsRun, image8x8: np.ndarray) -> list[np.ndarray]:
     """
     x = np.asarray(image8x8)
     if x.shape not in ((8, 8), (N_PIXELS,)) or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"image8x8 must be a numeric array of shape (8, 8) or (64,); "
+        raise InvalidInput(f"image8x8 must be a numeric array of shape (8, 8) or (64,); "
                          f"got shape {x.shape} and dtype {x.dtype}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("image8x8 must be finite")
+        raise InvalidInput("image8x8 must be finite")
     row = x.reshape(1, N_PIXELS).astype(np.float32)
     return [a[0] for a in _numpy_forward(run.weights, run.biases, row, run.activation)]
 
@@ -555,9 +555,9 @@ def compare_initialisations(seeds: tuple[int, int] = (0, 1), **kwargs: Any
     minimum for each starting point.
     """
     if not isinstance(seeds, tuple | list) or len(seeds) != 2:
-        raise ValueError(f"seeds must be a pair of integers; got {seeds!r}")
+        raise InvalidInput(f"seeds must be a pair of integers; got {seeds!r}")
     if "seed" in kwargs:
-        raise ValueError("pass the seeds as seeds=(a, b), not seed=")
+        raise InvalidInput("pass the seeds as seeds=(a, b), not seed=")
     first, second = (_check_seed(s, "each seed") for s in seeds)
     return train_digits_mlp(seed=first, **kwargs), train_digits_mlp(seed=second, **kwargs)
 
@@ -571,10 +571,10 @@ def solution_gap(a: DigitsRun, b: DigitsRun) -> SolutionGap:
     (``scipy.optimize.linear_sum_assignment`` on the cosine similarities).
     """
     if a.hidden != b.hidden:
-        raise ValueError(f"the runs have different hidden layers: {a.hidden} and {b.hidden}")
+        raise InvalidInput(f"the runs have different hidden layers: {a.hidden} and {b.hidden}")
     if a.test_labels.shape != b.test_labels.shape or not np.array_equal(
             a.test_labels, b.test_labels) or not np.array_equal(a.test_images, b.test_images):
-        raise ValueError("the runs were tested on different digits (use the same split_seed "
+        raise InvalidInput("the runs were tested on different digits (use the same split_seed "
                          "and test_fraction)")
     wa = _unit_rows(a.weights[0])
     wb = _unit_rows(b.weights[0])
@@ -615,7 +615,7 @@ def _is_int(value: Any) -> bool:
 
 def _check_seed(seed: Any, name: str) -> int:
     if not _is_int(seed) or not 0 <= seed < 2**63:
-        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
+        raise InvalidInput(f"{name} must be a non-negative integer; got {seed!r}")
     return int(seed)
 
 
@@ -628,24 +628,24 @@ def _check_args(hidden: Any, activation: Any, epochs: Any, seed: Any,
     if (isinstance(hidden, str) or not isinstance(hidden, Sequence)
             or not 1 <= len(hidden) <= MAX_LAYERS
             or not all(_is_int(h) and 1 <= h <= MAX_HIDDEN for h in hidden)):
-        raise ValueError(f"hidden must be a tuple of 1 to {MAX_LAYERS} layer sizes, each a "
+        raise InvalidInput(f"hidden must be a tuple of 1 to {MAX_LAYERS} layer sizes, each a "
                          f"positive integer up to {MAX_HIDDEN}; got {hidden!r}")
     if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; "
+        raise InvalidInput(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; "
                          f"got {activation!r}")
     if not _is_int(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise ValueError(f"epochs must be an integer in [1, {MAX_EPOCHS}]; got {epochs!r}")
+        raise InvalidInput(f"epochs must be an integer in [1, {MAX_EPOCHS}]; got {epochs!r}")
     if optimiser not in OPTIMISERS:
-        raise ValueError(f"optimiser must be one of {', '.join(map(repr, OPTIMISERS))}; "
+        raise InvalidInput(f"optimiser must be one of {', '.join(map(repr, OPTIMISERS))}; "
                          f"got {optimiser!r}")
     if learning_rate is None:
         learning_rate = OPTIMISERS[optimiser]
     if (not _is_real(learning_rate) or not math.isfinite(learning_rate)
             or not 0 < learning_rate <= 10):
-        raise ValueError(f"learning_rate must be a float in (0, 10] or None; "
+        raise InvalidInput(f"learning_rate must be a float in (0, 10] or None; "
                          f"got {learning_rate!r}")
     if not _is_int(batch_size) or not 1 <= batch_size <= 2048:
-        raise ValueError(f"batch_size must be an integer in [1, 2048]; got {batch_size!r}")
+        raise InvalidInput(f"batch_size must be an integer in [1, 2048]; got {batch_size!r}")
     return {
         "hidden": tuple(int(h) for h in hidden), "activation": activation,
         "epochs": int(epochs), "seed": _check_seed(seed, "seed"),

@@ -9,7 +9,7 @@ The inside views:
 
 - the predicted noise (``noisy - estimate``);
 - feature maps of the first, a middle and the last hidden layer, on a
-  window around the probe pixel;
+  window around the probe pixel (:func:`look`, like the two below);
 - the first layer's filters;
 - the *equivalent kernel* of the probe pixel (Mohan, Kadkhodaie, Simoncelli
   & Fernandez-Granda 2020): the gradient of that output pixel with respect
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core import Progress, Result, centre, report
+from ..core import InvalidInput, Progress, Result, View, report
 from .architectures import (DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, run_padded,
                             to_tensor)
 
@@ -64,7 +64,7 @@ def load(name: str) -> Network:
     """The network ``name`` from its committed weights, ready for inference."""
     path = weights_path(name)
     if not path.exists():
-        raise ValueError(
+        raise InvalidInput(
             f"the weights of {name!r} are not in {WEIGHTS_DIR}; train them with "
             f"`python -m denoisers.train {name} --data DIR --val DIR --out {path}`")
     saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -87,22 +87,23 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
     return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
 
 
-def clamp_sigma(net: Network, sigma: float) -> tuple[float, str | None]:
-    """Sigma within the range the network was trained on, and a note if it was moved."""
+def clamp_sigma(net: Network, sigma: float, label: str) -> tuple[float, str | None]:
+    """Sigma within the range the network was trained on, and a note (naming the network
+    ``label``) if it was moved."""
     low, high = (s / 255 for s in net.sigma_range)
     if low <= sigma <= high:
         return sigma, None
     kept = min(high, max(low, sigma))
-    return kept, (f"{net.name} was trained for σ in [{net.sigma_range[0]:g}, "
+    return kept, (f"{label} was trained for σ in [{net.sigma_range[0]:g}, "
                   f"{net.sigma_range[1]:g}]; it was told σ = {kept * 255:.1f}")
 
 
-def blind_note(net: Network, sigma: float) -> str | None:
+def blind_note(net: Network, sigma: float, label: str) -> str | None:
     """A warning when a blind network meets noise outside the range it was trained on."""
     low, high = net.sigma_range
     if low <= sigma * 255 <= high:
         return None
-    return (f"{net.name} is blind and was trained for σ in [{low:g}, {high:g}]; noise of "
+    return (f"{label} is blind and was trained for σ in [{low:g}, {high:g}]; noise of "
             f"σ = {sigma * 255:.0f} is outside what it learned")
 
 
@@ -126,17 +127,26 @@ def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> to
     return total / 8
 
 
+def told_sigma(net: Network, sigma: float, label: str = "") -> tuple[float, str | None]:
+    """The sigma the network is given (clamped to its training range) and a note, naming
+    the network ``label`` (its key by default), where that sigma is out of its range."""
+    label = label or net.name
+    return (clamp_sigma(net, sigma, label) if _takes_level(net)
+            else (sigma, blind_note(net, sigma, label)))
+
+
 def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False,
-            trace: bool = False, progress: Progress | None = None,
-            probe: tuple[int, int] | None = None) -> Result:
+            trace: bool = False, progress: Progress | None = None, label: str = "") -> Result:
     """Run network ``name`` on ``noisy`` (grey, or colour for a colour model).
 
     ``self_ensemble`` averages the estimates of the eight flips and turns
-    of the image (:func:`ensemble_estimate`); the inside views are those of the
-    image as it is.
+    of the image (:func:`ensemble_estimate`). With ``trace``: stage
+    ``"predicted noise"`` and ``extras["filters"]`` (:func:`first_filters`);
+    the views of one pixel are :func:`look`'s, of the image as it is. Notes
+    name the network ``label``.
     """
     net = load(name)
-    told, note = clamp_sigma(net, sigma) if _takes_level(net) else (sigma, blind_note(net, sigma))
+    told, note = told_sigma(net, sigma, label)
     x = to_tensor(noisy, net.device)
     with torch.inference_mode():
         estimate = to_image(ensemble_estimate(net.model, x, told) if self_ensemble
@@ -146,10 +156,9 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
         result.extras["note"] = note
     report(progress, 0.5 if trace else 1.0)
     if trace:
-        probe = centre(noisy.shape) if probe is None else probe
         result.stages["predicted noise"] = (noisy - result.image).astype(np.float32)
         result.extras["display"] = {"predicted noise": "signed"}
-        result.extras.update(inside(net, noisy, told, probe))
+        result.extras["filters"] = first_filters(net)
         report(progress, 1.0)
     return result
 
@@ -163,21 +172,30 @@ def window_around(shape: tuple[int, ...], probe: tuple[int, int], side: int) -> 
     return slices[0], slices[1]
 
 
-def inside(net: Network, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> dict[str, Any]:
-    """Feature maps, first-layer filters, equivalent kernel and receptive field."""
+def look(name: str, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> View:
+    """Network ``name``'s view of pixel ``probe``, computed on a window around it.
+
+    Extras: ``"window"`` (top, left and the noisy ``WINDOW``-sided window),
+    ``"features"`` (:func:`feature_maps` on the window), ``"equivalent
+    kernel"`` and ``"kernel check"`` (:func:`equivalent_kernel`: the
+    kernel, ``J·y``, the output and whether the two are exactly equal) and
+    ``"receptive field"`` (:func:`receptive_field`). One forward and one
+    backward pass on the window: the image is not denoised again.
+    """
+    net = load(name)
+    told, _ = told_sigma(net, sigma)
     rows, cols = window_around(noisy.shape, probe, WINDOW)
     local = (probe[0] - rows.start, probe[1] - cols.start)
     window = np.ascontiguousarray(noisy[rows, cols])
-    kernel, linear_part, output = equivalent_kernel(net, window, sigma, local)
-    return {
+    kernel, linear_part, output = equivalent_kernel(net, window, told, local)
+    return View(extras={
         "window": (rows.start, cols.start, window),
-        "features": feature_maps(net, window, sigma),
-        "filters": first_filters(net),
+        "features": feature_maps(net, window, told),
         "equivalent kernel": kernel,
         "kernel check": {"output": output, "J·y": linear_part,
                          "exact": net.bias_free and not _takes_level(net)},
         "receptive field": receptive_field(kernel),
-    }
+    })
 
 
 def _takes_level(net: Network) -> bool:
