@@ -4,7 +4,7 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import bm3d_views, compute, controls, figures, probe, text, views
+from ui import bm3d_views, compute, controls, errors, figures, probe, text, views
 from ui.scene import current, with_gaussian_noise
 
 st.title("BM3D, the classical summit (2007)")
@@ -15,53 +15,48 @@ method = denoisers.get("bm3d")
 left, right = st.columns([1, 2])
 with left:
     params = controls.method_controls(method, scene.sigma)
-    pixel = probe.pick_pixel(scene.noisy, key="bm3d.probe")
-res = compute.result(method, scene, params, trace=True, probe=pixel)
-if res is not None:
-    basic, final = res.stages["basic estimate"], res.stages["final estimate"]
-    with right:
+with right:
+    res = compute.result(method, scene, params, trace=True)
+    if res is not None:
+        basic, final = res.stages["basic estimate"], res.stages["final estimate"]
         views.compare({**views.reference_panels(scene),
                        **{(f"{name} — {metrics.psnr(scene.clean, image):.2f} dB"
                            if not scene.real else name): image
                           for name, image in (("stage 1: basic", basic), ("stage 2: final", final))}},
                       key="bm3d.compare", width=600, columns=2)
+if res is not None:
     if "colour" in res.extras:
         st.caption(res.extras["colour"])
     st.caption(f"Profile used: {res.extras['profile']}. Run time {res.seconds:.1f} s.")
 
-    st.subheader("One group, from the inside")
-    st.markdown("Click the image on the left to choose the reference block (the grid block "
-                "nearest the pixel).")
-    stage1, stage2 = res.extras["stage 1"], res.extras["stage 2"]
-    a, b = st.columns([1, 2])
-    with a:
-        bm3d_views.matched_blocks(scene.noisy, stage1)
-    with b:
-        st.plotly_chart(figures.curves({"stage 1 (noisy)": stage1["match distances"] * 255**2,
-                                        "stage 2 (basic estimate)": stage2["match distances"]
-                                        * 255**2},
-                                       x_title="rank in the group",
-                                       y_title="mean squared difference (0–255 scale)"),
-                        key="bm3d.distances")
-    bm3d_views.group_inside(stage1, stage2)
-    st.plotly_chart(figures.heatmap(res.stages["aggregation weights"],
-                                    title="stage 2 aggregation weights: how much evidence each "
-                                          "pixel received"), key="bm3d.weights")
+    with errors.section("One group, from the inside"):
+        st.markdown("Click the image to choose the reference block (the grid block nearest "
+                    "the pixel): its groups are found and filtered again for that block alone, "
+                    "from the run above.")
+        probe.inside(compute.Call.of(method, scene, params, trace=True), scene, res,
+                     key="bm3d.probe",
+                     draw=lambda seen, pixel, pick: bm3d_views.group_views(scene.noisy, seen, pick))
+        st.plotly_chart(figures.heatmap(res.stages["aggregation weights"],
+                                        title="stage 2 aggregation weights: how much evidence "
+                                              "each pixel received"), key="bm3d.weights")
 
-st.subheader("The essay's Figure 2, and the argument in four pictures")
-text.story("bm3d_figure2")
-if scene.real:
-    st.info("Figure 2 needs a clean image: switch off \"The image is already noisy\".")
-else:
-    figure = with_gaussian_noise(scene, 100)
-    nets = [m for m in denoisers.methods("Deep learning") if not m.slow]
-    best_net = max(nets, key=lambda m: m.year) if nets else None
-    calls = {m.name: compute.Call.of(m, figure) for m in (method, best_net) if m is not None}
-    done = compute.results(calls, figure, key="bm3d.figure2")
-    if done:
-        views.compare({"clean": figure.clean,
-                       f"σ = 100 — {metrics.psnr(figure.clean, figure.noisy):.2f} dB": figure.noisy,
-                       **views.result_panels(figure, done)}, key="bm3d.figure2.compare", columns=4)
-        if best_net is not None:
-            st.caption(f"The network is {best_net.name} ({best_net.year}), the most recent one "
-                       "this site has trained; the same seed, so the same noise, for both.")
+with errors.section("The essay's Figure 2, and the argument in four pictures"):
+    text.story("bm3d_figure2")
+    if scene.real:
+        st.info("Figure 2 needs a clean image: switch off \"The image is already noisy\".")
+    else:
+        figure = with_gaussian_noise(scene, 100)
+        nets = [m for m in denoisers.methods("Deep learning") if not m.slow]
+        best_net = max(nets, key=lambda m: m.year) if nets else None
+        calls = {m.name: compute.Call.of(m, figure) for m in (method, best_net) if m is not None}
+        done = compute.results(calls, figure, key="bm3d.figure2", what="at σ = 100")
+        if done:
+            views.compare({"clean": figure.clean,
+                           f"σ = 100 — {metrics.psnr(figure.clean, figure.noisy):.2f} dB":
+                               figure.noisy,
+                           **views.result_panels(figure, done)}, key="bm3d.figure2.compare",
+                          columns=4)
+            if best_net is not None:
+                st.caption(f"The network is {best_net.name} ({best_net.year}), the most recent "
+                           "one this site has trained; the same seed, so the same noise, for "
+                           "both.")

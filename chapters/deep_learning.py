@@ -5,7 +5,7 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import compute, digits_views, figures, network_views, probe, text, views
+from ui import compute, digits_views, errors, figures, network_views, probe, text, views
 from ui.scene import current
 
 st.title("Deep learning takes over")
@@ -14,94 +14,87 @@ scene = current()
 
 with st.expander("Interlude — what a neural network is (the essay's Figure 1)", expanded=False):
     text.story("deep_network")
-    digits_views.interlude(key="deep.digits")
+    with errors.guard("The digits interlude"):
+        digits_views.interlude(key="deep.digits")
 
 nets = {m.key: m for m in denoisers.methods("Deep learning")}
 classical = {m.key: m for m in denoisers.methods() if m.family != "Deep learning"}
 
-st.subheader("The networks on your image")
-calls = {m.name: compute.Call.of(m, scene) for m in nets.values()}
-results = compute.results(calls, scene, key="deep.run")
-if results:
-    views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
-                  key="deep.compare", columns=min(4, 2 + len(results)))
-    for name, res in results.items():
-        if "note" in res.extras:
-            st.caption(f"{name}: {res.extras['note']}.")
+results: dict = {}
+with errors.section("The networks on your image"):
+    calls = {m.name: compute.Call.of(m, scene) for m in nets.values()}
+    results = compute.results(calls, scene, key="deep.run")
+    if results:
+        views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
+                      key="deep.compare", columns=min(4, 2 + len(results)))
+        for name, res in results.items():
+            if "note" in res.extras:
+                st.caption(f"{name}: {res.extras['note']}.")
 
-st.subheader("Inside one network")
-text.story("deep_inside")
-key = st.segmented_control("Network", list(nets), default="dncnn_bf" if "dncnn_bf" in nets else None,
-                           format_func=lambda k: nets[k].name, key="deep.net", required=True,
-                           persist_state="session")
-left, right = st.columns([1, 2])
-with left:
-    pixel = probe.pick_pixel(scene.noisy, key="deep.probe")
-res = compute.result(nets[key], scene, trace=True, probe=pixel)
-if res is not None:
-    with right:
+with errors.section("Inside one network"):
+    text.story("deep_inside")
+    key = st.segmented_control("Network", list(nets),
+                               default="dncnn_bf" if "dncnn_bf" in nets else None,
+                               format_func=lambda k: nets[k].name, key="deep.net", required=True,
+                               persist_state="session")
+    res = compute.result(nets[key], scene, trace=True)
+    if res is not None:
         noise_panels = {"predicted noise": res.stages["predicted noise"]}
         if not scene.real:
             noise_panels["true noise"] = scene.noisy - scene.clean
         spread = 3 * max(scene.sigma, 1 / 255)
         views.compare({n: figures.signed_to_display(v, spread) for n, v in noise_panels.items()},
-                      key="deep.noise", width=600)
+                      key="deep.noise", columns=2)
         st.caption("What the network removed beside what was added (mid-grey is 0). Where the "
                    "predicted noise shows edges, the network mistook image for noise.")
-    tabs = st.tabs(["Equivalent kernel", "Receptive field", "Feature maps", "First-layer filters"])
-    with tabs[0]:
-        network_views.kernel_beside_nlm(res, scene.noisy, scene.sigma, pixel, key="deep.kernel")
-    with tabs[1]:
-        network_views.receptive_field(res, scene.noisy, pixel)
-    with tabs[2]:
-        network_views.feature_maps(res, key="deep.features")
-    with tabs[3]:
-        network_views.filters_and_atoms(res)
+        probe.inside(compute.Call.of(nets[key], scene, trace=True), scene, res, key="deep.probe",
+                     draw=lambda seen, pixel, pick: network_views.inside(
+                         scene.noisy, scene.sigma, seen, pixel, pick, key="deep"))
 
 if not scene.real:
-    st.subheader("Blind versus told")
-    text.story("deep_blind")
-    factors = np.round(np.geomspace(0.5, 2.0, 7), 3)
-    # BM3D is left out of the sweep: seven runs of it would take a minute.
-    told = {k: m for k, m in {**nets, **classical}.items()
-            if not m.blind and (k in nets or not m.slow)}
-    if st.button("Measure PSNR against the σ told", key="deep.sweep.go",
-                 icon=":material/show_chart:"):
-        st.session_state["deep.sweep"] = scene.key
-    if st.session_state.get("deep.sweep") == scene.key:
-        sweep = {(k, f): compute.Call.of(m, scene, sigma=min(1.0, scene.sigma * f))
-                 for k, m in told.items() for f in factors}
-        done = compute.results({f"{k}@{f}": c for (k, f), c in sweep.items()}, scene,
-                               key="deep.sweep.run")
-        series = {told[k].name: [metrics.psnr(scene.clean, done[f"{k}@{f}"].image) for f in factors]
-                  for k in told}
-        for m in nets.values():
-            if m.blind and m.name in results:
-                psnr = metrics.psnr(scene.clean, results[m.name].image)
-                series[f"{m.name} (blind)"] = [psnr] * len(factors)
-        st.plotly_chart(figures.curves(series, x=factors, x_title="σ told / true σ",
-                                       y_title="PSNR (dB)"), key="deep.sweep.chart")
+    with errors.section("Blind versus told"):
+        text.story("deep_blind")
+        factors = np.round(np.geomspace(0.5, 2.0, 7), 3)
+        # Slow methods (BM3D, the perceptron) are left out: seven runs of each would take a
+        # minute.
+        told = {k: m for k, m in {**nets, **classical}.items() if not m.blind and not m.slow}
+        if st.button("Measure PSNR against the σ told", key="deep.sweep.go",
+                     icon=":material/show_chart:"):
+            st.session_state["deep.sweep"] = scene.key
+        if st.session_state.get("deep.sweep") == scene.key:
+            sweep = {f"{k}@{f}": compute.Call.of(m, scene, sigma=min(1.0, scene.sigma * f))
+                     for k, m in told.items() for f in factors}
+            done = compute.results(sweep, scene, key="deep.sweep.run")
+            series = {m.name: [metrics.psnr(scene.clean, done[f"{k}@{f}"].image) for f in factors]
+                      for k, m in told.items()}
+            for m in nets.values():
+                if m.blind and m.name in results:
+                    psnr = metrics.psnr(scene.clean, results[m.name].image)
+                    series[f"{m.name} (blind)"] = [psnr] * len(factors)
+            st.plotly_chart(figures.curves(series, x=factors, x_title="σ told / true σ",
+                                           y_title="PSNR (dB)"), key="deep.sweep.chart")
 
-st.subheader("The scoreboard")
-everything = {m.name: compute.Call.of(m, scene) for m in {**classical, **nets}.values()}
-scored = compute.results(everything, scene, key="deep.score")
-if scored:
-    views.metrics_table(scene, scored)
-    views.tradeoff_chart(scene, scored, key="deep.tradeoff")
-    if not scene.real:
-        psnr = views.psnrs(scene, scored)
-        network_names = {m.name for m in nets.values()}
-        best_net = max((n for n in psnr if n in network_names), key=psnr.get, default=None)
-        best_classical = max((n for n in psnr if n not in network_names), key=psnr.get,
-                             default=None)
-        if best_net and best_classical:
-            winner, other = sorted((best_net, best_classical), key=psnr.get, reverse=True)
-            # Only the losing side's unrun methods could change the margin.
-            pending = [name for name in everything if name not in scored
-                       and (name in network_names) == (winner == best_classical)]
-            kind = "classical method" if winner == best_net else "network"
-            st.markdown(f"On this image **{winner}** wins, {psnr[winner] - psnr[other]:.2f} dB "
-                        f"above the best {kind}{' run so far' if pending else ''}: {other}."
-                        + (f" {', '.join(pending)} {'waits' if len(pending) == 1 else 'wait'} "
-                           "on the button above." if pending else ""))
+with errors.section("The scoreboard"):
+    everything = {m.name: compute.Call.of(m, scene) for m in {**classical, **nets}.values()}
+    scored = compute.results(everything, scene, key="deep.score")
+    if scored:
+        views.metrics_table(scene, scored)
+        views.tradeoff_chart(scene, scored, key="deep.tradeoff")
+        if not scene.real:
+            psnr = views.psnrs(scene, scored)
+            network_names = {m.name for m in nets.values()}
+            best_net = max((n for n in psnr if n in network_names), key=psnr.get, default=None)
+            best_classical = max((n for n in psnr if n not in network_names), key=psnr.get,
+                                 default=None)
+            if best_net and best_classical:
+                winner, other = sorted((best_net, best_classical), key=psnr.get, reverse=True)
+                # Only the losing side's unrun methods could change the margin.
+                pending = [name for name in everything if name not in scored
+                           and (name in network_names) == (winner == best_classical)]
+                kind = "classical method" if winner == best_net else "network"
+                st.markdown(f"On this image **{winner}** wins, {psnr[winner] - psnr[other]:.2f} "
+                            f"dB above the best {kind}{' run so far' if pending else ''}: "
+                            f"{other}."
+                            + (f" {', '.join(pending)} {'waits' if len(pending) == 1 else 'wait'} "
+                               "on the button above." if pending else ""))
 text.story("deep_trouble")

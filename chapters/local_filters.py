@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, probe, text, views
+from ui import compute, controls, errors, probe, text, views
 from ui.scene import current
 
 KEYS = ("gaussian", "wiener", "median", "bilateral")
@@ -11,6 +11,7 @@ KEYS = ("gaussian", "wiener", "median", "bilateral")
 st.title("Local filters")
 text.story("local_filters")
 scene = current()
+
 
 methods = {key: denoisers.get(key) for key in KEYS}
 key = st.segmented_control("Method", KEYS, default=KEYS[0], key="local.method", required=True,
@@ -23,9 +24,8 @@ st.caption(f"{method.paper}")
 left, right = st.columns([1, 2])
 with left:
     params = controls.method_controls(method, scene.sigma)
-    pixel = probe.pick_pixel(scene.noisy, key=f"local.{key}.probe") if method.probe else None
-res = compute.result(method, scene, params, trace=True, probe=pixel)
 with right:
+    res = compute.result(method, scene, params, trace=True)
     if res is not None:
         views.compare({**views.reference_panels(scene),
                        **views.result_panels(scene, {method.name: res})},
@@ -36,6 +36,10 @@ if res is not None:
                      for name, value in res.extras.get("params", {}).items())
     if used:
         st.caption(f"Parameters used: {used}.")
-    st.subheader("Inside the method")
-    views.insides(res, key=f"local.{key}")
+    with errors.section("Inside the method"):
+        if method.probe:
+            call = compute.Call.of(method, scene, params, trace=True)
+            probe.inside(call, scene, res, key=f"local.{key}.probe")
+        else:
+            views.insides(res, key=f"local.{key}")
     views.download(res.image, key, key="local.download")

@@ -9,21 +9,41 @@ import numpy as np
 import streamlit as st
 
 from denoisers import sparsity
+from denoisers.core import Result
 
-from . import views
+from . import figures, views
+from .probe import Pick
 
 
-def matched_blocks(image: np.ndarray, stage: Mapping[str, Any]) -> None:
-    """The image with the reference block (red) and its matches (yellow) outlined."""
+def group_views(image: np.ndarray, seen: Result, pick: Pick) -> None:
+    """The chosen block's groups in both passes: the clickable image with the blocks
+    outlined, their distances, and each group from the inside."""
+    stage1, stage2 = seen.extras["stage 1"], seen.extras["stage 2"]
+    left, right = st.columns([1, 2])
+    with left:
+        pick(matched_blocks(image, stage1),
+             f"The reference block (red) and the {len(stage1['matched blocks']) - 1} blocks "
+             f"matched to it (yellow), within a mean squared difference of "
+             f"{stage1['match threshold'] * 255**2:.0f} (0–255 scale).")
+    with right:
+        st.plotly_chart(figures.curves({"stage 1 (noisy)": stage1["match distances"] * 255**2,
+                                        "stage 2 (basic estimate)": stage2["match distances"]
+                                        * 255**2},
+                                       x_title="rank in the group",
+                                       y_title="mean squared difference (0–255 scale)"),
+                        key="bm3d.distances")
+    group_inside(stage1, stage2)
+
+
+def matched_blocks(image: np.ndarray, stage: Mapping[str, Any]) -> np.ndarray:
+    """``image`` as RGB with the reference block (red) and its matches (yellow) outlined."""
     rgb = views.rgb_canvas(image)
     size = stage["block size"]
     corners = stage["matched blocks"]
     for index, (row, col) in enumerate(corners[::-1]):
         colour = (255, 0, 0) if index == len(corners) - 1 else (255, 210, 0)
         _outline(rgb, int(row), int(col), size, np.array(colour, np.uint8))
-    views.show_image(rgb, f"the reference block (red) and the {len(corners) - 1} blocks "
-                          f"matched to it (yellow), within a mean squared difference of "
-                          f"{stage['match threshold'] * 255**2:.0f} (0–255 scale)")
+    return rgb
 
 
 def _outline(rgb: np.ndarray, row: int, col: int, size: int, colour: np.ndarray) -> None:

@@ -3,6 +3,8 @@
 Results are cached with ``st.cache_data`` keyed by an explicit digest of the
 noisy image (never by hashing the array itself), the method, sigma and its
 parameters, so a class of thirty opening the same sample computes it once.
+A traced run never depends on the pixel a visitor looks at: the view of a
+pixel is :func:`look`, cached on its own and computed from the run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 import denoisers
-from denoisers.core import Method, Result
+from denoisers.core import Method, Result, View
 
 from .scene import Scene
 
@@ -23,9 +25,14 @@ _DONE = "compute.done"
 
 @st.cache_data(max_entries=128, ttl=6 * 3600, show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
-         params: tuple[tuple[str, Any], ...], trace: bool,
-         probe: tuple[int, int] | None) -> Result:
-    return denoisers.run(key, _noisy, sigma, trace=trace, probe=probe, **dict(params))
+         params: tuple[tuple[str, Any], ...], trace: bool) -> Result:
+    return denoisers.run(key, _noisy, sigma, trace=trace, **dict(params))
+
+
+@st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
+def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
+          params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result) -> View:
+    return denoisers.look(key, _noisy, sigma, _traced, probe, **dict(params))
 
 
 @dataclass(frozen=True)
@@ -37,15 +44,13 @@ class Call:
     sigma: float
     params: tuple[tuple[str, Any], ...]
     trace: bool = False
-    probe: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
-           sigma: float | None = None, trace: bool = False,
-           probe: tuple[int, int] | None = None) -> Call:
+           sigma: float | None = None, trace: bool = False) -> Call:
         sigma = scene.sigma if sigma is None else sigma
         return cls(method, scene.key, round(float(sigma), 6),
-                   tuple(sorted((params or {}).items())), trace, probe)
+                   tuple(sorted((params or {}).items())), trace)
 
     @property
     def waiting(self) -> bool:
@@ -53,15 +58,18 @@ class Call:
         return self.method.slow and self not in st.session_state.setdefault(_DONE, set())
 
     def run(self, noisy: np.ndarray) -> Result:
-        out = _run(self.method.key, self.scene_key, noisy, self.sigma, self.params,
-                   self.trace, self.probe)
+        out = _run(self.method.key, self.scene_key, noisy, self.sigma, self.params, self.trace)
         st.session_state.setdefault(_DONE, set()).add(self)
         return out
 
+    def look(self, noisy: np.ndarray, traced: Result, probe: tuple[int, int]) -> Result:
+        """``traced`` (this call's traced result) with the view of pixel ``probe`` added."""
+        return _look(self.method.key, self.scene_key, noisy, self.sigma, self.params, probe,
+                     traced).onto(traced)
+
 
 def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
-           trace: bool = False, probe: tuple[int, int] | None = None,
-           sigma: float | None = None) -> Result | None:
+           trace: bool = False, sigma: float | None = None) -> Result | None:
     """``method``'s result on the scene's noisy image, or None while it waits.
 
     A fast method runs at once (and reruns live as its controls move); a
@@ -69,7 +77,7 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
     the same call is served from the cache. ``sigma`` overrides the sigma
     the method is told (for under- and over-smoothing strips).
     """
-    call = Call.of(method, scene, params, sigma=sigma, trace=trace, probe=probe)
+    call = Call.of(method, scene, params, sigma=sigma, trace=trace)
     if call.waiting and not st.button(f"Run {method.name}", type="primary",
                                       key=f"run.{method.key}.{trace}",
                                       icon=":material/play_arrow:"):
@@ -79,18 +87,23 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
         return call.run(scene.noisy)
 
 
-def results(calls: dict[str, Call], scene: Scene, *, key: str) -> dict[str, Result]:
-    """Run several calls: fast ones now, the waiting slow ones behind one button."""
-    waiting = [c.method.name for c in calls.values() if c.waiting]
+def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -> dict[str, Result]:
+    """Run several calls: fast ones now, the waiting slow ones behind one button.
+
+    Returns the results that are done, by name: a page draws what it gets
+    and never assumes a waiting call has run. ``what`` tells the button's
+    label what the runs are for, so that two buttons on a page differ.
+    """
+    waiting = list(dict.fromkeys(c.method.name for c in calls.values() if c.waiting))
     go = bool(waiting) and st.button(
-        f"Run {', '.join(waiting)}", type="primary", key=key,
+        f"Run {', '.join(waiting)}" + (f" {what}" if what else ""), type="primary", key=key,
         icon=":material/play_arrow:", help="These methods take a few seconds each.")
     out: dict[str, Result] = {}
     bar = st.empty()
     for i, (name, call) in enumerate(calls.items()):
         if call.waiting and not go:
             continue
-        bar.progress(i / len(calls), text=f"{call.method.name}…")
+        bar.progress(i / len(calls), text=f"{call.method.name}… ({i + 1} of {len(calls)})")
         out[name] = call.run(scene.noisy)
     bar.empty()
     return out

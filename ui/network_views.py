@@ -9,6 +9,7 @@ from denoisers import nonlocal_means, sparsity
 from denoisers.core import Result
 
 from . import figures, views
+from .probe import Pick
 
 #: Side of the neighbourhood on which kernels and NL-means weights are compared.
 KERNEL_SIDE = 31
@@ -41,7 +42,7 @@ def filters_and_atoms(res: Result) -> None:
                          f"({filters.shape[1]}x{filters.shape[2]})")
     with right:
         views.show_image(views.enlarged(sparsity.atoms_mosaic(sparsity.dct_atoms(8))),
-                         "the 64 atoms of the 8x8 DCT, the basis of JPEG and of the sparsity chapter")
+                         "the 64 atoms of the 8x8 DCT, the basis of JPEG")
 
 
 def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
@@ -74,8 +75,26 @@ def _around(array: np.ndarray, pixel: tuple[int, int], side: int = KERNEL_SIDE) 
     return padded[pixel[0]:pixel[0] + side, pixel[1]:pixel[1] + side]
 
 
-def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> None:
-    """The noisy image with the chosen pixel's receptive field outlined."""
+def inside(image: np.ndarray, sigma: float, seen: Result, pixel: tuple[int, int], pick: Pick,
+           *, key: str) -> None:
+    """The clickable image with the chosen pixel's receptive field, beside the tabs that
+    look inside the network there."""
+    left, right = st.columns([1, 2])
+    with left:
+        picture, note = receptive_field(seen, image, pixel)
+        pick(picture, note)
+    with right:
+        tabs = st.tabs(["Equivalent kernel", "Feature maps", "First-layer filters"])
+        with tabs[0]:
+            kernel_beside_nlm(seen, image, sigma, pixel, key=f"{key}.kernel")
+        with tabs[1]:
+            feature_maps(seen, key=f"{key}.features")
+        with tabs[2]:
+            filters_and_atoms(seen)
+
+
+def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """The image with the chosen pixel's receptive field outlined, and what it says."""
     top, left, _ = res.extras["window"]
     r0, c0, height, width = res.extras["receptive field"]
     rgb = views.rgb_canvas(image)
@@ -88,9 +107,8 @@ def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> N
     rgb[pixel] = red
     window = res.extras["window"][2].shape
     if height >= window[0] or width >= window[1]:
-        views.show_image(rgb, f"the receptive field of the chosen pixel covers the whole "
-                              f"{window[0]}x{window[1]} window the views are computed on: "
-                              "this network sees at least that far")
-    else:
-        views.show_image(rgb, f"receptive field of the chosen pixel: {height}x{width} pixels — "
-                              "the output there depends on nothing outside the red box")
+        return rgb, (f"The receptive field of the chosen pixel covers the whole "
+                     f"{window[0]}x{window[1]} window the views are computed on (red): this "
+                     "network sees at least that far.")
+    return rgb, (f"Receptive field of the chosen pixel: {height}x{width} pixels — the output "
+                 "there depends on nothing outside the red box.")

@@ -1,41 +1,49 @@
-"""Let the visitor pick a pixel by clicking on an image."""
+"""Let the visitor choose what to look at by clicking on an image.
+
+Choosing a pixel never reruns a method: the pages draw a method's inside
+views in a fragment (:func:`inside`), which reruns alone when the picture is
+clicked, and the view of the chosen pixel comes from :meth:`Call.look`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from denoisers.core import centre
+from denoisers.core import Result, centre
 
-from . import views
+from . import errors, views
+from .compute import Call
+from .scene import Scene
+
+Pixel = tuple[int, int]
 
 
-def pick_pixel(image: np.ndarray, *, key: str, width: int = 360) -> tuple[int, int]:
-    """Show ``image`` with the chosen pixel marked; a click moves it.
+def chosen(key: str, shape: tuple[int, ...]) -> Pixel:
+    """The pixel last clicked on the picture ``key`` (scaled to ``shape``), else the centre.
 
-    The component reports the click in displayed pixels; they are scaled
-    back to the image. Returns (row, col), the image centre until a click.
+    The component reports a click in displayed pixels together with the
+    displayed size, so the click maps to the same place on any image size.
     """
-    shape = image.shape[:2]
-    state = f"{key}.pixel"
-    pixel = st.session_state.get(state)
-    if pixel is None or pixel[0] >= shape[0] or pixel[1] >= shape[1]:
-        pixel = centre(shape)
-    click = streamlit_image_coordinates(Image.fromarray(_marked(image, pixel)), key=key,
-                                        width=min(width, shape[1]))
-    if click:
-        clicked = (min(shape[0] - 1, int(click["y"] * shape[0] / click["height"])),
-                   min(shape[1] - 1, int(click["x"] * shape[1] / click["width"])))
-        if clicked != pixel:
-            st.session_state[state] = clicked
-            st.rerun()
-    st.caption(f"Click the image to choose a pixel; now row {pixel[0]}, column {pixel[1]}.")
-    return pixel
+    click = st.session_state.get(key)
+    if not click:
+        return centre(shape)
+    return (min(shape[0] - 1, int(click["y"] * shape[0] / click["height"])),
+            min(shape[1] - 1, int(click["x"] * shape[1] / click["width"])))
 
 
-def _marked(image: np.ndarray, pixel: tuple[int, int]) -> np.ndarray:
+def picker(picture: np.ndarray, *, key: str, caption: str) -> None:
+    """Draw ``picture`` (RGB uint8, marks drawn in) to fit its column; a click chooses anew."""
+    streamlit_image_coordinates(Image.fromarray(picture), key=key, width="stretch",
+                                png_compression_level=1, cursor="crosshair")
+    st.caption(caption)
+
+
+def crosshair(image: np.ndarray, pixel: Pixel) -> np.ndarray:
     """An RGB uint8 copy of ``image`` with a red cross-hair at ``pixel``."""
     rgb = views.rgb_canvas(image)
     row, col = pixel
@@ -44,3 +52,40 @@ def _marked(image: np.ndarray, pixel: tuple[int, int]) -> np.ndarray:
     rgb[max(0, row - 1):row + 2, max(0, col - arm):col + arm + 1] = red
     rgb[max(0, row - arm):row + arm + 1, max(0, col - 1):col + 2] = red
     return rgb
+
+
+#: Draws the clickable picture, with an optional note before the caption that says how to click.
+Pick = Callable[..., None]
+Draw = Callable[[Result, Pixel, Pick], None]
+
+
+@st.fragment
+def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | None = None) -> None:
+    """A method's views of one chosen pixel, redrawn alone when another pixel is clicked.
+
+    ``draw(seen, pixel, pick)`` draws the views: ``seen`` is ``traced`` with
+    the pixel's view added, and ``pick(picture, note="")`` draws the
+    clickable picture (the page decides what is marked on it, what the
+    caption notes and where it goes). By
+    default the noisy image with a cross-hair sits beside the result's
+    stages and curves (:func:`views.insides`).
+    """
+    # Inside a fragment an exception would reach Streamlit's own handler, which shows a
+    # traceback: the guard must be in here.
+    with errors.guard("The view of the chosen pixel"):
+        pixel = chosen(key, scene.noisy.shape)
+        with st.spinner("Looking at the chosen pixel…"):
+            seen = call.look(scene.noisy, traced, pixel)
+        where = f"Click the image to choose a pixel; now row {pixel[0]}, column {pixel[1]}."
+
+        def pick(picture: np.ndarray, note: str = "") -> None:
+            picker(picture, key=key, caption=f"{note} {where}" if note else where)
+
+        if draw is not None:
+            draw(seen, pixel, pick)
+            return
+        left, right = st.columns([1, 3])
+        with left:
+            pick(crosshair(scene.noisy, pixel))
+        with right:
+            views.insides(seen, key=f"{key}.insides")
