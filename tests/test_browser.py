@@ -8,6 +8,7 @@ or Playwright is absent (``.ci/run`` installs Chromium).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -45,7 +46,8 @@ def site(tmp_path_factory) -> Iterator[str]:
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -134,3 +136,67 @@ def test_the_url_carries_the_scene(site, page):
     _settle(page)
     _no_error(page)
     assert "Gaussian, σ = 60" in page.inner_text("body")
+
+
+PICTURE = "iframe[title='streamlit_image_coordinates.streamlit_image_coordinates']"
+
+
+def _choose(tab, x: float, y: float) -> tuple[str, float]:
+    """Click the clickable picture at fractions (x, y) of its size; return the new caption and
+    the seconds until the page showed the view of the new pixel."""
+    where = tab.locator("[data-testid='stCaptionContainer']", has_text="Click the image").first
+    before = where.inner_text()
+    picture = tab.frame_locator(PICTURE).first.locator("img")
+    picture.scroll_into_view_if_needed()
+    box = picture.bounding_box()
+    start = time.monotonic()
+    picture.click(position={"x": box["width"] * x, "y": box["height"] * y})
+    tab.wait_for_function(
+        """before => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+            .some(e => e.innerText.includes("Click the image") && e.innerText !== before)""",
+        arg=before, timeout=60_000)
+    seconds = time.monotonic() - start
+    _settle(tab)
+    return where.inner_text(), seconds
+
+
+def _record(name: str, seconds: list[float]) -> None:
+    """Times are reported, not asserted: they go to the screenshots folder and the log."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / "view-times.json"
+    times = json.loads(path.read_text()) if path.exists() else {}
+    times[name] = [round(s, 3) for s in seconds]
+    path.write_text(json.dumps(times, indent=1))
+    print(f"{name}: the view of a new pixel took {', '.join(f'{s:.2f} s' for s in seconds)}")
+
+
+def test_choosing_a_block_on_the_bm3d_page_does_not_rerun_bm3d(site, page):
+    page.goto(f"{site}/bm3d")
+    _settle(page)
+    page.get_by_role("button", name="Run BM3D / CBM3D", exact=True).click()
+    _settle(page)
+    run = page.locator("[data-testid='stCaptionContainer']", has_text="Run time").inner_text()
+    times = []
+    for x, y in ((0.2, 0.3), (0.7, 0.8), (0.5, 0.1)):
+        caption, seconds = _choose(page, x, y)
+        times.append(seconds)
+        row, col = (int(v) for v in caption.rsplit("now row ", 1)[1].rstrip(".").split(", column "))
+        assert abs(row - 512 * y) <= 4 and abs(col - 512 * x) <= 4, caption
+        assert "blocks matched to it" in caption
+    _no_error(page)
+    assert page.get_by_role("button", name="Run BM3D / CBM3D", exact=True).count() == 0
+    assert page.locator("[data-testid='stCaptionContainer']",
+                        has_text="Run time").inner_text() == run
+    _record("bm3d block", times)
+
+
+def test_choosing_a_pixel_on_the_deep_learning_page_looks_without_rerunning(site, page):
+    page.goto(f"{site}/deep-learning")
+    _settle(page)
+    times = []
+    for x, y in ((0.3, 0.6), (0.8, 0.2)):
+        caption, seconds = _choose(page, x, y)
+        times.append(seconds)
+        assert "receptive field" in caption.lower(), caption
+    _no_error(page)
+    _record("network pixel", times)

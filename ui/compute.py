@@ -78,11 +78,15 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
     the method is told (for under- and over-smoothing strips).
     """
     call = Call.of(method, scene, params, sigma=sigma, trace=trace)
-    if call.waiting and not st.button(f"Run {method.name}", type="primary",
-                                      key=f"run.{method.key}.{trace}",
-                                      icon=":material/play_arrow:"):
-        st.caption(f"{method.name} takes a few seconds; it runs when you press the button.")
-        return None
+    if call.waiting:
+        slot = st.empty()
+        with slot.container():
+            if not st.button(f"Run {method.name}", type="primary", key=f"run.{method.key}.{trace}",
+                             icon=":material/play_arrow:"):
+                st.caption(f"{method.name} takes a few seconds; it runs when you press the "
+                           "button.")
+                return None
+        slot.empty()  # a pressed button goes: the run it asked for is under way
     with st.spinner(f"{method.name}…", show_time=True):
         return call.run(scene.noisy)
 
@@ -95,9 +99,12 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
     label what the runs are for, so that two buttons on a page differ.
     """
     waiting = list(dict.fromkeys(c.method.name for c in calls.values() if c.waiting))
-    go = bool(waiting) and st.button(
+    slot = st.empty()
+    go = bool(waiting) and slot.button(
         f"Run {', '.join(waiting)}" + (f" {what}" if what else ""), type="primary", key=key,
         icon=":material/play_arrow:", help="These methods take a few seconds each.")
+    if go:
+        slot.empty()
     out: dict[str, Result] = {}
     bar = st.empty()
     for i, (name, call) in enumerate(calls.items()):

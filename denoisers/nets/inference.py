@@ -22,6 +22,8 @@ The inside views:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +39,7 @@ from .architectures import (DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, ru
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
 #: Side of the window (around the probe) on which feature maps and kernels are computed.
-WINDOW = 96
+WINDOW = 64
 
 
 @dataclass(frozen=True)
@@ -176,21 +178,24 @@ def look(name: str, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> 
     """Network ``name``'s view of pixel ``probe``, computed on a window around it.
 
     Extras: ``"window"`` (top, left and the noisy ``WINDOW``-sided window),
-    ``"features"`` (:func:`feature_maps` on the window), ``"equivalent
+    ``"features"`` (as :func:`feature_maps` on the window), ``"equivalent
     kernel"`` and ``"kernel check"`` (:func:`equivalent_kernel`: the
     kernel, ``J·y``, the output and whether the two are exactly equal) and
     ``"receptive field"`` (:func:`receptive_field`). One forward and one
-    backward pass on the window: the image is not denoised again.
+    backward pass on the window: the image is not denoised again. The
+    window (64 pixels) is wider than the receptive field of the plain
+    networks (25 pixels for 12 layers of 3x3), so their kernel is whole.
     """
     net = load(name)
     told, _ = told_sigma(net, sigma)
     rows, cols = window_around(noisy.shape, probe, WINDOW)
     local = (probe[0] - rows.start, probe[1] - cols.start)
     window = np.ascontiguousarray(noisy[rows, cols])
-    kernel, linear_part, output = equivalent_kernel(net, window, told, local)
+    with recording(net) as features:  # the kernel's forward pass gives the feature maps too
+        kernel, linear_part, output = equivalent_kernel(net, window, told, local)
     return View(extras={
         "window": (rows.start, cols.start, window),
-        "features": feature_maps(net, window, told),
+        "features": features,
         "equivalent kernel": kernel,
         "kernel check": {"output": output, "J·y": linear_part,
                          "exact": net.bias_free and not _takes_level(net)},
@@ -244,18 +249,25 @@ def feature_maps(net: Network, window: np.ndarray, sigma: float) -> dict[str, np
     Each is an array (channels, h, w) in float16 (h, w: the window, or half
     of it for networks working on sub-images).
     """
+    with recording(net) as maps, torch.inference_mode():
+        run_padded(net.model, to_tensor(window, net.device), sigma)
+    return maps
+
+
+@contextmanager
+def recording(net: Network) -> Iterator[dict[str, np.ndarray]]:
+    """While open, every forward pass stores the first, a middle and the last hidden layer's
+    activations (as :func:`feature_maps` returns them) in the dict it yields."""
     layers = hidden_layers(net.model)
     chosen = {"first": layers[0], "middle": layers[len(layers) // 2], "last": layers[-1]}
     maps: dict[str, np.ndarray] = {}
     hooks = [module.register_forward_hook(_keeper(maps, f"{label} ({name})"))
              for label, (name, module) in chosen.items()]
     try:
-        with torch.inference_mode():
-            run_padded(net.model, to_tensor(window, net.device), sigma)
+        yield maps
     finally:
         for hook in hooks:
             hook.remove()
-    return maps
 
 
 def _keeper(store: dict[str, np.ndarray], label: str):
