@@ -19,7 +19,7 @@ PAGES = {
     "Chapters": [
         st.Page("chapters/noise_and_metrics.py", title="Noise and metrics",
                 icon=":material/grain:", url_path="noise"),
-        st.Page("chapters/local_filters.py", title="Local filters (1960s–1998)",
+        st.Page("chapters/local_filters.py", title="Local filters (1949–1998)",
                 icon=":material/blur_linear:", url_path="local-filters"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",
                 icon=":material/view_in_ar:", url_path="bm3d"),
@@ -32,7 +32,11 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+chosen = None
 with errors.guard("The image and noise settings"):
-    scene.sidebar()
+    chosen = scene.sidebar()
+if chosen is not None:
+    # What the sidebar could not do (a bad upload) is said at the top of every page too.
+    scene.show_messages(chosen)
 with errors.guard(page.title):
     page.run()

@@ -158,3 +158,40 @@ def test_the_deep_learning_scoreboard_puts_bm3d_beside_the_networks():
 def _verdict(at) -> str:
     """The scoreboard's sentence on who wins."""
     return next(m.value for m in at.markdown if " wins, " in m.value)
+
+
+def _in_use(at) -> str:
+    """The sidebar's line saying which image is in use."""
+    return next(m.value for m in at.sidebar.markdown if m.value.startswith("**In use:**"))
+
+
+def test_a_sample_picked_after_an_upload_is_used_and_the_upload_cleared():
+    photo = np.full((30, 40), 90, np.uint8)
+    at = _app()
+    at.run()
+    assert "the sample *camera*" in _in_use(at)
+    at.sidebar.file_uploader[0].set_value(("photo.png", _png(photo), "image/png"))
+    at.run()
+    assert at.session_state["scene"].source == "upload: photo.png"
+    assert "your upload *photo.png* (40x30, grey)" in _in_use(at)
+    at.sidebar.selectbox(key="image").set_value("astronaut").run()
+    assert not _problems(at), _problems(at)
+    assert at.session_state["scene"].source == "astronaut"
+    assert "the sample *astronaut*" in _in_use(at)
+    assert at.sidebar.file_uploader[0].value is None
+    # The uploader works again after being cleared.
+    at.sidebar.file_uploader[0].set_value(("photo.png", _png(photo), "image/png"))
+    at.run()
+    assert at.session_state["scene"].source == "upload: photo.png"
+
+
+def test_a_bad_upload_is_also_reported_at_the_top_of_the_page():
+    at = _app()
+    at.run()
+    at.sidebar.file_uploader[0].set_value(("notes.png", b"this is not an image", "image/png"))
+    at.run()
+    assert any("notes.png" in e.value and "could not be used" in e.value for e in at.main.error)
+    at.switch_page("chapters/arena.py").run()
+    assert any("notes.png" in e.value for e in at.main.error)
+    assert "the sample *camera*" in _in_use(at)
+

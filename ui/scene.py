@@ -4,6 +4,14 @@ The sidebar is drawn once per run by ``app.py`` before the page, so its
 choices hold on every page; its main widgets are bound to the URL, so a
 teacher can share a link to exactly what the class is looking at. Pages read
 the scene with :func:`current`.
+
+One image is in use at a time, and the sidebar says which. An upload, while
+the uploader holds one, replaces the sample; picking a sample after that
+clears the upload (Streamlit's uploader cannot be emptied from code, so its
+key changes) and the sample is used. An upload that cannot be used leaves
+the sample in use and is reported twice: in the sidebar beside the uploader,
+and at the top of the page (:func:`show_messages`, which ``app.py`` calls
+before the page runs).
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ class Scene:
     clip: bool
     notes: tuple[str, ...]
     key: str
+    #: What the visitor must be told at the top of the page (an upload that could not be used).
+    messages: tuple[str, ...] = ()
 
     @property
     def real(self) -> bool:
@@ -75,7 +85,7 @@ def sidebar() -> Scene:
     """Draw the image and noise controls in the sidebar; return the scene."""
     with st.sidebar:
         st.subheader("Image")
-        clean, source, notes = _pick_image()
+        clean, source, notes, messages = _pick_image()
         st.subheader("Noise")
         real = st.toggle(
             "The image is already noisy", key="real", bind="query-params",
@@ -86,42 +96,82 @@ def sidebar() -> Scene:
             sigma = _estimated_sigma(digest(clean), clean)
             st.caption(f"Estimated noise: σ ≈ {sigma * 255:.1f} on the 0–255 scale.")
             scene = Scene(source, None, clean, sigma, f"its own (σ ≈ {sigma * 255:.1f}, estimated)",
-                          0, False, notes, _key(clean, sigma))
+                          0, False, notes, _key(clean, sigma), messages)
         else:
-            scene = _noisy_scene(clean, source, notes)
+            scene = _noisy_scene(clean, source, notes, messages)
     st.session_state["scene"] = scene
     return scene
 
 
-def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...]]:
+def show_messages(scene: Scene) -> None:
+    """Say at the top of the page what the sidebar could not do (a bad upload)."""
+    for message in scene.messages:
+        st.error(message, icon=":material/image_not_supported:")
+
+
+#: How many times the uploader was cleared in this session; its key carries the count.
+_UPLOAD_ROUND = "scene.upload_round"
+
+
+def _upload_key() -> str:
+    round_ = st.session_state.get(_UPLOAD_ROUND, 0)
+    return "upload" if round_ == 0 else f"upload.{round_}"
+
+
+def _sample_chosen() -> None:
+    """The visitor picked a sample: it is used, and an upload present is cleared."""
+    if st.session_state.get(_upload_key()) is not None:
+        st.session_state[_UPLOAD_ROUND] = st.session_state.get(_UPLOAD_ROUND, 0) + 1
+
+
+def _in_use(what: str, image: np.ndarray) -> None:
+    height, width = image.shape[:2]
+    kind = "colour" if image.ndim == 3 else "grey"
+    st.markdown(f"**In use:** {what} ({width}x{height}, {kind}).")
+
+
+def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
+    """The image in use, its name, the notes on reading it, and messages for the page."""
     names = list(images.SAMPLES)
-    name = st.selectbox("Sample image", names, key="image", bind="query-params")
-    st.caption(images.SAMPLES[name])
+    name = st.selectbox("Sample image", names, key="image", bind="query-params",
+                        on_change=_sample_chosen,
+                        help="Picking a sample uses it, and clears an upload if there is one.")
+    about = st.empty()
     upload = st.file_uploader(
-        "…or upload your own", type=None, key="upload",
-        help=f"Any PNG, JPEG, TIFF, BMP, WebP or GIF. Images larger than the working size "
-             f"are downscaled (at most {MAX_SIDE} pixels on the longer side).",
+        "…or upload your own", type=None, key=_upload_key(),
+        help="Any PNG, JPEG, TIFF, BMP, WebP or GIF. While it is here it is used instead of "
+             "the sample; images larger than the working size below are downscaled to it.",
     )
     side = st.select_slider(
         "Working size (longer side, pixels)", WORKING_SIDES, value=DEFAULT_SIDE, key="side",
         bind="query-params",
-        help="Larger images are downscaled to this size; smaller sides run faster.",
+        help=f"Larger images are downscaled to this size; smaller sides run faster. The "
+             f"largest this site offers is {MAX_SIDE}.",
     )
+    messages: tuple[str, ...] = ()
     if upload is not None:
         data = upload.getvalue()
         try:
             loaded = _decoded(hashlib.sha256(data).hexdigest(), data, side)
         except images.ImageError as error:
             st.error(f"{upload.name}: {error} Showing the sample image instead.")
+            messages = (f"Your upload {upload.name} could not be used: {error} The page shows "
+                        f"the sample image “{name}” instead.",)
         else:
+            about.caption("Not in use while your upload is: pick a sample to use it instead "
+                          "(that clears the upload).")
             for note in loaded.notes:
                 st.info(note)
-            return loaded.image, f"upload: {upload.name}", loaded.notes
+            _in_use(f"your upload *{upload.name}*", loaded.image)
+            return loaded.image, f"upload: {upload.name}", loaded.notes, messages
+    about.caption(images.SAMPLES[name])
     loaded = _sample(name, side)
-    return loaded.image, name, loaded.notes
+    _in_use(f"the sample *{name}*", loaded.image)
+    return loaded.image, name, loaded.notes, messages
 
 
-def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...]) -> Scene:
+def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
+                 messages: tuple[str, ...]) -> Scene:
     model = st.selectbox("Noise model", list(NOISE_LABELS), key="noise", bind="query-params",
                          format_func=NOISE_LABELS.__getitem__)
     if model == "gaussian":
@@ -148,7 +198,8 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...]) -> Scen
     noisy, sigma = _noisy(digest(clean), clean, model, float(level), seed, clip)
     if model != "gaussian":
         st.caption(f"Methods are told σ ≈ {sigma * 255:.1f}, the RMS of this noise.")
-    return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma))
+    return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma),
+                 messages)
 
 
 def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
@@ -159,7 +210,7 @@ def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
     noisy, sigma = _noisy(digest(scene.clean), scene.clean, "gaussian", sigma255 / 255,
                           scene.seed, scene.clip)
     return Scene(scene.source, scene.clean, noisy, sigma, f"Gaussian, σ = {sigma255:g}",
-                 scene.seed, scene.clip, scene.notes, _key(noisy, sigma))
+                 scene.seed, scene.clip, scene.notes, _key(noisy, sigma), scene.messages)
 
 
 def _key(noisy: np.ndarray, sigma: float) -> str:
