@@ -1,4 +1,4 @@
-"""Arena: every registered method on the current image, side by side."""
+"""Arena: the methods the visitor chooses, any of those registered, on the current image."""
 
 import streamlit as st
 
@@ -18,7 +18,7 @@ chosen = st.multiselect(
 
 params: dict[str, dict] = {}
 if chosen:
-    with st.expander("Parameters (each method's defaults follow σ)"):
+    with st.expander("Parameters"):
         columns = st.columns(min(len(chosen), 4))
         for i, key in enumerate(chosen):
             with columns[i % len(columns)]:
@@ -37,14 +37,19 @@ if results:
 elif not chosen:
     st.info("Choose one or more methods above.")
 
+told = [k for k in chosen if not everything[k].blind]
 if scene.real and chosen:
     st.subheader("Under- and over-smoothing")
     st.markdown(
         f"Without a clean image, no number says which σ is right. The strip below runs one method "
         f"told σ between half and twice the estimate (σ ≈ {scene.sigma255:.1f}): too small leaves "
         "noise, too large wipes out texture. Judge with your eyes.")
-    key = st.selectbox("Method for the strip", chosen, format_func=lambda k: everything[k].name,
-                       key="arena.strip")
+    if not told:
+        st.info("The methods chosen are all blind networks, which are told no σ: choose one "
+                "that is, a filter or FFDNet say, for the strip.")
+if scene.real and told:
+    key = st.selectbox("Method for the strip (the blind networks, told no σ, are left out)",
+                       told, format_func=lambda k: everything[k].name, key="arena.strip")
     factors = (0.5, 0.75, 1.0, 1.5, 2.0)
     strip = {f"σ = {scene.sigma255 * f:.1f}" + (" (estimate)" if f == 1 else ""):
              compute.Call.of(everything[key], scene, params.get(key), sigma=min(1.0, scene.sigma * f))

@@ -2,7 +2,7 @@
 
 Everything here returns what the rest of the library expects: a float32
 array in [0, 1] of shape (H, W) for grey or (H, W, 3) for colour, no larger
-than the site's limit on the longer side.
+than the working size asked for (``max_side``) on the longer side.
 
 * :func:`load_sample` reads one of scikit-image's bundled images
   (:data:`SAMPLES`); none needs a download.
@@ -125,7 +125,7 @@ def downscale(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, 
     ]
     out = resized[0] if image.ndim == 2 else np.stack(resized, axis=-1)
     out = np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
-    note = (f"Downscaled from {width}x{height} to {new_w}x{new_h}: the site's limit is "
+    note = (f"Downscaled from {width}x{height} to {new_w}x{new_h} to fit the working size, "
             f"{max_side} pixels on the longer side.")
     return out, note
 

@@ -298,7 +298,7 @@ def test_exif_orientation_6_is_rotated_upright(files):
 def test_large_image_is_downscaled_with_a_note(files):
     loaded = _load(files, "large.png")
     _check_image(loaded.image, (683, 1024, 3))
-    assert loaded.notes == ("Downscaled from 3000x2000 to 1024x683: the site's limit is "
+    assert loaded.notes == ("Downscaled from 3000x2000 to 1024x683 to fit the working size, "
                             "1024 pixels on the longer side.",)
     # A smooth gradient stays the same gradient.
     assert abs(float(loaded.image[0, 0, 0])) < 0.01
@@ -315,7 +315,7 @@ def test_too_elongated_to_fit_is_refused_before_decoding():
 def test_max_side_is_respected(files):
     loaded = _load(files, "photo.png", max_side=32)
     _check_image(loaded.image, (24, 32, 3))
-    assert loaded.notes == ("Downscaled from 64x48 to 32x24: the site's limit is 32 pixels "
+    assert loaded.notes == ("Downscaled from 64x48 to 32x24 to fit the working size, 32 pixels "
                             "on the longer side.",)
 
 

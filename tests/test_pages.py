@@ -195,3 +195,47 @@ def test_a_bad_upload_is_also_reported_at_the_top_of_the_page():
     assert any("notes.png" in e.value for e in at.main.error)
     assert "the sample *camera*" in _in_use(at)
 
+
+TEXT = ROOT / "assets" / "text"
+BENCHMARKS = ROOT / "assets" / "benchmarks"
+
+
+def _measured(table: str, key: str, column: int) -> str:
+    """The mean PSNR (dB, as written) of method ``key`` in a benchmark table's ``column``."""
+    text = (BENCHMARKS / table).read_text()
+    row = next(line for line in text.splitlines() if f"(`{key}`) |" in line)
+    return row.split("|")[column + 1].split("/")[0].strip()
+
+
+def _published(method: str, column: int) -> str:
+    text = (BENCHMARKS / "quality_set12.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith(f"| {method} "))
+    return row.split("|")[column + 1].strip()
+
+
+def test_the_story_quotes_the_benchmarks_it_cites():
+    intro, inside = (TEXT / "deep_intro.md").read_text(), (TEXT / "deep_inside.md").read_text()
+    bm3d = (TEXT / "bm3d_intro.md").read_text()
+    sigma25 = 2  # the σ = 25 column of the Set12 tables
+    for figure in (_measured("networks/quality_set12.md", "mlp", sigma25),
+                   _measured("quality_set12.md", "bm3d", sigma25),
+                   _measured("quality_set12.md", "bilateral", sigma25),
+                   _published("MLP (2012)", sigma25), _published("BM3D (2007)", sigma25)):
+        assert f"{figure} dB" in intro, figure
+    for figure in (_measured("networks/quality_set12.md", "dncnn_bf", sigma25),
+                   _measured("networks/quality_set12.md", "dncnn", sigma25)):
+        assert figure in inside, figure
+    for method in ("MLP (2012)", "WNNM (2014)", "BM3D (2007)"):
+        assert _published(method, sigma25) in bm3d, method
+
+
+def test_the_story_points_only_at_what_the_site_has():
+    import re
+
+    stories = {p.name: p.read_text() for p in TEXT.glob("*.md")}
+    for name, story in stories.items():
+        assert "epilogue" not in story.lower(), name
+        assert "in its chapter" not in story, name
+        for link in re.findall(r"https://sinews\.siam\.org/\S+?(?=\))", story):
+            assert link == "https://sinews.siam.org/Details-Page/deep-deep-trouble-4", name
+    assert "sinews.siam.org" in stories["home.md"]
