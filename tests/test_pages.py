@@ -155,6 +155,39 @@ def test_the_deep_learning_scoreboard_puts_bm3d_beside_the_networks():
     assert "so far" not in _verdict(at) and "button" not in _verdict(at)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_every_button_of_every_page_can_be_pressed(page):
+    """Press each button once, new ones as they appear, at working size 256: no failure."""
+    at = _open(page, side=256)
+    pressed: list[str] = []
+    while True:
+        button = next((b for b in at.button if (b.key or b.label) not in pressed), None)
+        if button is None:
+            break
+        pressed.append(button.key or button.label)
+        button.click().run()
+        assert not _problems(at), (page, button.label, _problems(at))
+        assert len(pressed) < 20, f"{page} keeps showing new buttons: {pressed}"
+    labels = [b.label for b in at.button]
+    assert len(labels) == len(set(labels)), f"{page} shows two buttons alike: {labels}"
+
+
+def test_a_section_that_fails_leaves_the_rest_of_the_page(monkeypatch):
+    """A fault in one section is shown as the failure it is; the sections after it still run."""
+    from ui import network_views
+
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(network_views, "inside", broken)
+    at = _open("chapters/deep_learning.py", side=128)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "The view of the chosen pixel failed: ValueError: operands" in errors[0]
+    assert not at.exception and not at.warning
+    assert any(h.value == "The scoreboard" for h in at.subheader), "the page stopped at the fault"
+
+
 def _verdict(at) -> str:
     """The scoreboard's sentence on who wins."""
     return next(m.value for m in at.markdown if " wins, " in m.value)
