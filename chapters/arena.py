@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, text, views
+from ui import compute, controls, errors, text, views
 from ui.scene import current
 
 st.title("Arena")
@@ -26,34 +26,37 @@ if chosen:
                 params[key] = controls.method_controls(everything[key], scene.sigma)
 
 calls = {everything[k].name: compute.Call.of(everything[k], scene, params.get(k)) for k in chosen}
-results = compute.results(calls, scene, key="arena.run")
-if results:
-    views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
-                  key="arena.compare", columns=min(4, 2 + len(results)))
-    views.metrics_table(scene, results)
-    views.tradeoff_chart(scene, results, key="arena.tradeoff")
-    st.subheader("Method noise")
-    views.method_noise_panels(scene, results, key="arena.method_noise")
-elif not chosen:
-    st.info("Choose one or more methods above.")
+with errors.guard("The comparison"):
+    results = compute.results(calls, scene, key="arena.run")
+    if results:
+        views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},
+                      key="arena.compare", columns=min(4, 2 + len(results)))
+        views.metrics_table(scene, results)
+        views.tradeoff_chart(scene, results, key="arena.tradeoff")
+        with errors.section("Method noise"):
+            views.method_noise_panels(scene, results, key="arena.method_noise")
+    elif not chosen:
+        st.info("Choose one or more methods above.")
 
 told = [k for k in chosen if not everything[k].blind]
 if scene.real and chosen:
-    st.subheader("Under- and over-smoothing")
-    st.markdown(
-        f"Without a clean image, no number says which σ is right. The strip below runs one method "
-        f"told σ between half and twice the estimate (σ ≈ {scene.sigma255:.1f}): too small leaves "
-        "noise, too large wipes out texture. Judge with your eyes.")
-    if not told:
-        st.info("The methods chosen are all blind networks, which are told no σ: choose one "
-                "that is, a filter or FFDNet say, for the strip.")
-if scene.real and told:
-    key = st.selectbox("Method for the strip (the blind networks, told no σ, are left out)",
-                       told, format_func=lambda k: everything[k].name, key="arena.strip")
-    factors = (0.5, 0.75, 1.0, 1.5, 2.0)
-    strip = {f"σ = {scene.sigma255 * f:.1f}" + (" (estimate)" if f == 1 else ""):
-             compute.Call.of(everything[key], scene, params.get(key), sigma=min(1.0, scene.sigma * f))
-             for f in factors}
-    done = compute.results(strip, scene, key="arena.strip_run")
-    if done:
-        views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare")
+    with errors.section("Under- and over-smoothing"):
+        st.markdown(
+            f"Without a clean image, no number says which σ is right. The strip below runs one "
+            f"method told σ between half and twice the estimate (σ ≈ {scene.sigma255:.1f}): too "
+            "small leaves noise, too large wipes out texture. Judge with your eyes.")
+        if not told:
+            st.info("The methods chosen are all blind networks, which are told no σ: choose one "
+                    "that is, a filter or FFDNet say, for the strip.")
+        else:
+            key = st.selectbox("Method for the strip (the blind networks, told no σ, are left "
+                               "out)", told, format_func=lambda k: everything[k].name,
+                               key="arena.strip")
+            factors = (0.5, 0.75, 1.0, 1.5, 2.0)
+            strip = {f"σ = {scene.sigma255 * f:.1f}" + (" (estimate)" if f == 1 else ""):
+                     compute.Call.of(everything[key], scene, params.get(key),
+                                     sigma=min(1.0, scene.sigma * f))
+                     for f in factors}
+            done = compute.results(strip, scene, key="arena.strip_run", what="for the strip")
+            if done:
+                views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare")
