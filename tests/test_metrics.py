@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from denoisers import metrics, noise
@@ -50,10 +51,81 @@ def test_shape_mismatch_is_refused(grey_samples):
         metrics.psnr(grey_samples["camera"], grey_samples["camera"][:10, :10])
 
 
+def test_ssim_with_map_is_ssim_and_its_map_from_one_computation(grey_samples, colour_sample):
+    for clean in (grey_samples["camera"], colour_sample):
+        noisy = noise.add_gaussian(clean, 0.1, seed=2)
+        index, local = metrics.ssim_with_map(clean, noisy)
+        assert index == metrics.ssim(clean, noisy)
+        assert np.array_equal(local, metrics.ssim_map(clean, noisy))
+        assert local.shape == clean.shape[:2]
+
+
 def test_blur_to_psnr_reaches_the_target_with_a_different_ssim(grey_samples):
     clean = grey_samples["camera"]
     noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
     target = metrics.psnr(clean, noisy)
-    blurred = metrics.blur_to_psnr(clean, target)
-    assert metrics.psnr(clean, blurred) == pytest.approx(target, abs=0.05)
-    assert metrics.ssim(clean, blurred) != pytest.approx(metrics.ssim(clean, noisy), abs=0.05)
+    match = metrics.blur_to_psnr(clean, target, max_width=20.0)  # wider than 1/32 of 96 pixels
+    assert match.matched and match.shift == 0
+    assert metrics.psnr(clean, match.image) == pytest.approx(target, abs=metrics.MATCH_TOLERANCE_DB)
+    assert metrics.ssim(clean, match.image) != pytest.approx(metrics.ssim(clean, noisy), abs=0.05)
+
+
+#: Targets from a barely visible blur (40 dB) to heavier damage than Gaussian noise of
+#: sigma 100 on the 0-255 scale does (8.1 dB).
+TARGETS = (40.0, 34.0, 28.0, 24.0, 20.0, 17.0, 14.0, 11.0, 8.0, 6.5)
+
+
+@pytest.mark.parametrize("name", ["camera", "brick", "moon", "astronaut"])
+def test_blur_to_psnr_matches_every_target_within_the_tolerance(name, grey_samples,
+                                                              colour_sample):
+    clean = colour_sample if name == "astronaut" else grey_samples[name]
+    for target in TARGETS:
+        match = metrics.blur_to_psnr(clean, target)
+        reached = metrics.psnr(clean, match.image)
+        assert match.matched, (name, target, reached)
+        assert abs(reached - target) <= metrics.MATCH_TOLERANCE_DB, (name, target, reached)
+        assert match.psnr == pytest.approx(reached, abs=1e-9)
+        assert match.image.shape == clean.shape and match.image.dtype == np.float32
+        assert 0.0 <= match.image.min() and match.image.max() <= 1.0
+        assert 0.0 <= match.width <= min(clean.shape[:2]) / 32 + 1e-9
+        # The brightness shift is used only where the widest blur falls short.
+        assert match.shift == 0 or match.width == pytest.approx(min(clean.shape[:2]) / 32)
+
+
+def test_blur_to_psnr_blurs_alone_while_it_can_and_shifts_only_beyond(grey_samples):
+    clean = grey_samples["camera"]
+    widest = min(clean.shape) / 32
+    floor = metrics.psnr(clean, metrics.blur_to_psnr(clean, 40.0, max_width=widest).image)
+    mild, strong = metrics.blur_to_psnr(clean, 24.0), metrics.blur_to_psnr(clean, 8.0)
+    assert mild.shift == 0 and 1.5 < mild.width < widest
+    assert strong.width == pytest.approx(widest) and strong.shift != 0
+    # From about 1.5 pixels on, the blur is scipy's (sampled) Gaussian with mirrored
+    # borders, untruncated here.
+    reference = ndimage.gaussian_filter(clean.astype(np.float64), mild.width, mode="reflect",
+                                        truncate=12.0)
+    np.testing.assert_allclose(mild.image, reference, atol=1e-6)
+    assert floor > 8.0
+
+
+def test_blur_to_psnr_says_when_no_image_can_be_that_far(grey_samples):
+    clean = grey_samples["moon"]
+    # Gaussian noise of sigma 255 on the 0-255 scale (unclipped) is farther from the image than
+    # anything in [0, 1] made by blurring and shifting it, even a uniform white or black image.
+    target = metrics.psnr(clean, noise.add_gaussian(clean, 1.0, seed=0))
+    white = metrics.psnr(clean, np.ones_like(clean))
+    black = metrics.psnr(clean, np.zeros_like(clean))
+    assert target < min(white, black)
+    match = metrics.blur_to_psnr(clean, target)
+    assert not match.matched
+    assert match.psnr == pytest.approx(min(white, black), abs=1e-6)
+    assert match.shortfall == pytest.approx(match.psnr - target) and match.shortfall > 0
+    assert np.ptp(match.image) == 0.0 and abs(match.shift) == 1.0
+
+
+def test_blur_to_psnr_without_noise_and_with_a_bad_target(grey_samples):
+    clean = grey_samples["moon"]
+    match = metrics.blur_to_psnr(clean, float("inf"))
+    assert match.matched and match.width == 0 and np.array_equal(match.image, clean)
+    for bad in (float("nan"), "20", None):
+        with pytest.raises(ValueError, match="target"):
+            metrics.blur_to_psnr(clean, bad)

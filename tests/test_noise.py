@@ -1,11 +1,17 @@
-"""Noise models: seeded, of the stated strength, and the noise-level estimator."""
+"""Noise models: seeded, of the stated strength, the noise-level estimator, and the page."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from denoisers import noise
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FLAT = np.full((256, 256), 0.5, np.float32)
 
@@ -76,3 +82,52 @@ def test_estimate_sigma_recovers_the_level_on_a_smooth_image(sigma255):
     smooth = (0.3 + 0.4 * x * y).astype(np.float32)
     noisy = noise.add_gaussian(smooth, sigma255 / 255, seed=5)
     assert abs(noise.estimate_sigma(noisy) * 255 / sigma255 - 1) < 0.05
+
+
+# --------------------------------------------------------------------------- the page
+
+def _noise_page(**state) -> AppTest:
+    """The "Noise and metrics" page, opened with the sidebar settings in ``state``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page("chapters/noise_and_metrics.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _db(value: str) -> float:
+    return float(value.removesuffix(" dB"))
+
+
+@pytest.mark.parametrize("state", [
+    {"sigma": 25}, {"sigma": 100}, {"noise": "salt_pepper"}, {"noise": "poisson", "peak": 4},
+], ids=["gaussian-25", "gaussian-100", "salt-pepper-10", "poisson-4"])
+def test_the_page_shows_an_image_blurred_to_the_noisy_images_psnr(state):
+    at = _noise_page(**state)
+    shown = {m.label: m.value for m in at.metric}
+    assert abs(_db(shown["PSNR, noisy"]) - _db(shown["PSNR, blurred"])) <= 0.011, shown
+    assert not at.warning
+    # The degraded image is drawn beside the noisy one, above their SSIM maps.
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "SSIM map of the noisy image" in c.proto.spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert len(spec["data"]) == 4
+    assert sum(t.startswith("noisy —") for t in titles) == 1, titles
+    assert sum(t.startswith("blurred") for t in titles) == 1, titles
+
+
+def test_the_page_says_when_the_psnr_cannot_be_matched_and_by_how_much():
+    at = _noise_page(noise="poisson", peak=1)
+    shown = {m.label: m.value for m in at.metric}
+    gap = _db(shown["PSNR, blurred"]) - _db(shown["PSNR, noisy"])
+    assert gap > 0.5
+    assert len(at.warning) == 1 and f"{gap:.2f} dB higher" in at.warning[0].value
+
+
+def test_the_page_metrics_have_short_labels_with_the_detail_in_help():
+    at = _noise_page()
+    labels = [m.label for m in at.metric]
+    assert len(labels) == 7 and max(len(label) for label in labels) <= 14, labels
+    assert all(m.help for m in at.metric if m.label.startswith("σ"))
