@@ -11,6 +11,7 @@ from skimage import color, data, filters, morphology, restoration
 
 import denoisers
 from denoisers import linear
+from denoisers.core import Int
 from denoisers.metrics import psnr
 
 SIGMA = 25 / 255
@@ -102,10 +103,14 @@ def brute_bilateral(image: np.ndarray, space: float, sigma_range: float) -> np.n
     return out
 
 
-def test_bilateral_equals_the_formula() -> None:
-    image = noisy("camera")[40:64, 50:70]
-    ours = denoisers.run("bilateral", image, SIGMA, sigma_space=1.5, range_factor=2.0).image
-    np.testing.assert_allclose(ours, brute_bilateral(image, 1.5, 2.0 * SIGMA), atol=1e-5)
+@pytest.mark.parametrize("rows, cols, space", [
+    ((40, 64), (50, 70), 1.5),
+    ((0, 70), (60, 69), 2.5),  # taller than a block of rows, thinner than the window
+])
+def test_bilateral_equals_the_formula(rows, cols, space) -> None:
+    image = noisy("camera")[rows[0]:rows[1], cols[0]:cols[1]]
+    ours = denoisers.run("bilateral", image, SIGMA, sigma_space=space, range_factor=2.0).image
+    np.testing.assert_allclose(ours, brute_bilateral(image, space, 2.0 * SIGMA), atol=1e-5)
 
 
 def test_bilateral_close_to_skimage() -> None:
@@ -151,6 +156,67 @@ def test_wiener_trace() -> None:
     curve = result.curves["radial gain"]
     assert curve[1] > 0.9 and curve[-1] < 0.2
     assert result.extras["curve_x"][1].shape == curve.shape
+
+
+def mirror_fft_wiener(image: np.ndarray, sigma: float, smoothing: float,
+                      noise_factor: float = 1.0) -> np.ndarray:
+    """The Wiener filter as its docstring defines it, the long way: the FFT of the image
+    extended by its mirror images to (2H, 2W), its periodogram smoothed with scipy's
+    Gaussian (wrapping around), the gain, the inverse FFT, the crop."""
+    height, width = image.shape
+    rows, cols = (height // 2, height - height // 2), (width // 2, width - width // 2)
+    extended = np.pad(image.astype(np.float64), (rows, cols), mode="symmetric")
+    mean = extended.mean()
+    spectrum = np.fft.fft2(extended - mean)
+    power = ndimage.gaussian_filter(np.abs(spectrum) ** 2 / extended.size, smoothing, mode="wrap")
+    noise = noise_factor * sigma**2
+    signal = np.maximum(power - noise, 0.0)
+    gain = signal / np.maximum(signal + noise, 1e-20)
+    filtered = np.real(np.fft.ifft2(spectrum * gain)) + mean
+    return filtered[rows[0]:rows[0] + height, cols[0]:cols[0] + width]
+
+
+@pytest.mark.parametrize("shape", [(128, 128), (45, 70), (3, 2)])
+@pytest.mark.parametrize("smoothing, noise_factor", [(0.0, 1.0), (0.5, 1.0), (6.0, 1.0),
+                                                     (8.0, 2.5)])
+def test_wiener_is_the_filter_of_the_mirror_extended_spectrum(shape, smoothing,
+                                                             noise_factor) -> None:
+    image = noisy("moon")[:shape[0], :shape[1]]
+    ours = denoisers.run("wiener", image, SIGMA, smoothing=smoothing,
+                         noise_factor=noise_factor).image
+    np.testing.assert_allclose(ours, mirror_fft_wiener(image, SIGMA, smoothing, noise_factor),
+                               atol=1e-6)
+
+
+def test_wiener_trace_is_a_small_picture_of_a_large_image() -> None:
+    image = denoisers.noise.add_gaussian(denoisers.core.as_image(data.camera()), SIGMA, seed=0)
+    assert image.shape == (512, 512)
+    result = denoisers.run("wiener", image, SIGMA, trace=True)
+    for name, stage in result.stages.items():
+        assert stage.shape == (256, 256), name
+        assert np.all(np.isfinite(stage)), name
+    gain = result.stages["gain"]
+    assert gain.min() >= 0 and gain.max() <= 1
+    # zero frequency in the centre, kept; the highest frequencies, at the corners, removed
+    assert gain[127:129, 127:129].min() > 0.99 and gain[:4, :4].max() < 0.1
+    curve = result.curves["radial gain"]
+    assert curve[0] > 0.99 and curve[-1] < 0.1
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("name", ["camera", "moon", "astronaut"])
+def test_every_slider_changes_the_result_over_most_of_its_range(key: str, name: str) -> None:
+    """Each slider, moved over its whole range (the others on their defaults), changes the
+    PSNR by more than 1 dB, and over at least two of its four quarters by more than 0.1 dB:
+    a slider with a long stretch where nothing happens looks broken."""
+    for param in denoisers.get(key).params:
+        values = np.linspace(param.low, param.high, 5)
+        values = [int(round(v)) if isinstance(param, Int) else float(v) for v in values]
+        scores = [psnr(clean(name), denoisers.run(key, noisy(name), SIGMA,
+                                                  **{param.name: v}).image) for v in values]
+        changes = np.abs(np.diff(scores))
+        assert max(scores) - min(scores) > 1.0, (param.name, values, scores)
+        assert np.sum(changes > 0.1) >= 2, (param.name, values, scores)
 
 
 def test_wiener_without_noise_keeps_the_image() -> None:
