@@ -155,6 +155,26 @@ def test_progress_reports_each_epoch() -> None:
     assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
 
 
+def test_trains_on_one_thread_and_gives_the_thread_count_back() -> None:
+    before = torch.get_num_threads()
+    during: list[int] = []
+    digits.train_digits_mlp(epochs=2, hidden=(8,),
+                            progress=lambda _: during.append(torch.get_num_threads()))
+    assert during == [1, 1]
+    assert torch.get_num_threads() == before
+
+
+def test_a_failed_training_gives_the_thread_count_back_too() -> None:
+    before = torch.get_num_threads()
+
+    def fail(_: float) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        digits.train_digits_mlp(epochs=2, hidden=(8,), progress=fail)
+    assert torch.get_num_threads() == before
+
+
 def test_trains_inside_no_grad() -> None:
     with torch.no_grad():
         r = digits.train_digits_mlp(epochs=2, hidden=(8,))

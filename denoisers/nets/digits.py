@@ -60,10 +60,12 @@ ICLR 2015, arXiv:1412.6980.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -287,17 +289,29 @@ def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
     the mean cross-entropy ``-log p(true class)`` over each minibatch.
 
     Only a local ``torch.Generator`` is seeded: the global torch random
-    state, thread count and determinism flags are left alone.
+    state and determinism flags are left alone. Torch's intra-op thread
+    count is set to 1 while the network trains and put back afterwards
+    (:func:`_one_thread`).
 
-    Cost: about 0.5 s for the defaults (1347 digits, 60 epochs of 22
-    minibatches, 2410 parameters), measured on 2 CPU cores busy with other
-    work. Every tensor operation is kept small enough that torch runs it on
-    the calling thread: its multi-threaded kernels made the same run take
-    20-40 s on shared cores.
+    Cost: the defaults (1347 digits, 60 epochs of 22 minibatches, 2410
+    parameters) took 1.3-1.7 s on one thread of a 2-core machine whose load
+    average was 7 to 9 (other work on it), and about 0.5 s when it was
+    quieter. The products are tiny (64 digits by 64 pixels by 32 units),
+    so a second thread cannot help, while handing each one to torch's
+    thread pool costs milliseconds of waking and waiting when the cores
+    are busy: under that load the defaults took 49 s with torch's 2
+    threads.
     """
     spec = _check_args(hidden, activation, epochs, seed, learning_rate, optimiser,
                        batch_size, split_seed)
     x_train, y_train, x_test, y_test = load_digits_split(split_seed, test_fraction)
+    with _one_thread():
+        return _train(spec, x_train, y_train, x_test, y_test, progress)
+
+
+def _train(spec: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
+           x_test: np.ndarray, y_test: np.ndarray, progress: Progress | None) -> DigitsRun:
+    """The training loop of :func:`train_digits_mlp`, on validated arguments."""
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(spec["seed"])
     sizes = (N_PIXELS, *spec["hidden"], N_CLASSES)
@@ -351,6 +365,34 @@ def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
         misclassified=_frozen(np.flatnonzero(predictions != y_test).astype(np.int64)),
         seconds=seconds,
     )
+
+
+_THREADS = threading.Lock()
+#: How many trainings are running, and the thread count to restore when none is.
+_single_threaded = {"count": 0, "saved": 1}
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch's operations on one thread inside the block, then restore the count.
+
+    ``torch.set_num_threads`` is process-wide, so concurrent trainings (two
+    visitors, or the page's two comparison runs) share one count: the
+    first to start saves the thread count and the last to finish restores
+    it.
+    """
+    with _THREADS:
+        if _single_threaded["count"] == 0:
+            _single_threaded["saved"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_threaded["count"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS:
+            _single_threaded["count"] -= 1
+            if _single_threaded["count"] == 0:
+                torch.set_num_threads(_single_threaded["saved"])
 
 
 def _init_params(sizes: Sequence[int], generator: torch.Generator) -> list[torch.Tensor]:
