@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from denoisers import metrics
@@ -37,28 +39,124 @@ def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
             columns: int | None = None) -> None:
     """Images side by side with zoom and pan synced across the panels.
 
-    ``width`` is the width of the column it is drawn in, in pixels (about
-    900 for the full width of the page).
+    ``width`` is the width of the column it is drawn in on a desktop, in
+    pixels (about 900 for the full width of the page), ``columns`` the panels
+    across there; on a narrow window they wrap to fewer (:func:`show_panels`).
     """
-    st.plotly_chart(figures.image_panels(panels, width=width, columns=columns), key=key,
-                    config={"scrollZoom": True, "displaylogo": False})
+    show_panels(figures.panel_figures(panels, width=width, columns=columns), key=key)
     st.caption("Drag to pan, scroll or box-select to zoom: all panels follow. "
                "Double-click to reset.")
 
 
+def show_panels(layouts: Sequence[go.Figure], *, key: str) -> None:
+    """Draw the layouts of one comparison (:func:`figures.panel_figures`, widest first), the
+    browser showing the one that suits the width of the column.
+
+    The server never knows the window's width, so every layout is sent and a container
+    query on the column's width shows the first whose panels are at least
+    ``figures.MIN_PANEL_PX`` wide, else the last; each is exactly as tall as its panels
+    need at that width (:func:`chart`). The first layout's chart has ``key``.
+    """
+    counts = [fig.layout.meta["columns"] for fig in layouts]
+    frame = f"{key}-panels"
+    outer = _css_class(frame)
+    rules = [f".{outer} {{ container: ddt-panels / inline-size; }}"]
+    for index, (count, fig) in enumerate(zip(counts, layouts)):
+        inner = _css_class(f"{frame}-{count}")
+        rules.append(_height_rule(inner, fig))
+        # Hidden, with its wrapper (so that no gap is left), where the frame's width does
+        # not suit it: a wider layout below its threshold, a narrower one above the last.
+        hidden = []
+        if index < len(layouts) - 1:
+            hidden.append(f"width < {figures.min_frame_width(count):.0f}px")
+        if index > 0:
+            hidden.append(f"width >= {figures.min_frame_width(counts[index - 1]):.0f}px")
+        for condition in hidden:
+            rules.append(f"@container ddt-panels ({condition}) {{ .{outer} div:has(> .{inner}), "
+                         f".{inner} {{ display: none !important; }} }}")
+    # Without the rules (a page that strips styles) each chart keeps its layout.height, the
+    # height at the desktop width, and the narrower layouts show below the first.
+    st.html("<style>" + "\n".join(rules) + "</style>")
+    with st.container(key=frame):
+        for index, (count, fig) in enumerate(zip(counts, layouts)):
+            with st.container(key=f"{frame}-{count}"):
+                st.plotly_chart(fig, key=key if index == 0 else f"{key}.{count}",
+                                height="stretch", config=ZOOM)
+
+
+#: The charts' configuration where zoom matters: the wheel zooms, no plotly logo.
+ZOOM = {"scrollZoom": True, "displaylogo": False}
+
+
+def chart(fig: go.Figure, *, key: str, config: Mapping | None = None) -> None:
+    """``st.plotly_chart`` as tall as the figure needs at the width of its column.
+
+    A figure of :func:`figures.heatmap` or :func:`figures.image_panels` says in its
+    ``layout.meta`` how tall it is at a given width (:func:`figures.fitted_height`); the
+    chart is framed in a container whose CSS height follows from the column's width
+    (container query units), so no blank is left above or below the map on a narrow
+    window. Any other figure is drawn as it is.
+    """
+    if figures.fitted_height(fig, 1.0) is None:
+        st.plotly_chart(fig, key=key, config=dict(config or {}))
+        return
+    frame = f"{key}-frame"
+    st.html(f"<style>.{_css_class(frame)} {{ container-type: inline-size; }}\n"
+            f"{_height_rule(_css_class(frame + '-fit'), fig)}</style>")
+    with st.container(key=frame), st.container(key=f"{frame}-fit"):
+        st.plotly_chart(fig, key=key, height="stretch", config=dict(config or {}))
+
+
+def _height_rule(css_class: str, fig: go.Figure) -> str:
+    """The CSS that makes an element as tall as ``fig`` needs at its container's width."""
+    meta = fig.layout.meta
+    height = (f"max(60px, calc((100cqw - {meta.get('fixed_w', 0)}px) * {meta['ratio']:.5f}"
+              f" + {meta.get('fixed_h', 0)}px))")
+    width = ""
+    if "max_h" in meta:  # no taller than asked, and no wider than the map then needs
+        height = f"min({meta['max_h']}px, {height})"
+        widest = ((meta["max_h"] - meta.get("fixed_h", 0)) / meta["ratio"]
+                  + meta.get("fixed_w", 0))
+        width = f" max-width: {widest:.0f}px;"
+    # flex: none, or the column's flex layout sizes the frame by its content instead.
+    return f".{css_class} {{ flex: none !important; height: {height} !important;{width} }}"
+
+
+def _css_class(key: str) -> str:
+    """The CSS class Streamlit gives the element with this key."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def _psnr(clean: np.ndarray, image: np.ndarray) -> float:
+    """metrics.psnr, quietly infinite for identical images (numpy warns of the division)."""
+    with np.errstate(divide="ignore"):
+        return metrics.psnr(clean, image)
+
+
+def _db(value: float) -> str:
+    """A PSNR for a panel title; identical images (an infinite PSNR) say so instead."""
+    return f"{value:.2f} dB" if np.isfinite(value) else "identical to clean"
+
+
 def reference_panels(scene: Scene) -> dict[str, np.ndarray]:
-    """The clean image (when there is one) and the noisy image, titled with PSNR."""
+    """The clean image (when there is one) and the noisy image, titled with PSNR (with no
+    noise, σ = 0, the title says the two are identical rather than "inf dB")."""
     if scene.real:
         return {"noisy (as uploaded)": scene.noisy}
-    return {"clean": scene.clean,
-            f"noisy — {metrics.psnr(scene.clean, scene.noisy):.2f} dB": scene.noisy}
+    psnr = _psnr(scene.clean, scene.noisy)
+    if np.isfinite(psnr):
+        title = f"noisy — {psnr:.2f} dB"
+    else:  # no noise: σ = 0, or a noise that left every pixel as it was
+        title = "noisy (σ = 0) — identical to clean" if scene.sigma == 0 else \
+            "noisy — identical to clean"
+    return {"clean": scene.clean, title: scene.noisy}
 
 
 def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.ndarray]:
     """Each result's image, titled with its name and, with a clean image, its PSNR."""
     if scene.real:
         return {name: res.image for name, res in named.items()}
-    return {f"{name} — {metrics.psnr(scene.clean, res.image):.2f} dB": res.image
+    return {f"{name} — {_db(_psnr(scene.clean, res.image))}": res.image
             for name, res in named.items()}
 
 
@@ -66,27 +164,39 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold."""
     rows = []
     if not scene.real:
-        rows.append({"method": "noisy input", "PSNR (dB)": metrics.psnr(scene.clean, scene.noisy),
+        rows.append({"method": "noisy input", "PSNR (dB)": _psnr(scene.clean, scene.noisy),
                      "SSIM": metrics.ssim(scene.clean, scene.noisy), "time": "—"})
     for name, res in named.items():
         row = {"method": name, "time": f"{res.seconds:.3f} s"}
         if not scene.real:
-            row["PSNR (dB)"] = metrics.psnr(scene.clean, res.image)
+            row["PSNR (dB)"] = _psnr(scene.clean, res.image)
             row["SSIM"] = metrics.ssim(scene.clean, res.image)
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
     scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
+    # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
     st.dataframe(table.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}"}, subset=scores)
-                 .highlight_max(subset=scores, props="font-weight: bold"))
+                 .highlight_max(subset=scores, props="font-weight: bold"),
+                 height=table_height(len(table)))
     if not scene.real:
         st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
                    f"{metrics.SSIM_SETTINGS} Time is this server's, for the first run; "
                    "later visits are served from the cache.")
 
 
+#: st.dataframe's row height (and its header's) in pixels, at the default theme.
+ROW_HEIGHT = 35
+
+
+def table_height(rows: int) -> int:
+    """The height in pixels of a st.dataframe that shows a header and ``rows`` rows without a
+    scroll bar (its border takes 2 px, and a little room is left for a horizontal bar)."""
+    return (rows + 1) * ROW_HEIGHT + 3
+
+
 def psnrs(scene: Scene, named: Mapping[str, Result]) -> dict[str, float]:
     """Each result's PSNR against the scene's clean image (a synthetic scene only)."""
-    return {name: metrics.psnr(scene.clean, res.image) for name, res in named.items()}
+    return {name: _psnr(scene.clean, res.image) for name, res in named.items()}
 
 
 def tradeoff_chart(scene: Scene, named: Mapping[str, Result], *, key: str) -> None:
@@ -141,7 +251,7 @@ def _stage(name: str, stage: np.ndarray, display: str, *, key: str) -> None:
                               height=300)
     else:
         fig = figures.heatmap(stage, title=name, height=300)
-    st.plotly_chart(fig, key=key)
+    chart(fig, key=key)
 
 
 def download(image: np.ndarray, name: str, *, key: str) -> None:
