@@ -1,7 +1,8 @@
 """Page screenshots: every page of the site at a desktop and at a projector size.
 
     python -m benchmarks.pages [--out DIR] [--port N] [--pages noise arena] [--side 256]
-                               [--press [REGEX]] [--sizes 1440x900 853x480@1.5]
+                               [--press [REGEX]] [--query sigma=0 image=moon]
+                               [--sizes 1440x900 853x480@1.5]
 
 Starts the site (``streamlit run app.py``) on a free localhost port, or uses
 one already listening on ``--port``, visits each page in Chromium, waits
@@ -244,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--side", type=int, default=None,
                         help="working size, the longer side in pixels (the sidebar's default "
                              "if not given)")
+    parser.add_argument("--query", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more query parameters for every page (the sidebar's: sigma=0, "
+                             "image=moon, noise=poisson, real=true...)")
     parser.add_argument("--sizes", nargs="+", default=None, metavar="WxH[@S]",
                         help="window sizes (default 1440x900 853x480@1.5)")
     parser.add_argument("--press", nargs="?", const=PRESS, default=None, metavar="REGEX",
@@ -255,7 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = ["" if p in ("home", "/") else p.strip("/") for p in args.pages]
     sizes = SIZES if not args.sizes else [_size(s) for s in args.sizes]
-    query = {"side": str(args.side)} if args.side else None
+    query = dict(item.split("=", 1) for item in args.query)
+    if args.side:
+        query["side"] = str(args.side)
     start = time.monotonic()
     with site(args.port, log=args.out / "streamlit.log" if _mkdir(args.out) else None) as url:
         shots = shoot(url, pages, args.out, sizes=sizes, query=query, chromium=args.chromium,

@@ -157,10 +157,6 @@ def test_reference_panels_at_sigma_zero_say_identical_not_inf():
     assert list(views.reference_panels(noisy))[1] == "noisy — 20.00 dB"
 
 
-def test_the_metrics_table_is_tall_enough_for_every_row():
-    assert views.table_height(12) >= 13 * views.ROW_HEIGHT
-
-
 def _compare_app():
     import numpy as np
 
@@ -178,3 +174,16 @@ def test_compare_draws_a_narrow_layout_beside_a_wide_one_only_when_needed():
     assert len(charts) == 3  # many: four across and two across; two: one layout
     styles = "".join(h.proto.body for h in at.get("html"))
     assert "100cqw" in styles and "@container ddt-panels (width < " in styles
+
+
+def test_the_metrics_table_shows_every_row_and_no_inf(monkeypatch):
+    drawn: dict = {}
+    monkeypatch.setattr(views.st, "dataframe", lambda data, **kw: drawn.update(data=data, **kw))
+    monkeypatch.setattr(views.st, "caption", lambda *args, **kw: None)
+    clean = np.linspace(0, 1, 1024, dtype=np.float32).reshape(32, 32)
+    scene = SimpleNamespace(real=False, clean=clean, noisy=clean.copy(), sigma=0.0)
+    views.metrics_table(scene, {f"m{i}": SimpleNamespace(image=clean + 0.01 * (i + 1), seconds=0.1)
+                                for i in range(12)})
+    assert drawn["height"] == views.table_height(13) >= 14 * views.ROW_HEIGHT
+    shown = drawn["data"].to_html()
+    assert "inf" not in shown.lower() and "∞" in shown and "m11" in shown

@@ -160,6 +160,11 @@ def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.nda
             for name, res in named.items()}
 
 
+def _psnr_cell(value: float) -> str:
+    """A PSNR in the table: two decimals, or ∞ for an image identical to the clean one."""
+    return f"{value:.2f}" if np.isfinite(value) else "∞ (identical)"
+
+
 def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold."""
     rows = []
@@ -175,7 +180,7 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     table = pd.DataFrame(rows).set_index("method")
     scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
     # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
-    st.dataframe(table.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}"}, subset=scores)
+    st.dataframe(table.style.format({"PSNR (dB)": _psnr_cell, "SSIM": "{:.4f}"}, subset=scores)
                  .highlight_max(subset=scores, props="font-weight: bold"),
                  height=table_height(len(table)))
     if not scene.real:
