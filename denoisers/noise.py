@@ -106,6 +106,8 @@ def estimate_sigma(image: np.ndarray) -> float:
     from skimage.restoration import estimate_sigma as _estimate
 
     noisy = as_image(image, name="image")
+    if np.ptp(noisy) == 0:  # a flat image holds no noise (skimage gives NaN for all zeros)
+        return 0.0
     channel_axis = -1 if noisy.ndim == 3 else None
     return float(_estimate(noisy, channel_axis=channel_axis, average_sigmas=True))
 

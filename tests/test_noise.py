@@ -131,3 +131,9 @@ def test_the_page_metrics_have_short_labels_with_the_detail_in_help():
     labels = [m.label for m in at.metric]
     assert len(labels) == 7 and max(len(label) for label in labels) <= 14, labels
     assert all(m.help for m in at.metric if m.label.startswith("σ"))
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("shape", [(30, 40), (30, 40, 3)])
+def test_estimate_sigma_of_a_flat_image_is_zero(value, shape):
+    assert noise.estimate_sigma(np.full(shape, value, np.float32)) == 0.0
