@@ -194,8 +194,8 @@ ROW_HEIGHT = 35
 
 
 def table_height(rows: int) -> int:
-    """The height in pixels of a st.dataframe that shows a header and ``rows`` rows without a
-    scroll bar (its border takes 2 px, and a little room is left for a horizontal bar)."""
+    """The height in pixels of a st.dataframe that shows a header and ``rows`` rows without
+    an inner scroll bar (plus its 1 px borders and a pixel to spare)."""
     return (rows + 1) * ROW_HEIGHT + 3
 
 
