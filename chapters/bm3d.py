@@ -36,9 +36,9 @@ if res is not None:
         probe.inside(compute.Call.of(method, scene, params, trace=True), scene, res,
                      key="bm3d.probe",
                      draw=lambda seen, pixel, pick: bm3d_views.group_views(scene.noisy, seen, pick))
-        st.plotly_chart(figures.heatmap(res.stages["aggregation weights"],
-                                        title="stage 2 aggregation weights: how much evidence "
-                                              "each pixel received"), key="bm3d.weights")
+        views.chart(figures.heatmap(res.stages["aggregation weights"],
+                                    title="stage 2 aggregation weights: how much evidence each "
+                                          "pixel received"), key="bm3d.weights")
 
 with errors.section("The essay's Figure 2, and the argument in four pictures"):
     text.story("bm3d_figure2")

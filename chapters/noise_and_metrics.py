@@ -22,27 +22,26 @@ import streamlit as st
 
 from denoisers import metrics, noise
 from denoisers.core import digest
-from ui import figures, text
+from ui import figures, text, views
 from ui.scene import current
 
 #: Width, in pixels, of the column the image panels are drawn for (the page's full width).
 PANEL_WIDTH = 900
-_ZOOM = {"scrollZoom": True, "displaylogo": False}
 _ZOOM_HELP = ("Drag to pan, scroll or box-select to zoom: all panels follow. "
               "Double-click to reset.")
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
-def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> go.Figure:
+def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[go.Figure]:
     """The three noise models drawn on the image, side by side, titled with their PSNR."""
     drawn = {
         f"Gaussian, σ = {sigma * 255:.0f}": noise.add_noise(_base, "gaussian", sigma, seed=seed),
         "Poisson, peak 16 photons": noise.add_noise(_base, "poisson", 16, seed=seed),
         "salt and pepper, 10%": noise.add_noise(_base, "salt_pepper", 0.1, seed=seed),
     }
-    panels = {f"{name} — {metrics.psnr(_base, d.image):.2f} dB": d.image
+    panels = {f"{name} — {_db(metrics.psnr(_base, d.image))}": d.image
               for name, d in drawn.items()}
-    return figures.image_panels(panels, width=PANEL_WIDTH)
+    return figures.panel_figures(panels, width=PANEL_WIDTH)
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
@@ -63,7 +62,7 @@ def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarr
     match = metrics.blur_to_psnr(_clean, noisy_psnr)
     noisy_ssim, noisy_map = metrics.ssim_with_map(_clean, _noisy)
     blurred_ssim, blurred_map = metrics.ssim_with_map(_clean, match.image)
-    panels = figures.image_panels({
+    panels = figures.panel_figures({
         f"noisy — {_db(noisy_psnr)}": _noisy,
         f"{_degraded_name(match)} — {_db(match.psnr)}": match.image,
         f"SSIM map of the noisy image — SSIM {noisy_ssim:.3f}": np.clip(noisy_map, 0, 1),
@@ -77,7 +76,7 @@ def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarr
 
 
 def _db(value: float) -> str:
-    return "∞ dB" if np.isinf(value) else f"{value:.2f} dB"
+    return "∞ dB (identical)" if np.isinf(value) else f"{value:.2f} dB"
 
 
 def _degraded_name(match: metrics.PsnrMatch) -> str:
@@ -101,10 +100,6 @@ def _how(match: metrics.PsnrMatch) -> str:
     return said
 
 
-def _figure(spec: go.Figure, *, key: str) -> None:
-    st.plotly_chart(spec, key=key, config=_ZOOM)
-
-
 st.title("Noise and metrics")
 text.story("noise_intro")
 scene = current()
@@ -117,7 +112,7 @@ st.subheader("Three noise models, side by side")
 sigma = scene.sigma if scene.noise.startswith("Gaussian") else 25 / 255
 with st.spinner("Adding three kinds of noise…", show_time=True):
     models = _models(digest(base), base, round(float(sigma), 6), scene.seed)
-_figure(models, key="noise.models")
+views.show_panels(models, key="noise.models")
 st.caption(f"{_ZOOM_HELP} Seeded with the sidebar's seed; not clipped (the Poisson and impulse "
            "images stay in [0, 1] by nature). PSNR against the image without noise.")
 
@@ -153,13 +148,13 @@ if not scene.real:
             f"{'white' if match.shift > 0 else 'black'} image, still scores {_db(match.psnr)}, "
             f"{match.shortfall:.2f} dB higher. It is shown instead, so the two PSNRs below "
             f"differ.", icon=":material/warning:")
-    _figure(scores['panels'], key="noise.ssim")
+    views.show_panels(scores['panels'], key="noise.ssim")
     st.caption(f"{_ZOOM_HELP} SSIM maps: white is 1 (the local structure kept), black 0 or "
                f"below (lost).")
-    cols = st.columns(4)
-    cols[0].metric("PSNR, noisy", _db(scores['noisy_psnr']))
-    cols[1].metric("SSIM, noisy", f"{scores['noisy_ssim']:.4f}")
-    cols[2].metric(f"PSNR, {name.split()[0]}", _db(match.psnr), help=_how(match))
-    cols[3].metric(f"SSIM, {name.split()[0]}", f"{scores['blurred_ssim']:.4f}", help=_how(match))
+    noisy, degraded = st.columns(2)
+    noisy.metric("PSNR, noisy", _db(scores['noisy_psnr']))
+    degraded.metric(f"PSNR, {name.split()[0]}", _db(match.psnr), help=_how(match))
+    noisy.metric("SSIM, noisy", f"{scores['noisy_ssim']:.4f}")
+    degraded.metric(f"SSIM, {name.split()[0]}", f"{scores['blurred_ssim']:.4f}", help=_how(match))
     st.caption(f"The second image: {_how(match)} At the same PSNR, noise costs SSIM in flat "
                f"regions, blur costs it on edges and texture. {metrics.SSIM_SETTINGS}")

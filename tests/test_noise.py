@@ -110,11 +110,14 @@ def test_the_page_shows_an_image_blurred_to_the_noisy_images_psnr(state):
     assert abs(_db(shown["PSNR, noisy"]) - _db(shown["PSNR, blurred"])) <= 0.011, shown
     assert not at.warning
     # The degraded image is drawn beside the noisy one, above their SSIM maps.
-    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                if "SSIM map of the noisy image" in c.proto.spec)
-    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    # Titles are drawn in short lines: read them with the line breaks as spaces.
+    titled = [(s, [a["text"].replace("<br>", " ") for a in s["layout"]["annotations"]])
+              for s in specs]
+    spec, titles = next((s, ts) for s, ts in titled
+                        if any(t.startswith("SSIM map of the noisy image") for t in ts))
     assert len(spec["data"]) == 4
-    assert sum(t.startswith("noisy —") for t in titles) == 1, titles
+    assert sum(t.startswith("noisy ") for t in titles) == 1, titles
     assert sum(t.startswith("blurred") for t in titles) == 1, titles
 
 

@@ -54,10 +54,13 @@ def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
     weights = nonlocal_means.nlm_weights(grey, pixel, sigma, search=KERNEL_SIDE)
     bound = float(np.abs(kernel).max()) or 1.0
     a, b = st.columns(2)
-    a.plotly_chart(figures.heatmap(kernel, title="network: equivalent kernel", colorscale="RdBu_r",
-                                   zmin=-bound, zmax=bound), key=f"{key}.kernel")
-    b.plotly_chart(figures.heatmap(weights, title="NL-means: weights (patch 7)"),
-                   key=f"{key}.nlm")
+    with a:
+        views.chart(figures.heatmap(kernel, title="network: equivalent kernel",
+                                    colorscale="RdBu_r", zmin=-bound, zmax=bound),
+                    key=f"{key}.kernel")
+    with b:
+        views.chart(figures.heatmap(weights, title="NL-means: weights (patch 7)"),
+                    key=f"{key}.nlm")
     check = res.extras["kernel check"]
     exact = ("exactly, as the network is bias-free and blind" if check["exact"] else
              "up to the network's bias terms and noise-level map")
