@@ -55,17 +55,18 @@ def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
     bound = float(np.abs(kernel).max()) or 1.0
     a, b = st.columns(2)
     with a:
-        views.chart(figures.heatmap(kernel, title="network: equivalent kernel",
+        views.chart(figures.heatmap(kernel, title="network's kernel",
                                     colorscale="RdBu_r", zmin=-bound, zmax=bound),
                     key=f"{key}.kernel")
     with b:
-        views.chart(figures.heatmap(weights, title="NL-means: weights (patch 7)"),
+        views.chart(figures.heatmap(weights, title="NL-means weights"),
                     key=f"{key}.nlm")
     check = res.extras["kernel check"]
     exact = ("exactly, as the network is bias-free and blind" if check["exact"] else
              "up to the network's bias terms and noise-level map")
     st.caption(
-        f"{KERNEL_SIDE}x{KERNEL_SIDE} pixels around the chosen pixel. The kernel is the gradient "
+        f"{KERNEL_SIDE}x{KERNEL_SIDE} pixels around the chosen pixel; NL-means compares 7x7 "
+        f"patches. The network's equivalent kernel is the gradient "
         f"of the output pixel with respect to the input: applied to the noisy image it gives "
         f"{check['J·y']:.4f}, and the network's output there is {check['output']:.4f} — "
         f"{exact}. Its weights sum to {kernel.sum():.3f}.")
