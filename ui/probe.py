@@ -87,5 +87,5 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
         left, right = st.columns([1, 3])
         with left:
             pick(crosshair(scene.noisy, pixel))
-        with right:
-            views.insides(seen, key=f"{key}.insides")
+        with right:  # two maps across leave room for their colour bars on a projector
+            views.insides(seen, key=f"{key}.insides", per_row=2)

@@ -245,14 +245,14 @@ def method_noise_panels(scene: Scene, named: Mapping[str, Result], *, key: str) 
                    "any edge or texture you can see here is image it destroyed.")
 
 
-def insides(res: Result, *, key: str) -> None:
-    """Draw a result's stages (as maps with a colour bar) and its curves."""
+def insides(res: Result, *, key: str, per_row: int = 3) -> None:
+    """Draw a result's stages (as maps with a colour bar, ``per_row`` across) and its curves."""
     if "colour" in res.extras:
         st.caption(res.extras["colour"].capitalize() + ".")
     stages = list(res.stages.items())
     display = res.extras.get("display", {})
-    for start in range(0, len(stages), 3):
-        for column, (name, stage) in zip(st.columns(3), stages[start:start + 3]):
+    for start in range(0, len(stages), per_row):
+        for column, (name, stage) in zip(st.columns(per_row), stages[start:start + per_row]):
             with column:
                 _stage(name, np.asarray(stage), display.get(name, "map"), key=f"{key}.{name}")
     x_title, x = res.extras.get("curve_x", ("iteration", None))
