@@ -260,6 +260,9 @@ def test_the_story_quotes_the_benchmarks_it_cites():
         assert figure in inside, figure
     for method in ("MLP (2012)", "WNNM (2014)", "BM3D (2007)"):
         assert _published(method, sigma25) in bm3d, method
+    blind = (TEXT / "deep_blind.md").read_text()
+    for key in ("bm3d", "drunet", "dncnn", "ffdnet", "dncnn_bf"):  # the σ = 2 column
+        assert f"{_measured('sigma_low/quality_set12.md', key, 1)}" in blind, key
 
 
 def test_the_story_points_only_at_what_the_site_has():
