@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, scene
+from ui import errors, scene, waiting
 
 st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
                    layout="wide")
@@ -32,11 +32,13 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-chosen = None
-with errors.guard("The image and noise settings"):
-    chosen = scene.sidebar()
-if chosen is not None:
-    # What the sidebar could not do (a bad upload) is said at the top of every page too.
-    scene.show_messages(chosen)
-with errors.guard(page.title):
-    page.run()
+waiting.pin()
+with waiting.busy("Working…", key="page"):
+    chosen = None
+    with errors.guard("The image and noise settings"):
+        chosen = scene.sidebar()
+    if chosen is not None:
+        # What the sidebar could not do (a bad upload) is said at the top of every page too.
+        scene.show_messages(chosen)
+    with errors.guard(page.title):
+        page.run()

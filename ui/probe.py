@@ -16,7 +16,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from denoisers.core import Result, centre
 
-from . import errors, views
+from . import errors, views, waiting
 from .compute import Call
 from .scene import Scene
 
@@ -72,10 +72,10 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
     """
     # Inside a fragment an exception would reach Streamlit's own handler, which shows a
     # traceback: the guard must be in here.
-    with errors.guard("The view of the chosen pixel"):
+    with (errors.guard("The view of the chosen pixel"),
+          waiting.busy("Looking at the chosen pixel…", key=key)):
         pixel = chosen(key, scene.noisy.shape)
-        with st.spinner("Looking at the chosen pixel…"):
-            seen = call.look(scene.noisy, traced, pixel)
+        seen = call.look(scene.noisy, traced, pixel)
         where = f"Click the image to choose a pixel; now row {pixel[0]}, column {pixel[1]}."
 
         def pick(picture: np.ndarray, note: str = "") -> None:
