@@ -178,7 +178,7 @@ def look(name: str, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> 
     """Network ``name``'s view of pixel ``probe``, computed on a window around it.
 
     Extras: ``"window"`` (top, left and the noisy ``WINDOW``-sided window),
-    ``"features"`` (as :func:`feature_maps` on the window), ``"equivalent
+    ``"features"`` (:func:`recording` of the window's forward pass), ``"equivalent
     kernel"`` and ``"kernel check"`` (:func:`equivalent_kernel`: the
     kernel, ``J·y``, the output and whether the two are exactly equal) and
     ``"receptive field"`` (:func:`receptive_field`). One forward and one
@@ -243,21 +243,11 @@ def hidden_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return acts
 
 
-def feature_maps(net: Network, window: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
-    """Activations of the first, a middle and the last hidden layer on ``window``.
-
-    Each is an array (channels, h, w) in float16 (h, w: the window, or half
-    of it for networks working on sub-images).
-    """
-    with recording(net) as maps, torch.inference_mode():
-        run_padded(net.model, to_tensor(window, net.device), sigma)
-    return maps
-
-
 @contextmanager
 def recording(net: Network) -> Iterator[dict[str, np.ndarray]]:
-    """While open, every forward pass stores the first, a middle and the last hidden layer's
-    activations (as :func:`feature_maps` returns them) in the dict it yields."""
+    """While open, every forward pass stores the activations of the first, a middle and the
+    last hidden layer in the dict it yields: label to an array (channels, h, w) in float16
+    (h, w: the input's, or half of it for networks working on sub-images)."""
     layers = hidden_layers(net.model)
     chosen = {"first": layers[0], "middle": layers[len(layers) // 2], "last": layers[-1]}
     maps: dict[str, np.ndarray] = {}
