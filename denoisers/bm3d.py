@@ -43,7 +43,8 @@ import numpy as np
 from scipy import fft
 
 from . import colour
-from .core import Choice, Int, InvalidInput, Method, Progress, Result, View, report
+from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
+                   validated)
 from .patches import Aggregator, Matches, block_match, extract, grid
 
 FAMILY = "Collaborative filtering"
@@ -374,6 +375,20 @@ def _group_view(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
 
 # --------------------------------------------------------------------------- the method
 
+#: The parameters of :func:`bm3d`, checked by every call (its Method's spec).
+BM3D: tuple[Param, ...] = (
+    Choice("profile", ("normal", "high"), default="normal",
+           help=("The paper's parameter set: normal (8x8 blocks) or high (12x12 and "
+                 "11x11 blocks, a higher threshold), which the paper used above "
+                 "sigma 40; here normal does better at every sigma.")),
+    Int("search", 7, 75, default=39, odd=True,
+        help=("Side of the search window for similar blocks, in pixels (odd: the "
+              "reference block's corner is at its centre). Larger finds more look-alikes "
+              "and costs time as its square.")),
+)
+
+
+@validated(BM3D)
 def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: int = 39,
          trace: bool = False, progress: Progress | None = None) -> Result:
     """BM3D (grey) and CBM3D (colour): collaborative filtering of groups of similar blocks.
@@ -390,9 +405,9 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         looser matching), which the paper uses above sigma = 40 on the
         0-255 scale; see Notes.
     search : int
-        Side of the square search window of block matching, in pixels:
-        candidate blocks have their corner within ``search // 2`` rows and
-        columns of the reference's. The paper's is 39.
+        Side of the square search window of block matching, in pixels, odd
+        (7 to 75): candidate blocks have their corner within ``search // 2``
+        rows and columns of the reference's. The paper's is 39.
     trace : bool
         Also return both estimates and the aggregation weights;
         :func:`bm3d_groups` shows the groups of one block.
@@ -602,15 +617,7 @@ METHODS: tuple[Method, ...] = (
               "estimated by every group it joins, and the estimates are averaged. A second "
               "pass repeats the grouping on this first estimate and replaces the zeroing by "
               "a gentler Wiener shrinkage. For a decade it was the method to beat."),
-        params=(
-            Choice("profile", ("normal", "high"), default="normal",
-                   help=("The paper's parameter set: normal (8x8 blocks) or high (12x12 and "
-                         "11x11 blocks, a higher threshold), which the paper used above "
-                         "sigma 40; here normal does better at every sigma.")),
-            Int("search", 7, 75, default=39,
-                help=("Side of the search window for similar blocks, in pixels. Larger finds "
-                      "more look-alikes and costs time as its square.")),
-        ),
+        params=BM3D,
         run=bm3d,
         colour=True,
         slow=True,

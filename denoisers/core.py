@@ -16,6 +16,7 @@ noise standard deviation on the same [0, 1] scale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping
@@ -78,7 +79,8 @@ class Param:
         if not self.accepts(value):
             raise InvalidInput(
                 f"the {self.name!r} parameter of {method} must be "
-                f"{self.describe()}; got {value!r}"
+                f"{self.describe()}{' or None (auto: chosen from sigma)' if self.auto else ''}; "
+                f"got {value!r}"
             )
         return self.normalise(value)
 
@@ -129,32 +131,37 @@ class Float(Param):
 
 @dataclass(frozen=True)
 class Int(Param):
-    """An integer parameter in the closed range [low, high]."""
+    """An integer parameter in the closed range [low, high]; ``odd`` admits odd values only
+    (a window's side, which has a centre)."""
 
     low: int = 0
     high: int = 1
+    odd: bool = False
 
     def __init__(self, name: str, low: int, high: int, *, default: int | None = None,
-                 help: str = "", rule: Callable[[float], int] | None = None) -> None:
+                 help: str = "", rule: Callable[[float], int] | None = None,
+                 odd: bool = False) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "rule", rule)
         object.__setattr__(self, "low", int(low))
         object.__setattr__(self, "high", int(high))
         object.__setattr__(self, "default", default)
         object.__setattr__(self, "help", help)
+        object.__setattr__(self, "odd", odd)
         _check_default(self)
 
     def kind(self) -> str:
         return "int"
 
     def describe(self) -> str:
-        return f"an int in [{self.low}, {self.high}]"
+        return f"an {'odd ' if self.odd else ''}int in [{self.low}, {self.high}]"
 
     def accepts(self, value: Any) -> bool:
         return (
             isinstance(value, (int, np.integer))
             and not isinstance(value, (bool, np.bool_))
             and self.low <= value <= self.high
+            and (not self.odd or value % 2 == 1)
         )
 
     def normalise(self, value: Any) -> int:
@@ -315,26 +322,64 @@ class Method:
 
         Raises
         ------
-        ValueError
-            For an unknown parameter, or a value of the wrong type or range.
+        InvalidInput
+            For an unknown parameter, or a value of the wrong type or range
+            (:func:`check_params`).
         """
-        known = {p.name for p in self.params}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            accepted = ", ".join(sorted(known)) or "none"
-            raise InvalidInput(
-                f"{self.key} has no parameter {unknown[0]!r}; its parameters are: {accepted}"
-            )
-        values = self.defaults()
-        for p in self.params:
-            if p.name in params:
-                values[p.name] = p.check(params[p.name], self.key)
-        return values
+        return check_params(self.params, params, self.key)
 
     def resolve(self, params: Mapping[str, Any], sigma: float) -> dict[str, Any]:
         """The validated ``params`` with every auto parameter chosen for ``sigma``."""
         values = self.validate(params)
         return {p.name: p.resolve(values[p.name], sigma) for p in self.params}
+
+
+def check_params(spec: tuple[Param, ...], given: Mapping[str, Any], owner: str) -> dict[str, Any]:
+    """``given`` checked against ``spec``, with the defaults filled in.
+
+    The one check of parameters, for a registered method (``owner`` its key)
+    whether it is called through :func:`denoisers.run` or directly
+    (:func:`validated`). Raises an :class:`InvalidInput` naming an unknown
+    parameter and the accepted ones, or a value's accepted type and range.
+    """
+    known = {p.name for p in spec}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        accepted = ", ".join(sorted(known)) or "none"
+        raise InvalidInput(
+            f"{owner} has no parameter {unknown[0]!r}; its parameters are: {accepted}")
+    return {p.name: p.check(given[p.name], owner) if p.name in given else p.default
+            for p in spec}
+
+
+#: The keywords of a method's function that are not parameters of its spec.
+_PASSED = frozenset({"trace", "progress"})
+
+
+def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    """Make a method's function check its image, sigma and parameters itself.
+
+    The function behind a registered method is also public, so a direct call
+    must refuse what :func:`denoisers.run` refuses, with the same message:
+    the image goes through :func:`as_image`, sigma through
+    :func:`check_sigma` and the keyword parameters named in ``spec`` (the
+    same tuple the :class:`Method` is registered with) through
+    :func:`check_params` (an unknown keyword is refused); ``trace`` and
+    ``progress`` pass as they are.
+    """
+    def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
+        owner = function.__name__
+
+        @functools.wraps(function)
+        def checked(noisy: Any, sigma: Any, **kwargs: Any) -> Result:
+            given = {k: v for k, v in kwargs.items() if k not in _PASSED}
+            values = check_params(spec, given, owner)
+            return function(as_image(noisy), check_sigma(sigma),
+                            **{**kwargs, **{k: values[k] for k in given}})
+
+        return checked
+
+    return decorate
 
 
 def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:

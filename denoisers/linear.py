@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy import fft, ndimage
 
-from .core import Float, Int, Method, Progress, Result, View, report
+from .core import Float, Int, Method, Param, Progress, Result, View, report, validated
 
 LINEAR = "Linear filters"
 ROBUST = "Robust & edge-preserving"
@@ -140,6 +140,15 @@ def gaussian_width(sigma: float) -> float:
     return round(min(10.0, 0.3 + 0.027 * 255.0 * sigma), 2)
 
 
+#: The parameters of :func:`gaussian`, checked by every call (its Method's spec).
+GAUSSIAN: tuple[Param, ...] = (
+    Float("width", 0.3, 10.0, step=0.1, rule=gaussian_width,
+          help=("Standard deviation of the bell-shaped kernel, in pixels. Wider removes "
+                "more noise and blurs more. Auto: 0.3 + 0.027 x sigma (sigma on 0-255).")),
+)
+
+
+@validated(GAUSSIAN)
 def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
              trace: bool = False, progress: Progress | None = None) -> Result:
     """Smooth with a Gaussian kernel: a low-pass linear filter.
@@ -214,6 +223,21 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
 
 # --------------------------------------------------------------------------- Wiener
 
+#: The parameters of :func:`wiener`, checked by every call (its Method's spec).
+WIENER: tuple[Param, ...] = (
+    Float("smoothing", 0.0, 8.0, default=6.0, step=0.25,
+          help=("How much the noisy spectrum is averaged over neighbouring frequencies "
+                "before the noise power is subtracted (in frequency samples). 0 uses "
+                "the raw, very noisy spectrum: the gain is speckled and so is the "
+                "result. It matters most below 4; above that the estimate hardly "
+                "changes (6 is about the best on average).")),
+    Float("noise_factor", 0.25, 4.0, default=1.0, step=0.05,
+          help=("Multiplies the assumed noise power: above 1 removes more noise and "
+                "more detail, below 1 keeps more of both.")),
+)
+
+
+@validated(WIENER)
 def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
            noise_factor: float = 1.0, trace: bool = False,
            progress: Progress | None = None) -> Result:
@@ -339,6 +363,15 @@ def median_radius(sigma: float) -> int:
     return int(min(7, max(1, round(0.075 * 255.0 * sigma))))
 
 
+#: The parameters of :func:`median`, checked by every call (its Method's spec).
+MEDIAN: tuple[Param, ...] = (
+    Int("radius", 1, 7, rule=median_radius,
+        help=("Radius of the disk-shaped window, in pixels. Larger removes more noise "
+              "and more detail. Auto: 0.075 x sigma rounded (sigma on 0-255), 1 to 7.")),
+)
+
+
+@validated(MEDIAN)
 def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
            trace: bool = False, progress: Progress | None = None) -> Result:
     """Replace each pixel by the median of the pixels in a disk around it.
@@ -435,6 +468,22 @@ def bilateral_range(sigma: float) -> float:
     return round(min(10.0, 1.8 + 0.05 * 255.0 * sigma), 2)
 
 
+#: The parameters of :func:`bilateral`, checked by every call (its Method's spec).
+BILATERAL: tuple[Param, ...] = (
+    Float("sigma_space", 0.5, _MAX_SPACE, step=0.1, rule=bilateral_space,
+          help=("How far the averaging reaches: standard deviation of the distance "
+                "weights, in pixels (the window is a disk of radius 2x this). The "
+                "time grows with its square. Auto: 1.2 + 0.02 x sigma (sigma on "
+                "0-255).")),
+    Float("range_factor", 0.1, 10.0, step=0.1, rule=bilateral_range,
+          help=("How different in brightness a neighbour may be and still count: "
+                "standard deviation of the similarity weights, as a multiple of the "
+                "noise sigma. Large values turn the filter into a plain Gaussian blur. "
+                "Auto: 1.8 + 0.05 x sigma (sigma on 0-255).")),
+)
+
+
+@validated(BILATERAL)
 def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = None,
               range_factor: float | None = None, trace: bool = False,
               progress: Progress | None = None) -> Result:
@@ -619,11 +668,7 @@ METHODS: tuple[Method, ...] = (
               "many independent jitters cancels most of them. But the filter cannot tell noise "
               "from detail: edges, texture and fine lines are averaged with their surroundings "
               "too, so the image comes out blurred, the more so the wider the bell."),
-        params=(
-            Float("width", 0.3, 10.0, step=0.1, rule=gaussian_width,
-                  help=("Standard deviation of the bell-shaped kernel, in pixels. Wider removes "
-                        "more noise and blurs more. Auto: 0.3 + 0.027 x sigma (sigma on 0-255).")),
-        ),
+        params=GAUSSIAN,
         run=gaussian,
     ),
     Method(
@@ -641,17 +686,7 @@ METHODS: tuple[Method, ...] = (
               "down or off. It is the best possible filter that treats the whole image the "
               "same way, but it still removes fine detail buried under the noise, and a faint "
               "ripple can appear along sharp edges."),
-        params=(
-            Float("smoothing", 0.0, 8.0, default=6.0, step=0.25,
-                  help=("How much the noisy spectrum is averaged over neighbouring frequencies "
-                        "before the noise power is subtracted (in frequency samples). 0 uses "
-                        "the raw, very noisy spectrum: the gain is speckled and so is the "
-                        "result. It matters most below 4; above that the estimate hardly "
-                        "changes (6 is about the best on average).")),
-            Float("noise_factor", 0.25, 4.0, default=1.0, step=0.05,
-                  help=("Multiplies the assumed noise power: above 1 removes more noise and "
-                        "more detail, below 1 keeps more of both.")),
-        ),
+        params=WIENER,
         run=wiener,
     ),
     Method(
@@ -668,11 +703,7 @@ METHODS: tuple[Method, ...] = (
               "most of the window lies on one side of it. Against the fine, everywhere jitter of "
               "Gaussian noise it is weaker than an average, and it rounds corners, wipes out "
               "lines thinner than the window and turns smooth shading into flat terraces."),
-        params=(
-            Int("radius", 1, 7, rule=median_radius,
-                help=("Radius of the disk-shaped window, in pixels. Larger removes more noise "
-                      "and more detail. Auto: 0.075 x sigma rounded (sigma on 0-255), 1 to 7.")),
-        ),
+        params=MEDIAN,
         run=median,
         look=median_window,
     ),
@@ -691,18 +722,7 @@ METHODS: tuple[Method, ...] = (
               "as by an ordinary blur. What it destroys is low-contrast texture, which looks "
               "just like noise to it; at high noise it leaves isolated speckles and can give "
               "flat, cartoon-like regions."),
-        params=(
-            Float("sigma_space", 0.5, _MAX_SPACE, step=0.1, rule=bilateral_space,
-                  help=("How far the averaging reaches: standard deviation of the distance "
-                        "weights, in pixels (the window is a disk of radius 2x this). The "
-                        "time grows with its square. Auto: 1.2 + 0.02 x sigma (sigma on "
-                        "0-255).")),
-            Float("range_factor", 0.1, 10.0, step=0.1, rule=bilateral_range,
-                  help=("How different in brightness a neighbour may be and still count: "
-                        "standard deviation of the similarity weights, as a multiple of the "
-                        "noise sigma. Large values turn the filter into a plain Gaussian blur. "
-                        "Auto: 1.8 + 0.05 x sigma (sigma on 0-255).")),
-        ),
+        params=BILATERAL,
         run=bilateral,
         look=bilateral_weights,
         url="https://doi.org/10.1109/ICCV.1998.710815",

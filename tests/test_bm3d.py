@@ -220,8 +220,10 @@ def test_bad_parameters_are_refused():
     noisy = np.full((16, 16), 0.5, np.float32)
     with pytest.raises(ValueError, match="'profile' parameter of bm3d must be one of"):
         denoisers.run("bm3d", noisy, SIGMA, profile="auto")
-    with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an int in \[7, 75"):
+    with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an odd int in \[7, 75"):
         denoisers.run("bm3d", noisy, SIGMA, search=5)
+    with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an odd int"):
+        denoisers.run("bm3d", noisy, SIGMA, search=40)
     with pytest.raises(ValueError, match="bm3d has no parameter 'lambda_3d'"):
         denoisers.run("bm3d", noisy, SIGMA, lambda_3d=2.7)
 

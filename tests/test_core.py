@@ -29,7 +29,8 @@ def test_resolve_applies_the_rule_for_auto_parameters():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"width": 9.0}, r"the 'width' parameter of noop must be a float in \[0.5, 5\]; got 9.0"),
+    ({"width": 9.0}, r"the 'width' parameter of noop must be a float in \[0.5, 5\] or None "
+                     r"\(auto: chosen from sigma\); got 9.0"),
     ({"width": "1"}, r"'width' parameter of noop must be a float"),
     ({"width": float("nan")}, r"'width'.*got nan"),
     ({"n": 2.5}, r"the 'n' parameter of noop must be an int in \[1, 9\]; got 2.5"),

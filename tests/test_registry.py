@@ -148,6 +148,30 @@ def test_bad_parameters_are_refused_with_their_range(key):
         denoisers.run(key, noisy, SIGMA, nonsense=1)
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_a_direct_call_refuses_what_run_refuses_with_the_same_message(key):
+    """The function behind a method checks its own arguments, from the same spec."""
+    m = denoisers.get(key)
+    noisy = np.full((16, 16), 0.5, np.float32)
+    bad_calls = [({p.name: value}, SIGMA) for p in m.params for value in _bad_values(p)]
+    bad_calls += [({"nonsense": 1}, SIGMA), ({}, 25), ({}, -0.1)]
+    for params, sigma in bad_calls:
+        with pytest.raises(denoisers.InvalidInput) as through_run:
+            denoisers.run(key, noisy, sigma, **params)
+        with pytest.raises(denoisers.InvalidInput) as direct:
+            m.run(noisy, sigma, **params)
+        assert str(direct.value) == str(through_run.value), params
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_float64_image_gives_a_float32_result_called_directly_or_through_run(key):
+    noisy = noise.add_gaussian(np.full((24, 24), 0.5, np.float32), SIGMA, seed=2)
+    wide = noisy.astype(np.float64)
+    direct, through_run = denoisers.get(key).run(wide, SIGMA), denoisers.run(key, wide, SIGMA)
+    assert direct.image.dtype == through_run.image.dtype == np.float32
+    np.testing.assert_array_equal(direct.image, through_run.image)
+
+
 @pytest.mark.parametrize("bad, message", [
     (np.zeros((8, 8, 4)), r"shape \(H, W\) or \(H, W, 3\)"),
     (np.full((8, 8), np.inf), "NaN or infinite"),

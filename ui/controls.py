@@ -53,7 +53,8 @@ def _control(param: Param, key: str, initial: Any) -> Any:
         initial = min(param.high, max(param.low, round(initial / step) * step))
         return st.slider(label, param.low, param.high, float(initial), step, **common)
     if isinstance(param, Int):
-        return st.slider(label, param.low, param.high, int(initial), 1, **common)
+        return st.slider(label, param.low, param.high, int(initial), 2 if param.odd else 1,
+                         **common)
     if isinstance(param, Choice):
         return st.selectbox(label, param.options, index=param.options.index(initial), **common)
     if isinstance(param, Bool):

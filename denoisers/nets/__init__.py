@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..colour import CHANNEL_SIGMA, by_channel, luminance
-from ..core import Bool, Method, Progress, Result, View
+from ..core import Bool, Method, Progress, Result, View, validated
 
 FAMILY = "Deep learning"
 
@@ -114,7 +114,8 @@ def _network(name: str, label: str, title: str, paper: str, notes: str, *,
         sigma_use="Ignored: the network is blind." if blind else
         "Fills the noise-level map the network is given (clamped to its training range).",
     )
-    return {"run": run, "look": look}
+    return {"run": validated(_PARAMS + ((_COLOUR_NETWORK,) if colour else ()))(run),
+            "look": look}
 
 
 _MLP_PAPER = ("H. C. Burger, C. J. Schuler and S. Harmeling, \"Image denoising: Can plain neural "
