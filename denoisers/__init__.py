@@ -154,9 +154,8 @@ def _looked(method: Method, image: np.ndarray, sigma: float, result: Result,
             probe: tuple[int, int], values: dict[str, Any]) -> View:
     """``method.look`` on the image its trace shows: the luminance when run by channel."""
     assert method.look is not None
-    if image.ndim == 3 and not method.colour:
-        image = colour.luminance(image)
-        sigma = sigma * float(colour.CHANNEL_SIGMA[0])
+    if not method.colour:
+        image, sigma = colour.luminance_view(image, sigma)
     return method.look(image, sigma, result, probe, **values)
 
 

@@ -581,10 +581,8 @@ def bm3d_groups(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[in
         ``"shrunk spectrum"``. For a colour image, the luminance channel's.
     """
     chosen = PROFILES[profile]
-    basic = result.stages["basic estimate"]
-    if noisy.ndim == 3:
-        noisy, basic = colour.luminance(noisy), colour.luminance(basic)
-        sigma = sigma * float(colour.CHANNEL_SIGMA[0])
+    basic, _ = colour.luminance_view(result.stages["basic estimate"], sigma)
+    noisy, sigma = colour.luminance_view(noisy, sigma)
     return View(extras={
         "stage 1": _group_view(noisy, None, sigma, chosen.hard, chosen, search // 2, probe),
         "stage 2": _group_view(noisy, basic, sigma, chosen.wiener, chosen, search // 2, probe)})

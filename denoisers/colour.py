@@ -33,7 +33,6 @@ _OFFSET = np.array([0.0, 0.5, 0.5])
 _INVERSE = np.linalg.inv(_FORWARD)
 #: Noise standard deviation of each opponent channel per unit of RGB sigma.
 CHANNEL_SIGMA = np.sqrt((_FORWARD**2).sum(axis=1))
-CHANNEL_NAMES = ("luminance", "red-blue", "green-magenta")
 
 
 def to_opponent(rgb: np.ndarray) -> np.ndarray:
@@ -49,6 +48,14 @@ def from_opponent(opp: np.ndarray) -> np.ndarray:
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """The luminance channel of the opponent space, the one a grey method's trace shows."""
     return np.ascontiguousarray(to_opponent(rgb)[..., 0])
+
+
+def luminance_view(image: np.ndarray, sigma: float) -> tuple[np.ndarray, float]:
+    """What a grey view of ``image`` looks at, with the noise level there: a grey image and
+    ``sigma`` as they are, a colour one's :func:`luminance` and the sigma of its noise."""
+    if image.ndim == 2:
+        return image, sigma
+    return luminance(image), sigma * float(CHANNEL_SIGMA[0])
 
 
 def by_channel(run: Callable[..., Result], rgb: np.ndarray, sigma: float, *,

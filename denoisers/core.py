@@ -101,10 +101,9 @@ class Float(Param):
     low: float = 0.0
     high: float = 1.0
     step: float | None = None
-    log: bool = False
 
     def __init__(self, name: str, low: float, high: float, *, default: float | None = None,
-                 help: str = "", step: float | None = None, log: bool = False,
+                 help: str = "", step: float | None = None,
                  rule: Callable[[float], float] | None = None) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "rule", rule)
@@ -113,7 +112,6 @@ class Float(Param):
         object.__setattr__(self, "default", None if default is None else float(default))
         object.__setattr__(self, "help", help)
         object.__setattr__(self, "step", step)
-        object.__setattr__(self, "log", log)
         _check_default(self)
 
     def kind(self) -> str:
@@ -306,12 +304,6 @@ class Method:
     def probe(self) -> bool:
         """Whether the method's trace has a view of one chosen pixel."""
         return self.look is not None
-
-    def param(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise KeyError(name)
 
     def defaults(self) -> dict[str, Any]:
         """The default value of every parameter (None where chosen from sigma)."""

@@ -165,7 +165,7 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
     trace : bool
         Also return the kernel, its frequency response and its radial profile.
     progress : callable, optional
-        Unused (the filter takes milliseconds); accepted for the common signature.
+        Receives 1.0 when done (the filter takes milliseconds).
 
     Returns
     -------
@@ -218,6 +218,7 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
                          "frequency response": response.astype(np.float32)}
         result.curves = {"radial frequency response": _radial_average(response)}
         result.extras["curve_x"] = _FREQUENCY_AXIS
+    report(progress, 1.0)
     return result
 
 
@@ -260,7 +261,7 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
     trace : bool
         Also return the spectra and the gain.
     progress : callable, optional
-        Unused (the filter takes milliseconds); accepted for the common signature.
+        Receives 1.0 when done (the filter takes milliseconds).
 
     Returns
     -------
@@ -353,6 +354,7 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
                              np.arange(width + 1)[None, :] / (2.0 * width))
         result.curves = {"radial gain": _ring_mean(gain, frequency)}
         result.extras["curve_x"] = _FREQUENCY_AXIS
+    report(progress, 1.0)
     return result
 
 
@@ -387,7 +389,7 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
     trace : bool
         Also return the footprint; :func:`median_window` shows one pixel's window.
     progress : callable, optional
-        Unused (at most about a second); accepted for the common signature.
+        Receives 1.0 when done (at most about a second).
 
     Returns
     -------
@@ -431,6 +433,7 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
     if trace:
         result.stages = {"footprint": footprint.astype(np.float32)}
         result.extras["display"] = {"window": "image"}
+    report(progress, 1.0)
     return result
 
 

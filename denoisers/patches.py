@@ -379,14 +379,11 @@ class Aggregator:
         window = np.ones((self._size, self._size)) if self.window is None else self.window
         return _spread(self._corners, window)
 
-    def result(self, fallback: np.ndarray | None = None) -> np.ndarray:
-        """The weighted mean (H, W) float32; ``fallback`` (or 0) where no patch fell."""
+    def result(self) -> np.ndarray:
+        """The weighted mean (H, W) float32; 0 where no patch fell."""
         denominator = self._denominator().ravel()
-        covered = denominator > 0
         mean = np.divide(self.numerator, denominator, out=np.zeros_like(self.numerator),
-                         where=covered)
-        if fallback is not None and not covered.all():
-            mean[~covered] = np.asarray(fallback, np.float64).ravel()[~covered]
+                         where=denominator > 0)
         return mean.reshape(self.shape).astype(np.float32)
 
 

@@ -62,7 +62,6 @@ def test_default_network_is_accurate(activation: str) -> None:
     assert r.test_accuracy_curve.shape == r.loss.shape == (60,)
     assert np.all((r.test_accuracy_curve >= 0) & (r.test_accuracy_curve <= 1))
     assert r.test_accuracy_curve[-1] > 0.90
-    assert r.seconds < 15.0  # ~0.5 s measured; loose for shared CI machines
 
 
 @pytest.mark.parametrize("activation", digits.ACTIVATIONS)

@@ -60,14 +60,16 @@ def test_ssim_with_map_is_ssim_and_its_map_from_one_computation(grey_samples, co
         assert local.shape == clean.shape[:2]
 
 
-def test_blur_to_psnr_reaches_the_target_with_a_different_ssim(grey_samples):
+def test_blur_to_psnr_reaches_the_target_and_keeps_more_structure(grey_samples):
     clean = grey_samples["camera"]
     noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
     target = metrics.psnr(clean, noisy)
     match = metrics.blur_to_psnr(clean, target, max_width=20.0)  # wider than 1/32 of 96 pixels
     assert match.matched and match.shift == 0
     assert metrics.psnr(clean, match.image) == pytest.approx(target, abs=metrics.MATCH_TOLERANCE_DB)
-    assert metrics.ssim(clean, match.image) != pytest.approx(metrics.ssim(clean, noisy), abs=0.05)
+    # The page's point: at the same PSNR a blur keeps far more structure than this noise
+    # (measured 0.69 against 0.33 on this crop).
+    assert metrics.ssim(clean, match.image) > metrics.ssim(clean, noisy) + 0.2
 
 
 #: Targets from a barely visible blur (40 dB) to heavier damage than Gaussian noise of

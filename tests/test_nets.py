@@ -122,7 +122,11 @@ def test_trace_shows_the_inside(key, camera):
 def test_sigma_outside_the_training_range_is_clamped_and_said(camera):
     _, noisy = camera
     res = denoisers.run("mlp", noisy[:64, :64], 90 / 255)
-    assert "trained for σ in" in res.extras["note"]
+    assert "trained for σ in [0, 55]" in res.extras["note"]
+    # Clamped, not extrapolated: told 90, the network gives exactly what it gives told 55.
+    at_the_edge = denoisers.run("mlp", noisy[:64, :64], 55 / 255)
+    np.testing.assert_array_equal(res.image, at_the_edge.image)
+    assert "note" not in at_the_edge.extras
 
 
 def test_a_blind_network_says_when_the_noise_is_outside_its_training(camera):

@@ -121,6 +121,7 @@ def test_trace_shows_something_and_reports_the_parameters_used(key, grey_samples
 def test_progress_reports_fractions_in_order(key, grey_samples):
     seen: list[float] = []
     denoisers.run(key, grey_samples["moon"], SIGMA, progress=seen.append)
+    assert seen and seen[-1] == 1.0, f"{key} never reports that it is done: {seen}"
     assert all(0 <= f <= 1 for f in seen) and seen == sorted(seen)
 
 
@@ -254,3 +255,16 @@ def test_look_refuses_a_method_without_a_view_and_a_pixel_outside_the_image(grey
         denoisers.look("median", noisy, SIGMA, traced, (3, 40))
     with pytest.raises(denoisers.InvalidInput, match="pair of ints"):
         denoisers.look("median", noisy, SIGMA, traced, "centre")
+
+
+def test_the_luminance_view_carries_the_noise_level_of_the_luminance(colour_sample):
+    """The views of a colour image look at its luminance, told that channel's noise level."""
+    from denoisers import colour
+
+    flat = np.full((128, 128, 3), 0.5, np.float32)
+    noisy = noise.add_gaussian(flat, SIGMA, seed=4)
+    grey, sigma = colour.luminance_view(noisy, SIGMA)
+    assert grey.shape == (128, 128)
+    assert sigma == pytest.approx(float(np.std(grey)), rel=0.03)
+    same, told = colour.luminance_view(noisy[..., 0], SIGMA)
+    assert told == SIGMA and np.shares_memory(same, noisy)

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from denoisers import nonlocal_means, sparsity
+from denoisers.colour import luminance_view
 from denoisers.core import Result
 
 from . import figures, views
@@ -50,8 +51,8 @@ def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
     """The network's equivalent kernel and NL-means' weights for the same pixel."""
     top, left, _ = res.extras["window"]
     kernel = _around(res.extras["equivalent kernel"], (pixel[0] - top, pixel[1] - left))
-    grey = noisy if noisy.ndim == 2 else noisy.mean(axis=2)
-    weights = nonlocal_means.nlm_weights(grey, pixel, sigma, search=KERNEL_SIDE)
+    grey, grey_sigma = luminance_view(noisy, sigma)  # the channel a grey network's view shows
+    weights = nonlocal_means.nlm_weights(grey, pixel, grey_sigma, search=KERNEL_SIDE)
     bound = float(np.abs(kernel).max()) or 1.0
     a, b = st.columns(2)
     with a:

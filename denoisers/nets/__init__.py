@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..colour import CHANNEL_SIGMA, by_channel, luminance
+from ..colour import by_channel, luminance_view
 from ..core import Bool, Method, Progress, Result, View, validated
 
 FAMILY = "Deep learning"
@@ -103,7 +103,7 @@ def _network(name: str, label: str, title: str, paper: str, notes: str, *,
         from . import inference
 
         if noisy.ndim == 3 and not colour_network:
-            noisy, sigma = luminance(noisy), sigma * float(CHANNEL_SIGMA[0])
+            noisy, sigma = luminance_view(noisy, sigma)
         return inference.look(f"{name}_colour" if noisy.ndim == 3 else name, noisy, sigma, probe)
 
     run.__name__ = run.__qualname__ = name

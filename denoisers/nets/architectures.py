@@ -75,10 +75,6 @@ class DnCNN(nn.Module):
         layers.append(_conv(width, channels, bias))
         self.body = nn.Sequential(*layers)
 
-    def residual(self, noisy: torch.Tensor) -> torch.Tensor:
-        """The predicted noise."""
-        return self.body(noisy)
-
     def forward(self, noisy: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
         return noisy - self.body(noisy)
 
