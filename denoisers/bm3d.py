@@ -395,8 +395,9 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
 
     Parameters
     ----------
-    noisy : ndarray, float32, shape (H, W) or (H, W, 3)
-        The noisy image; a colour image is filtered as CBM3D.
+    noisy : ndarray, shape (H, W) or (H, W, 3)
+        The noisy image, of any float or integer type (the result is float32
+        whatever it was); a colour image is filtered as CBM3D.
     sigma : float
         Noise standard deviation on the [0, 1] scale; sets the thresholds.
     profile : {"normal", "high"}

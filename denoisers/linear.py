@@ -155,8 +155,10 @@ def gaussian(noisy: np.ndarray, sigma: float, *, width: float | None = None,
 
     Parameters
     ----------
-    noisy : ndarray, float32, shape (H, W)
-        The noisy grey image.
+    noisy : ndarray, shape (H, W)
+        The noisy grey image, of any float or integer type (taken to float32
+        in [0, 1] scale by :func:`~denoisers.core.as_image`); the result is
+        float32 whatever it was.
     sigma : float
         Noise standard deviation on the [0, 1] scale; sets the default width.
     width : float, optional
@@ -246,8 +248,10 @@ def wiener(noisy: np.ndarray, sigma: float, *, smoothing: float = 6.0,
 
     Parameters
     ----------
-    noisy : ndarray, float32, shape (H, W)
-        The noisy grey image.
+    noisy : ndarray, shape (H, W)
+        The noisy grey image, of any float or integer type (taken to float32
+        in [0, 1] scale by :func:`~denoisers.core.as_image`); the result is
+        float32 whatever it was.
     sigma : float
         Noise standard deviation on the [0, 1] scale.
     smoothing : float
@@ -380,8 +384,10 @@ def median(noisy: np.ndarray, sigma: float, *, radius: int | None = None,
 
     Parameters
     ----------
-    noisy : ndarray, float32, shape (H, W)
-        The noisy grey image.
+    noisy : ndarray, shape (H, W)
+        The noisy grey image, of any float or integer type (taken to float32
+        in [0, 1] scale by :func:`~denoisers.core.as_image`); the result is
+        float32 whatever it was.
     sigma : float
         Noise standard deviation on the [0, 1] scale; sets the default radius.
     radius : int, optional
@@ -494,8 +500,10 @@ def bilateral(noisy: np.ndarray, sigma: float, *, sigma_space: float | None = No
 
     Parameters
     ----------
-    noisy : ndarray, float32, shape (H, W)
-        The noisy grey image.
+    noisy : ndarray, shape (H, W)
+        The noisy grey image, of any float or integer type (taken to float32
+        in [0, 1] scale by :func:`~denoisers.core.as_image`); the result is
+        float32 whatever it was.
     sigma : float
         Noise standard deviation on the [0, 1] scale; sets the defaults and
         the range width.

@@ -21,8 +21,9 @@ _DOC = """{title}
 
 Parameters
 ----------
-noisy : ndarray, float32, shape (H, W){colour}
-    The noisy image.
+noisy : ndarray, shape (H, W){colour}
+    The noisy image, of any float or integer type (the result is float32
+    whatever it was).
 sigma : float
     Noise standard deviation on the [0, 1] scale. {sigma_use}
 {colour_network}self_ensemble : bool
