@@ -68,7 +68,7 @@ def get(key: str) -> Method:
 
 def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         progress: Progress | None = None, probe: tuple[int, int] | None = None,
-        **params: Any) -> Result:
+        reference: Any = None, **params: Any) -> Result:
     """Denoise ``noisy`` with the method registered as ``key``.
 
     Parameters
@@ -88,6 +88,10 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         The pixel a method's trace looks at (methods with a ``look``): with
         ``trace``, its :func:`look` view is added to the result. The image
         centre by default.
+    reference : array, optional
+        The clean image, for a trace that measures PSNR as it goes (methods
+        whose function takes ``reference``: the curve ``"PSNR (dB)"``). It
+        reaches the trace only: the estimate never depends on it.
     **params
         The method's own parameters; see ``get(key).params``. Unknown names
         and out-of-range values raise a ValueError that names the range.
@@ -107,6 +111,13 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     kwargs: dict[str, Any] = dict(values, trace=bool(trace), progress=progress)
     probe = _check_probe(probe, image.shape)
     by_channel = image.ndim == 3 and not method.colour
+    if reference is not None:
+        reference = as_image(reference, name="reference")
+        if reference.shape != image.shape:
+            raise InvalidInput(f"the reference must have the noisy image's shape {image.shape}; "
+                               f"got {reference.shape}")
+        if trace and method.takes_reference:  # by channel, only the luminance is traced
+            kwargs["reference"] = colour.luminance(reference) if by_channel else reference
     start = time.perf_counter()
     if by_channel:
         result = colour.by_channel(method.run, image, sigma, **kwargs)

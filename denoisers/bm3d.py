@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft
 
-from . import colour
+from . import colour, metrics
 from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
                    validated)
 from .patches import Aggregator, Matches, block_match, extract, grid
@@ -390,7 +390,8 @@ BM3D: tuple[Param, ...] = (
 
 @validated(BM3D)
 def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: int = 39,
-         trace: bool = False, progress: Progress | None = None) -> Result:
+         trace: bool = False, progress: Progress | None = None,
+         reference: np.ndarray | None = None) -> Result:
     """BM3D (grey) and CBM3D (colour): collaborative filtering of groups of similar blocks.
 
     Parameters
@@ -414,6 +415,10 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         :func:`bm3d_groups` shows the groups of one block.
     progress : callable, optional
         Receives the fraction done after each band of reference blocks.
+    reference : ndarray, optional
+        The clean image, for the trace only: with it, the curve ``"PSNR
+        (dB)"`` gives the PSNR after each pass. The estimate never depends
+        on it.
 
     Returns
     -------
@@ -545,6 +550,11 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
                          "aggregation weights": weights}
         result.extras["display"] = {"basic estimate": "image", "final estimate": "image"}
         result.extras["profile"] = chosen
+        if reference is not None:
+            result.curves["PSNR (dB)"] = np.array(
+                [metrics.psnr(reference, result.stages[name])
+                 for name in ("basic estimate", "final estimate")])
+            result.extras["curve_x"] = ("pass", np.array([1, 2]))
         if is_colour:
             result.extras["colour"] = (
                 "CBM3D: grouped on the luminance of the opponent colour space, every channel "

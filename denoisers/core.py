@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -305,6 +306,11 @@ class Method:
         """Whether the method's trace has a view of one chosen pixel."""
         return self.look is not None
 
+    @property
+    def takes_reference(self) -> bool:
+        """Whether the method's trace measures PSNR against a clean ``reference`` it is given."""
+        return "reference" in inspect.signature(self.run).parameters
+
     def defaults(self) -> dict[str, Any]:
         """The default value of every parameter (None where chosen from sigma)."""
         return {p.name: p.default for p in self.params}
@@ -345,7 +351,7 @@ def check_params(spec: tuple[Param, ...], given: Mapping[str, Any], owner: str) 
 
 
 #: The keywords of a method's function that are not parameters of its spec.
-_PASSED = frozenset({"trace", "progress"})
+_PASSED = frozenset({"trace", "progress", "reference"})
 
 
 def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
@@ -356,8 +362,8 @@ def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Call
     the image goes through :func:`as_image`, sigma through
     :func:`check_sigma` and the keyword parameters named in ``spec`` (the
     same tuple the :class:`Method` is registered with) through
-    :func:`check_params` (an unknown keyword is refused); ``trace`` and
-    ``progress`` pass as they are.
+    :func:`check_params` (an unknown keyword is refused); ``trace``,
+    ``progress`` and ``reference`` pass as they are.
     """
     def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
         owner = function.__name__

@@ -268,3 +268,31 @@ def test_the_luminance_view_carries_the_noise_level_of_the_luminance(colour_samp
     assert sigma == pytest.approx(float(np.std(grey)), rel=0.03)
     same, told = colour.luminance_view(noisy[..., 0], SIGMA)
     assert told == SIGMA and np.shares_memory(same, noisy)
+
+
+REFERENCED = [m.key for m in METHODS if m.takes_reference]
+
+
+def test_bm3d_measures_its_passes_against_a_reference():
+    assert "bm3d" in REFERENCED
+
+
+@pytest.mark.parametrize("key", REFERENCED)
+@pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
+def test_a_reference_reaches_the_trace_only(key, colour, grey_samples, colour_sample):
+    """The clean image gives the trace a PSNR curve; the estimate is the same without it."""
+    clean = colour_sample if colour else grey_samples["camera"][:64, :64]
+    noisy = noise.add_gaussian(clean, SIGMA, seed=6)
+    blind = denoisers.run(key, noisy, SIGMA, trace=True)
+    seen = denoisers.run(key, noisy, SIGMA, trace=True, reference=clean)
+    np.testing.assert_array_equal(seen.image, blind.image)
+    curve = seen.curves["PSNR (dB)"]
+    assert "PSNR (dB)" not in blind.curves and curve.ndim == 1 and len(curve) >= 2
+    assert curve[-1] == pytest.approx(metrics.psnr(clean, seen.image), abs=0.01)
+    assert np.all(curve > metrics.psnr(clean, noisy))
+
+
+def test_run_refuses_a_reference_of_another_shape():
+    noisy = np.full((16, 16), 0.5, np.float32)
+    with pytest.raises(denoisers.InvalidInput, match=r"reference must have the noisy image's"):
+        denoisers.run("bm3d", noisy, SIGMA, trace=True, reference=np.zeros((8, 8)))
