@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from . import bm3d, colour, linear, metrics, nets, noise
-from .core import (Bool, Choice, Float, Int, InvalidInput, Method, Param, Progress, Result, View,
-                   as_image, centre, check_sigma)
+from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
+                   Result, View, as_image, centre, check_sigma)
 
 __all__ = [
-    "Bool", "Choice", "Float", "Int", "InvalidInput", "Method", "Param", "Result", "View",
+    "Bool", "Choice", "Float", "Int", "InvalidInput", "InvalidType", "Method", "Param", "Result", "View",
     "methods", "get", "run", "look", "metrics", "noise",
 ]
 

@@ -38,6 +38,11 @@ class InvalidInput(ValueError):
     """
 
 
+class InvalidType(InvalidInput, TypeError):
+    """A parameter of the wrong type (a string for a float): a TypeError as well as an
+    :class:`InvalidInput`, so either ``except`` catches it."""
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter of a method: its name, default and help text.
@@ -70,15 +75,25 @@ class Param:
         """The accepted values, as used in error messages."""
         raise NotImplementedError
 
-    def accepts(self, value: Any) -> bool:
+    def of_type(self, value: Any) -> bool:
+        """Whether ``value`` has the parameter's type."""
         raise NotImplementedError
 
+    def in_range(self, value: Any) -> bool:
+        """Whether ``value``, of the parameter's type, is one of the accepted values."""
+        raise NotImplementedError
+
+    def accepts(self, value: Any) -> bool:
+        return self.of_type(value) and self.in_range(value)
+
     def check(self, value: Any, method: str) -> Any:
-        """Return ``value`` (normalised) or raise a ValueError naming the range."""
+        """Return ``value`` (normalised), or raise an :class:`InvalidType` (a wrong type) or
+        :class:`InvalidInput` (a value out of range) naming the accepted values."""
         if value is None and self.auto:
             return None
         if not self.accepts(value):
-            raise InvalidInput(
+            error = InvalidInput if self.of_type(value) else InvalidType
+            raise error(
                 f"the {self.name!r} parameter of {method} must be "
                 f"{self.describe()}{' or None (auto: chosen from sigma)' if self.auto else ''}; "
                 f"got {value!r}"
@@ -121,8 +136,11 @@ class Float(Param):
     def describe(self) -> str:
         return f"a float in [{self.low:g}, {self.high:g}]"
 
-    def accepts(self, value: Any) -> bool:
-        return _is_real(value) and math.isfinite(value) and self.low <= value <= self.high
+    def of_type(self, value: Any) -> bool:
+        return _is_real(value)
+
+    def in_range(self, value: Any) -> bool:
+        return math.isfinite(value) and self.low <= value <= self.high
 
     def normalise(self, value: Any) -> float:
         return float(value)
@@ -155,13 +173,11 @@ class Int(Param):
     def describe(self) -> str:
         return f"an {'odd ' if self.odd else ''}int in [{self.low}, {self.high}]"
 
-    def accepts(self, value: Any) -> bool:
-        return (
-            isinstance(value, (int, np.integer))
-            and not isinstance(value, (bool, np.bool_))
-            and self.low <= value <= self.high
-            and (not self.odd or value % 2 == 1)
-        )
+    def of_type(self, value: Any) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+    def in_range(self, value: Any) -> bool:
+        return self.low <= value <= self.high and (not self.odd or value % 2 == 1)
 
     def normalise(self, value: Any) -> int:
         return int(value)
@@ -188,8 +204,11 @@ class Choice(Param):
     def describe(self) -> str:
         return "one of " + ", ".join(repr(o) for o in self.options)
 
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, str) and value in self.options
+    def of_type(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def in_range(self, value: Any) -> bool:
+        return value in self.options
 
 
 @dataclass(frozen=True)
@@ -208,8 +227,11 @@ class Bool(Param):
     def describe(self) -> str:
         return "a bool"
 
-    def accepts(self, value: Any) -> bool:
+    def of_type(self, value: Any) -> bool:
         return isinstance(value, (bool, np.bool_))
+
+    def in_range(self, value: Any) -> bool:
+        return True
 
     def normalise(self, value: Any) -> bool:
         return bool(value)

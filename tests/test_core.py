@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import denoisers
 from denoisers.core import Bool, Choice, Float, Int, Method, Result, as_image, check_sigma, digest
 
 
@@ -79,3 +80,19 @@ def test_digest_changes_with_content_shape_and_dtype():
     b[3, 3] = 1e-7
     assert digest(a) == digest(a.copy())
     assert len({digest(a), digest(b), digest(a.reshape(2, 8)), digest(a.astype(np.float64))}) == 4
+
+
+@pytest.mark.parametrize("params", [{"width": "1"}, {"n": 2.5}, {"n": True}, {"mode": 1},
+                                    {"flag": 1}])
+def test_a_wrong_type_is_a_type_error_as_well(params):
+    with pytest.raises(TypeError):
+        METHOD.validate(params)
+    with pytest.raises(denoisers.InvalidType):
+        METHOD.validate(params)
+
+
+@pytest.mark.parametrize("params", [{"width": 9.0}, {"n": 10}, {"mode": "c"}])
+def test_a_value_out_of_range_is_a_value_error_only(params):
+    with pytest.raises(ValueError) as refused:
+        METHOD.validate(params)
+    assert not isinstance(refused.value, TypeError)
