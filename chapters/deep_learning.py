@@ -5,7 +5,8 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import compute, digits_views, errors, figures, network_views, probe, text, views
+from ui import (compute, controls, digits_views, errors, figures, network_views, probe, text,
+                views)
 from ui.scene import current
 
 st.title("Deep learning takes over")
@@ -37,7 +38,9 @@ with errors.section("Inside one network"):
                                default="dncnn_bf" if "dncnn_bf" in nets else None,
                                format_func=lambda k: nets[k].name, key="deep.net", required=True,
                                persist_state="session")
-    res = compute.result(nets[key], scene, trace=True)
+    with st.expander(f"{nets[key].name}'s settings"):
+        params = controls.method_controls(nets[key], scene.sigma)
+    res = compute.result(nets[key], scene, params, trace=True)
     if res is not None:
         noise_panels = {"predicted noise": res.stages["predicted noise"]}
         if not scene.real:
@@ -47,7 +50,8 @@ with errors.section("Inside one network"):
                       key="deep.noise", columns=2)
         st.caption("What the network removed beside what was added (mid-grey is 0). Where the "
                    "predicted noise shows edges, the network mistook image for noise.")
-        probe.inside(compute.Call.of(nets[key], scene, trace=True), scene, res, key="deep.probe",
+        probe.inside(compute.Call.of(nets[key], scene, params, trace=True), scene, res,
+                     key="deep.probe",
                      draw=lambda seen, pixel, pick: network_views.inside(
                          scene.noisy, scene.sigma, seen, pixel, pick, key="deep"))
 

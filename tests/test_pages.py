@@ -278,3 +278,14 @@ def test_the_story_points_only_at_what_the_site_has():
         for link in re.findall(r"https://sinews\.siam\.org/\S+?(?=\))", story):
             assert link == "https://sinews.siam.org/Details-Page/deep-deep-trouble-4", name
     assert "sinews.siam.org" in stories["home.md"]
+
+
+def test_the_network_looked_inside_runs_with_its_own_settings():
+    """The self-ensemble, drawn from the network's spec, is the one the inside views use."""
+    at = _open("chapters/deep_learning.py", side=128)
+    at.segmented_control(key="deep.net").set_value("drunet").run()
+    at.toggle(key="drunet.self_ensemble").set_value(True).run()
+    assert not _problems(at), _problems(at)
+    done = at.session_state["compute.done"]
+    assert any(c.method.key == "drunet" and c.trace and ("self_ensemble", True) in c.params
+               for c in done)
