@@ -35,6 +35,7 @@ from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_
 
 import denoisers
 from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
+from denoisers.images import IMAGE_SUFFIXES
 from denoisers.noise import add_gaussian
 
 from . import common
@@ -42,7 +43,6 @@ from . import common
 MODULE = "benchmarks.quality"
 
 #: File suffixes read as images (compared in lower case).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
 
 #: PIL modes of grey images; any other mode is read as RGB.
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})

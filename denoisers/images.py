@@ -36,6 +36,8 @@ from .core import InvalidInput
 
 #: The longer side of every image the site works on, in pixels.
 MAX_SIDE = 1024
+#: The file suffixes of the image folders the project reads (training and benchmark sets).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 #: The most pixels an upload's header may claim before anything is decoded.
 MAX_PIXELS = 40_000_000
 #: The shortest side an upload may have, in pixels.

@@ -35,9 +35,9 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
+from .images import IMAGE_SUFFIXES
 from .nets.architectures import build, run_padded, to_tensor
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
 
 @dataclass(frozen=True)

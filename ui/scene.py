@@ -27,7 +27,7 @@ from denoisers import images, noise
 from denoisers.core import digest
 
 #: The longest side the site works at; set DDT_MAX_SIDE to change it.
-MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", "1024"))
+MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", images.MAX_SIDE))
 WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE) + (MAX_SIDE,)
 DEFAULT_SIDE = 512 if 512 in WORKING_SIDES else WORKING_SIDES[-1]
 

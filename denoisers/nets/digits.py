@@ -75,7 +75,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from denoisers.core import InvalidInput, Progress, report
+from denoisers.core import InvalidInput, Progress, _is_real, report
 
 #: The nonlinearities offered between layers.
 ACTIVATIONS = ("relu", "sigmoid")
@@ -645,11 +645,6 @@ def _unit_rows(w: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- checks
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_)
-
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
