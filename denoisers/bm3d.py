@@ -148,6 +148,8 @@ def kaiser_window(size: int, beta: float) -> np.ndarray:
 #: & Feauveau 1992): a smooth 10-tap low-pass and the Haar high-pass.
 _BIOR15_LOW = np.array([3, -3, -22, 22, 128, 128, 22, -22, -3, 3]) / (128 * math.sqrt(2.0))
 _BIOR15_HIGH = np.array([0, 0, 0, 0, -1, 1, 0, 0, 0, 0]) / math.sqrt(2.0)
+#: Where the 10 taps sit relative to sample 2k: half the filter's length (10 // 2 = 5).
+_BIOR15_SHIFT = _BIOR15_LOW.size // 2
 
 
 def bior15_matrix(size: int) -> np.ndarray:
@@ -164,13 +166,17 @@ def bior15_matrix(size: int) -> np.ndarray:
     matrix = np.eye(size)
     length = size
     taps = np.arange(_BIOR15_LOW.size)
+    # Output k of a level is the filter's correlation with the signal around sample 2k:
+    # tap t meets sample 2k + _BIOR15_SHIFT - t (periodically), the alignment that makes this
+    # matrix PyWavelets' wavedec(mode="periodization") exactly (tests/test_bm3d.py).
     while length > 1:
         half = length // 2
         level = np.eye(size)
         level[:length, :length] = 0.0
         for k in range(half):
-            np.add.at(level, (k, (2 * k + 5 - taps) % length), _BIOR15_LOW)
-            np.add.at(level, (half + k, (2 * k + 5 - taps) % length), _BIOR15_HIGH)
+            samples = (2 * k + _BIOR15_SHIFT - taps) % length
+            np.add.at(level, (k, samples), _BIOR15_LOW)
+            np.add.at(level, (half + k, samples), _BIOR15_HIGH)
         matrix = level @ matrix
         length = half
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)

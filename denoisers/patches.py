@@ -215,7 +215,12 @@ def _bands(unique_rows: np.ndarray, per_row: np.ndarray, size: int, side: int,
         last = first + 1
         while last < len(unique_rows):
             span = int(unique_rows[last] - unique_rows[first]) + size
-            # The differences and their partial sums, the row sums, the distances.
+            # The float32 values a band holds at once (_band_distances): for one vertical
+            # displacement, the squared differences of its span of rows at every horizontal
+            # one (span x side x width) and their running sums; the sums at its reference
+            # rows (rows x side x width); the distances of its references to every
+            # displacement (references x side x side). Each is counted three times, room
+            # for numpy's temporaries.
             values = (3 * span * side * width + 3 * (last + 1 - first) * side * width
                       + 3 * int(per_row[first:last + 1].sum()) * side * side)
             if values > _BAND_VALUES:
