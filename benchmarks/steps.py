@@ -55,15 +55,19 @@ def _slider(tab, label: str) -> Callable[[], None]:
     return lambda: tab.keyboard.press("ArrowRight")
 
 
-def _click_picture(tab, x: float, y: float) -> Callable[[], None]:
-    """A click at fractions (x, y) of the clickable picture, found and placed in view before
+def _click(tab, target, x: float = 0.5, y: float = 0.5) -> Callable[[], None]:
+    """A click at fractions (x, y) of ``target`` (a locator), found and placed in view before
     the clock starts."""
-    picture = tab.frame_locator(
-        "iframe[title='streamlit_image_coordinates.streamlit_image_coordinates']").first.locator(
-        "img")
-    picture.scroll_into_view_if_needed()
-    box = picture.bounding_box()
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
     return lambda: tab.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+
+
+def _click_picture(tab, x: float, y: float) -> Callable[[], None]:
+    """A click at fractions (x, y) of the clickable picture."""
+    return _click(tab, tab.frame_locator(
+        "iframe[title='streamlit_image_coordinates.streamlit_image_coordinates']").first.locator(
+        "img"), x, y)
 
 
 def _open(tab, url: str) -> None:
@@ -86,10 +90,7 @@ def steps(tab, url: str, side: int) -> list[tuple[str, Callable[[], None]]]:
         return _slider(tab, "σ (0–255 scale)")
 
     def seed() -> Callable[[], None]:
-        step_up = tab.locator("[data-testid='stNumberInputStepUp']").first
-        step_up.scroll_into_view_if_needed()
-        box = step_up.bounding_box()
-        return lambda: tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        return _click(tab, tab.locator("[data-testid='stNumberInputStepUp']").first)
 
     def wiener() -> Callable[[], None]:
         _open(tab, f"{url}/local-filters{query}")

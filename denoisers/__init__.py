@@ -37,7 +37,7 @@ _REGISTRY: dict[str, Method] = {}
 
 def _register(method: Method) -> None:
     if method.key in _REGISTRY:
-        raise InvalidInput(f"two methods are registered under the key {method.key!r}")
+        raise ValueError(f"two methods are registered under the key {method.key!r}")
     accepted = set(inspect.signature(method.run).parameters)
     missing = {p.name for p in method.params} - accepted
     if missing:

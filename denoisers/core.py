@@ -239,7 +239,7 @@ class Bool(Param):
 
 def _check_default(param: Param) -> None:
     if param.default is not None and not param.accepts(param.default):
-        raise InvalidInput(
+        raise ValueError(  # a fault in a spec, not a visitor's input
             f"default {param.default!r} of parameter {param.name!r} is not {param.describe()}"
         )
 

@@ -66,9 +66,9 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
     ``draw(seen, pixel, pick)`` draws the views: ``seen`` is ``traced`` with
     the pixel's view added, and ``pick(picture, note="")`` draws the
     clickable picture (the page decides what is marked on it, what the
-    caption notes and where it goes). By
-    default the noisy image with a cross-hair sits beside the result's
-    stages and curves (:func:`views.insides`).
+    caption notes and where it goes). By default the noisy image with a
+    cross-hair sits beside the result's stages and curves
+    (:func:`views.insides`).
     """
     # Inside a fragment an exception would reach Streamlit's own handler, which shows a
     # traceback: the guard must be in here.
