@@ -2,30 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
 from denoisers.core import Bool, Choice, Float, Int, Method, Param
 
+#: The most values an integer slider offers; a wider range gets a number box.
+SLIDER_STEPS = 1000
+
 
 def method_controls(method: Method, sigma: float) -> dict[str, Any]:
-    """Draw a widget per parameter of ``method``; return the values chosen.
+    """Draw a widget per parameter of ``method``; return the values chosen
+    (:func:`spec_controls` with the method's key as prefix)."""
+    return spec_controls(method.params, method.key, sigma)
 
-    Float and Int become sliders, Choice a select box, Bool a toggle. A
-    parameter chosen from sigma gets an *auto* switch: while it is on, the
-    value the method's rule picks for the current ``sigma`` is shown and
-    None is returned for it, so the method applies its own rule. Widget keys
-    are ``"<method>.<param>"`` and persist across pages.
+
+def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None,
+                  columns: int = 1, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Draw a widget per parameter of ``spec``; return the values chosen.
+
+    Float and Int become sliders (an Int of more than :data:`SLIDER_STEPS`
+    values a number box), Choice a select box, Bool a toggle. A parameter
+    chosen from sigma gets an *auto* switch: while it is on, the value its
+    rule picks for the current ``sigma`` is shown and None is returned for
+    it, so the method applies its own rule. Widget keys are
+    ``"<prefix>.<param>"`` and persist across pages; ``columns`` > 1 lays
+    the widgets out side by side; ``labels`` replaces the label made from a
+    parameter's name. The same spec checks the values where
+    they are used (:func:`denoisers.core.check_params`), so a control can
+    never offer a value the library refuses.
     """
+    slots = st.columns(columns) if columns > 1 else None
     values: dict[str, Any] = {}
-    for param in method.params:
-        key = f"{method.key}.{param.name}"
-        if param.auto:
-            values[param.name] = _auto_control(param, key, sigma)
-        else:
-            values[param.name] = _control(param, key, param.default)
+    for index, param in enumerate(spec):
+        key = f"{prefix}.{param.name}"
+        with slots[index % columns] if slots else contextlib.nullcontext():
+            if param.auto:
+                if sigma is None:
+                    raise ValueError(f"{param.name} is chosen from sigma: pass sigma")
+                values[param.name] = _auto_control(param, key, sigma)
+            else:
+                values[param.name] = _control(param, key, param.default,
+                                              (labels or {}).get(param.name))
     return values
 
 
@@ -45,13 +67,16 @@ def _auto_control(param: Param, key: str, sigma: float) -> Any:
     return _control(param, key, suggested)
 
 
-def _control(param: Param, key: str, initial: Any) -> Any:
-    label, common = _label(param), {"key": key, "help": param.help or None,
-                                    "persist_state": "session"}
+def _control(param: Param, key: str, initial: Any, label: str | None = None) -> Any:
+    label = label or _label(param)
+    common = {"key": key, "help": param.help or None, "persist_state": "session"}
     if isinstance(param, Float):
         step = param.step or _float_step(param)
         initial = min(param.high, max(param.low, round(initial / step) * step))
         return st.slider(label, param.low, param.high, float(initial), step, **common)
+    if isinstance(param, Int) and _values(param) > SLIDER_STEPS:
+        return st.number_input(label, param.low, param.high, int(initial),
+                               2 if param.odd else 1, **common)
     if isinstance(param, Int):
         return st.slider(label, param.low, param.high, int(initial), 2 if param.odd else 1,
                          **common)
@@ -60,6 +85,12 @@ def _control(param: Param, key: str, initial: Any) -> Any:
     if isinstance(param, Bool):
         return st.toggle(label, value=bool(initial), **common)
     raise TypeError(f"no control for a {type(param).__name__} parameter")
+
+
+def _values(param: Int) -> int:
+    """How many values ``param`` accepts."""
+    count = param.high - param.low + 1
+    return (count + 1) // 2 if param.odd else count
 
 
 def _float_step(param: Float) -> float:
