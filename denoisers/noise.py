@@ -12,10 +12,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import InvalidInput, as_image, check_sigma
+from .core import Float, InvalidInput, as_image, check_params, check_sigma
 
-#: The noise models the site offers, with the name of their level and its range.
-MODELS = ("gaussian", "poisson", "salt_pepper")
+#: The level of each noise model as a spec entry: its name, meaning and range.
+#: The site draws the controls of the levels from it and every function here
+#: checks its level against it (Gaussian noise's sigma as every method checks
+#: sigma: :func:`denoisers.core.check_sigma`).
+LEVELS = {
+    "gaussian": Float("sigma", 0.0, 1.0, default=25 / 255,
+                      help="The standard deviation on the [0, 1] scale of the image."),
+    "poisson": Float("peak", 0.01, 1e6, default=16.0,
+                     help="Photons counted at a white pixel: the fewer, the noisier."),
+    "salt_pepper": Float("amount", 0.0, 1.0, default=0.1, step=0.01,
+                         help="The fraction of pixels set to black or white at random."),
+}
+
+#: The noise models the site offers.
+MODELS = tuple(LEVELS)
 
 
 @dataclass(frozen=True)
@@ -48,8 +61,7 @@ def add_poisson(image: np.ndarray, peak: float, *, seed: int = 0,
     ``peak`` is the photon count of a white pixel; the lower, the noisier.
     """
     clean = as_image(image, name="image")
-    if not peak > 0:
-        raise InvalidInput(f"peak must be a positive photon count; got {peak!r}")
+    peak = _level("poisson", peak)
     rng = np.random.default_rng(seed)
     counts = rng.poisson(np.clip(clean, 0, None).astype(np.float64) * peak)
     return _clipped((counts / peak).astype(np.float32), clip)
@@ -58,8 +70,7 @@ def add_poisson(image: np.ndarray, peak: float, *, seed: int = 0,
 def add_salt_pepper(image: np.ndarray, amount: float, *, seed: int = 0) -> np.ndarray:
     """Set a fraction ``amount`` of pixels to 0 or 1 at random (impulse noise)."""
     clean = as_image(image, name="image")
-    if not 0 <= amount <= 1:
-        raise InvalidInput(f"amount must be a fraction in [0, 1]; got {amount!r}")
+    amount = _level("salt_pepper", amount)
     rng = np.random.default_rng(seed)
     hit = rng.random(clean.shape[:2]) < amount
     salt = rng.random(clean.shape[:2]) < 0.5
@@ -110,6 +121,12 @@ def estimate_sigma(image: np.ndarray) -> float:
         return 0.0
     channel_axis = -1 if noisy.ndim == 3 else None
     return float(_estimate(noisy, channel_axis=channel_axis, average_sigmas=True))
+
+
+def _level(model: str, value: object) -> float:
+    """``value`` checked against the spec of ``model``'s level (:data:`LEVELS`)."""
+    name = LEVELS[model].name
+    return check_params((LEVELS[model],), {name: value}, f"{model} noise")[name]
 
 
 def _clipped(noisy: np.ndarray, clip: bool) -> np.ndarray:

@@ -67,13 +67,21 @@ def test_colour_noise_is_independent_per_channel():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: noise.add_noise(FLAT, "speckle", 0.1), "unknown noise model 'speckle'"),
-    (lambda: noise.add_poisson(FLAT, 0), "peak must be a positive photon count"),
-    (lambda: noise.add_salt_pepper(FLAT, 1.5), r"amount must be a fraction in \[0, 1\]"),
+    (lambda: noise.add_poisson(FLAT, 0),
+     r"'peak' parameter of poisson noise must be a float in \[0.01, 1e\+06\]; got 0"),
+    (lambda: noise.add_noise(FLAT, "poisson", -3.0), r"'peak' parameter of poisson noise"),
+    (lambda: noise.add_salt_pepper(FLAT, 1.5),
+     r"'amount' parameter of salt_pepper noise must be a float in \[0, 1\]; got 1.5"),
     (lambda: noise.add_gaussian(FLAT, 2.0), "sigma is the noise standard deviation"),
 ])
 def test_bad_noise_settings_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_level_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="'amount' parameter of salt_pepper noise"):
+        noise.add_salt_pepper(FLAT, "a tenth")
 
 
 @pytest.mark.parametrize("sigma255", [10, 25, 50])
@@ -140,3 +148,15 @@ def test_the_page_metrics_have_short_labels_with_the_detail_in_help():
 @pytest.mark.parametrize("shape", [(30, 40), (30, 40, 3)])
 def test_estimate_sigma_of_a_flat_image_is_zero(value, shape):
     assert noise.estimate_sigma(np.full(shape, value, np.float32)) == 0.0
+
+
+def test_the_sidebar_offers_the_noise_levels_the_library_accepts():
+    at = _noise_page(noise="salt_pepper")
+    amount = at.sidebar.slider(key="level.amount")
+    spec = noise.LEVELS["salt_pepper"]
+    assert (amount.min, amount.max, amount.value) == (spec.low, spec.high, spec.default)
+    at.sidebar.slider(key="level.amount").set_value(spec.high).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # The photon counts of the Poisson slider are all peaks the library accepts.
+    from ui import scene
+    assert all(noise.LEVELS["poisson"].accepts(float(p)) for p in scene.PEAKS)

@@ -22,7 +22,8 @@ def method_controls(method: Method, sigma: float) -> dict[str, Any]:
 
 
 def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None,
-                  columns: int = 1, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+                  columns: int = 1, labels: Mapping[str, str] | None = None,
+                  bind: str | None = None) -> dict[str, Any]:
     """Draw a widget per parameter of ``spec``; return the values chosen.
 
     Float and Int become sliders (an Int of more than :data:`SLIDER_STEPS`
@@ -32,7 +33,8 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
     it, so the method applies its own rule. Widget keys are
     ``"<prefix>.<param>"`` and persist across pages; ``columns`` > 1 lays
     the widgets out side by side; ``labels`` replaces the label made from a
-    parameter's name. The same spec checks the values where
+    parameter's name; ``bind="query-params"`` keeps a value in the page's
+    address, so a shared link opens with it. The same spec checks the values where
     they are used (:func:`denoisers.core.check_params`), so a control can
     never offer a value the library refuses.
     """
@@ -47,7 +49,7 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
                 values[param.name] = _auto_control(param, key, sigma)
             else:
                 values[param.name] = _control(param, key, param.default,
-                                              (labels or {}).get(param.name))
+                                              (labels or {}).get(param.name), bind)
     return values
 
 
@@ -67,9 +69,10 @@ def _auto_control(param: Param, key: str, sigma: float) -> Any:
     return _control(param, key, suggested)
 
 
-def _control(param: Param, key: str, initial: Any, label: str | None = None) -> Any:
+def _control(param: Param, key: str, initial: Any, label: str | None = None,
+             bind: str | None = None) -> Any:
     label = label or _label(param)
-    common = {"key": key, "help": param.help or None, "persist_state": "session"}
+    common = {"key": key, "help": param.help or None, "persist_state": "session", "bind": bind}
     if isinstance(param, Float):
         step = param.step or _float_step(param)
         initial = min(param.high, max(param.low, round(initial / step) * step))

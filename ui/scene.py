@@ -26,6 +26,8 @@ import streamlit as st
 from denoisers import images, noise
 from denoisers.core import digest
 
+from .controls import spec_controls
+
 #: The longest side the site works at; set DDT_MAX_SIDE to change it.
 MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", images.MAX_SIDE))
 WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE) + (MAX_SIDE,)
@@ -36,6 +38,7 @@ NOISE_LABELS = {
     "poisson": "Poisson (photon counts)",
     "salt_pepper": "Salt and pepper",
 }
+#: The photon counts offered for Poisson noise (all within ``noise.LEVELS["poisson"]``).
 PEAKS = (1, 2, 4, 8, 16, 32, 64, 128, 255)
 
 
@@ -179,13 +182,13 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
                              help="Standard deviation of the noise; the essay's Figure 2 uses 100.")
         level, label = level255 / 255, f"Gaussian, σ = {level255}"
     elif model == "poisson":
-        level = st.select_slider("Peak photon count", PEAKS, value=16, key="peak",
-                                 bind="query-params",
-                                 help="Photons counted at a white pixel: the fewer, the noisier.")
+        peak = noise.LEVELS["poisson"]
+        level = st.select_slider("Peak photon count", PEAKS, value=int(peak.default), key="peak",
+                                 bind="query-params", help=peak.help)
         label = f"Poisson, peak {level}"
     else:
-        level = st.slider("Fraction of pixels hit", 0.0, 0.5, 0.1, 0.01, key="amount",
-                          bind="query-params")
+        level = spec_controls((noise.LEVELS["salt_pepper"],), "level", bind="query-params",
+                              labels={"amount": "Fraction of pixels hit"})["amount"]
         label = f"salt and pepper, {level:.0%} of pixels"
     seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params",
                                help="The same image, noise, level and seed give the same noise."))
