@@ -26,12 +26,10 @@ Processing On Line 1, 2011, pp. 208-212. https://doi.org/10.5201/ipol.2011.bcm_n
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .core import InvalidInput, _is_real, as_image, check_sigma
+from .core import Choice, Float, Int, InvalidInput, as_image, check_params, check_sigma
 from .linear import _neighbourhood
 
 #: The parameters Buades, Coll & Morel (IPOL 2011) recommend for grey images:
@@ -44,19 +42,8 @@ _IPOL_GREY = (
     (100.0, 11, 35, 0.30),
 )
 
-_KERNELS = ("flat", "gaussian")
-
 
 # --------------------------------------------------------------------------- helpers
-
-def _odd_size(value: object, name: str) -> int:
-    """``value`` as an odd int >= 1, or a ValueError naming the parameter."""
-    if (not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
-            or value < 1 or value % 2 == 0):
-        raise InvalidInput(f"{name} must be an odd int >= 1 (the window has a centre pixel); "
-                         f"got {value!r}")
-    return int(value)
-
 
 def _grey(image: np.ndarray) -> np.ndarray:
     """``image`` as a float64 grey (H, W) array; a ValueError for colour or bad input."""
@@ -101,11 +88,9 @@ def _distances_and_values(image: np.ndarray, pixel: object, patch: int, search: 
                           kernel: str) -> tuple[np.ndarray, np.ndarray]:
     """Validated inputs to the (search, search) patch distances and centre values."""
     grey = _grey(image)
-    patch = _odd_size(patch, "patch")
-    search = _odd_size(search, "search")
-    if kernel not in _KERNELS:
-        raise InvalidInput(f"kernel must be one of {', '.join(map(repr, _KERNELS))}; "
-                         f"got {kernel!r}")
+    checked = check_params(SPEC, {"patch": patch, "search": search, "kernel": kernel},
+                           "non-local means")
+    patch, search, kernel = checked["patch"], checked["search"], checked["kernel"]
     row, col = _pixel(pixel, grey.shape)
     half = patch // 2
     # Every patch of the search window lies in this mirrored neighbourhood.
@@ -134,6 +119,19 @@ def nlm_h(sigma: float, patch: int = 7) -> float:
             factor = row_factor
             break
     return factor * sigma
+
+
+#: The parameters of NL-means, one spec for every function here (and the method to come).
+PATCH = Int("patch", 1, 31, default=7, odd=True,
+            help="Side of the square patches compared (odd: a patch has a centre pixel).")
+SEARCH = Int("search", 1, 101, default=21, odd=True,
+             help="Side of the square search window around the pixel (odd).")
+H = Float("h", 0.0, 1.0, rule=nlm_h,
+          help="Filtering width on the [0, 1] scale; auto: the IPOL table's factor of sigma "
+               "for the patch side.")
+KERNEL = Choice("kernel", ("flat", "gaussian"),
+                help="How the pixels inside a patch are weighted in its distance.")
+SPEC = (PATCH, SEARCH, H, KERNEL)
 
 
 # --------------------------------------------------------------------------- weights
@@ -192,11 +190,9 @@ def _weights_from_distances(distances: np.ndarray, sigma: float, h: float | None
                             patch: int) -> np.ndarray:
     """NL-means weights from patch distances: bias removed, exponential, normalised."""
     sigma = check_sigma(sigma)
+    h = check_params((H,), {"h": h}, "non-local means")["h"]
     if h is None:
         h = nlm_h(sigma, patch)
-    elif not _is_real(h) or not math.isfinite(h) or h < 0:
-        raise InvalidInput(f"h is the filtering width on the [0, 1] scale of the image; it must "
-                         f"be a float >= 0; got {h!r}")
     excess = np.maximum(distances - 2.0 * sigma * sigma, 0.0)
     if h == 0:
         weights = (excess == 0.0).astype(np.float64)

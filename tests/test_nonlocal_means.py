@@ -138,20 +138,22 @@ def test_zero_h_keeps_only_patches_the_noise_explains():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"patch": 6}, "patch must be an odd int >= 1"),
-    ({"search": 20}, "search must be an odd int >= 1"),
-    ({"search": 0}, "search must be an odd int >= 1"),
+    ({"patch": 6}, r"'patch' parameter of non-local means must be an odd int in \[1, 31\]"),
+    ({"search": 20}, r"'search' parameter of non-local means must be an odd int in \[1, 101\]"),
+    ({"search": 0}, "'search' parameter of non-local means must be an odd int"),
     ({"pixel": (40, 3)}, "outside the image: rows run 0..39"),
     ({"pixel": (-1, 3)}, "outside the image"),
     ({"pixel": (1.5, 3)}, "pair of ints"),
     ({"pixel": 5}, "a \\(row, col\\) pair"),
     ({"image": np.zeros((16, 16, 3))}, "must be grey"),
     ({"image": np.zeros(16)}, "shape \\(H, W\\)"),
-    ({"kernel": "box"}, "kernel must be one of 'flat', 'gaussian'"),
-    ({"h": -0.1}, "h is the filtering width"),
+    ({"kernel": "box"}, "'kernel' parameter of non-local means must be one of 'flat', "),
+    ({"patch": "7"}, "'patch' parameter of non-local means must be an odd int"),
+    ({"h": -0.1}, r"'h' parameter of non-local means must be a float in \[0, 1\] or None"),
     ({"sigma": 25}, "sigma is the noise standard deviation"),
 ])
 def test_bad_inputs_raise_clear_errors(kwargs, message):
+    """Each function refuses a bad input with the same message; parameters by the one spec."""
     call = {"image": noisy_crop(), "pixel": (5, 5), "sigma": SIGMA} | kwargs
     for function in (nlm_weights, nlm_pixel):
         with pytest.raises(ValueError, match=message):
