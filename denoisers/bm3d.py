@@ -37,6 +37,7 @@ https://doi.org/10.5201/ipol.2012.l-bm3d
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,6 +204,7 @@ class _Transform:
 
     def __init__(self, size: int, name: str) -> None:
         forward, inverse = block_transform(size, name)
+        self.size = size
         # vec(T B T^T) = (T kron T) vec(B) for row-major vec.
         self.block = np.kron(forward, forward).astype(np.float32)
         self.block_inverse = np.kron(inverse, inverse).astype(np.float32)
@@ -291,35 +293,56 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     size = min(settings.size, height, width)
     guide = channels[0] if pilot is None else pilot[0]
     match_sigma = float(sigmas[0]) if pilot is None else 0.0
-    rows_grid, cols_grid = grid(height, size, settings.step), grid(width, size, settings.step)
     transform = _Transform(size, settings.transform)
     accumulators = [Aggregator((height, width), kaiser_window(size, profile.beta))
                     for _ in range(n_channels)]
-    per_band = max(1, _BATCH_BLOCKS // len(cols_grid))
-    bands = range(0, len(rows_grid), per_band)
-    for done, first in enumerate(bands):
-        band_rows = rows_grid[first:first + per_band]
-        rows = np.repeat(band_rows, len(cols_grid))
-        cols = np.tile(cols_grid, len(band_rows))
+    bands = _reference_bands(height, width, size, settings.step)
+    for done, (rows, cols) in enumerate(bands):
         matches = block_match(guide, rows, cols, size=size, radius=radius, k=settings.group)
-        sizes = _group_sizes(matches, settings, match_sigma)
-        for length in np.unique(sizes):
-            chosen = np.flatnonzero(sizes == length)
-            g_rows = matches.rows[chosen, :length]
-            g_cols = matches.cols[chosen, :length]
-            for c in range(n_channels):
-                groups = _groups(channels[c], g_rows, g_cols, size)
-                if pilot is None:
-                    filtered, weights, _ = _hard_threshold(
-                        transform, groups, profile.lambda_3d * float(sigmas[c]))
-                else:
-                    filtered, weights, _ = _wiener_shrink(
-                        transform, groups, _groups(pilot[c], g_rows, g_cols, size),
-                        float(sigmas[c]))
-                accumulators[c].add(filtered.reshape(-1, length, size, size), g_rows, g_cols,
-                                    weights[:, None])
+        for g_rows, g_cols in _groups_by_length(matches, settings, match_sigma):
+            for c, accumulator in enumerate(accumulators):
+                filtered, weights = _filter_groups(
+                    transform, channels[c], None if pilot is None else pilot[c],
+                    g_rows, g_cols, float(sigmas[c]), profile)
+                accumulator.add(filtered.reshape(*g_rows.shape, size, size), g_rows, g_cols,
+                                weights[:, None])
         report(progress, span[0] + (span[1] - span[0]) * (done + 1) / len(bands))
     return np.stack([a.result() for a in accumulators]), accumulators[0].weights
+
+
+def _reference_bands(height: int, width: int, size: int,
+                     step: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The reference blocks of the grid, in bands of whole grid rows of at most
+    :data:`_BATCH_BLOCKS` blocks: the (rows, cols) of each band's corners."""
+    rows_grid, cols_grid = grid(height, size, step), grid(width, size, step)
+    per_band = max(1, _BATCH_BLOCKS // len(cols_grid))
+    return [(np.repeat(band, len(cols_grid)), np.tile(cols_grid, len(band)))
+            for band in (rows_grid[first:first + per_band]
+                         for first in range(0, len(rows_grid), per_band))]
+
+
+def _groups_by_length(matches: Matches, settings: StageSettings,
+                      match_sigma: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The groups of a band, gathered by length: the (rows, cols) of each length's
+    blocks, shape (groups, length), so that each length is transformed at once."""
+    lengths = _group_sizes(matches, settings, match_sigma)
+    for length in np.unique(lengths):
+        chosen = np.flatnonzero(lengths == length)
+        yield matches.rows[chosen, :length], matches.cols[chosen, :length]
+
+
+def _filter_groups(transform: _Transform, image: np.ndarray, pilot: np.ndarray | None,
+                   rows: np.ndarray, cols: np.ndarray, sigma: float,
+                   profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+    """The groups of ``image`` at corners (rows, cols), filtered: hard thresholding, or
+    Wiener shrinkage with the pilot's groups; and each group's aggregation weight."""
+    groups = _groups(image, rows, cols, transform.size)
+    if pilot is None:
+        filtered, weights, _ = _hard_threshold(transform, groups, profile.lambda_3d * sigma)
+    else:
+        filtered, weights, _ = _wiener_shrink(
+            transform, groups, _groups(pilot, rows, cols, transform.size), sigma)
+    return filtered, weights
 
 
 def _groups(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:

@@ -202,8 +202,9 @@ def block_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: 
         members = order[starts[first]:starts[last]]
         distances = _band_distances(padded, image, unique_rows[first:last], rows[members],
                                     cols[members], size, radius)
-        _select(distances, rows[members], cols[members], radius, size, image.shape, k_found,
-                out_rows, out_cols, out_dist, members)
+        (out_rows[members, :k_found], out_cols[members, :k_found],
+         out_dist[members, :k_found]) = _select(distances, rows[members], cols[members], radius,
+                                                size, image.shape, k_found)
     return Matches(out_rows, out_cols, out_dist)
 
 
@@ -292,9 +293,21 @@ def window_sums(values: np.ndarray, size: int, starts: np.ndarray, axis: int) ->
 
 
 def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: int, size: int,
-            shape: tuple[int, int], k: int, out_rows: np.ndarray, out_cols: np.ndarray,
-            out_dist: np.ndarray, members: np.ndarray) -> None:
-    """Keep the k nearest valid candidates of each reference, sorted, the reference first."""
+            shape: tuple[int, int], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k nearest candidates of each reference in its window: corners and distances
+    (m, k), sorted, the reference first, as :class:`Matches` holds them."""
+    flat = _window_distances(distances, rows, cols, radius, size, shape)
+    nearest, picked = _k_nearest(flat, k)
+    found = np.isfinite(picked)
+    dy, dx = np.divmod(nearest, 2 * radius + 1)
+    return (np.where(found, rows[:, None] + dy - radius, rows[:, None]),
+            np.where(found, cols[:, None] + dx - radius, cols[:, None]), picked)
+
+
+def _window_distances(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: int,
+                      size: int, shape: tuple[int, int]) -> np.ndarray:
+    """The distances (m, side, side) flattened to (m, side²), ``inf`` where a candidate
+    would leave the image and -1 at the window's centre, so the reference comes first."""
     side = 2 * radius + 1
     offsets = np.arange(-radius, radius + 1)
     cand_rows = rows[:, None] + offsets  # (m, side)
@@ -302,12 +315,17 @@ def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: i
     valid = ((cand_rows >= 0) & (cand_rows <= shape[0] - size))[:, :, None] & \
             ((cand_cols >= 0) & (cand_cols <= shape[1] - size))[:, None, :]
     flat = np.where(valid, distances, np.inf).reshape(len(rows), side * side)
-    centre = radius * side + radius
-    flat[:, centre] = -1.0  # the reference itself comes first
-    if k < side * side:
+    flat[:, radius * side + radius] = -1.0
+    return flat
+
+
+def _k_nearest(flat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The window positions (m, k) of the k smallest of each row of ``flat`` and their
+    values, sorted by value, ties by position; the reference's -1 is reported as 0."""
+    if k < flat.shape[1]:
         nearest = np.argpartition(flat, k - 1, axis=1)[:, :k]
     else:
-        nearest = np.broadcast_to(np.arange(side * side), (len(rows), side * side))
+        nearest = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
     picked = np.take_along_axis(flat, nearest, axis=1)
     # Sort by distance, ties by window position, so the result does not depend
     # on how argpartition happened to order equal values.
@@ -315,11 +333,7 @@ def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: i
     nearest = np.take_along_axis(nearest, ranking, axis=1)
     picked = np.take_along_axis(picked, ranking, axis=1)
     picked[:, 0] = 0.0
-    found = np.isfinite(picked)
-    dy, dx = np.divmod(nearest, side)
-    out_rows[members, :k] = np.where(found, rows[:, None] + dy - radius, rows[:, None])
-    out_cols[members, :k] = np.where(found, cols[:, None] + dx - radius, cols[:, None])
-    out_dist[members, :k] = picked
+    return nearest, picked
 
 
 # --------------------------------------------------------------------------- aggregation
