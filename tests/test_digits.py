@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 
 import numpy as np
 import pytest
 import torch
+from scipy.optimize import linear_sum_assignment
+from streamlit.testing.v1 import AppTest
 
+from denoisers.core import InvalidInput, InvalidType
 from denoisers.nets import digits
 
 
@@ -119,11 +123,29 @@ def test_different_seeds_find_different_solutions_of_equal_accuracy() -> None:
     gap = digits.solution_gap(a, b)
     assert gap.accuracies == (a.accuracy, b.accuracy)
     assert gap.weight_distance > 0.2  # measured 0.45
-    assert gap.matched_cosine == pytest.approx(1 - gap.weight_distance)
     assert gap.matched_cosine > gap.unmatched_cosine  # matching helps, but not to 1
     assert 0 <= gap.disagreement < 0.10  # measured 0.016
+    assert gap.disagreement == pytest.approx(np.mean(a.predictions != b.predictions))
     assert sorted(gap.matching.tolist()) == list(range(32))
     assert gap.cosines.shape == (32,)
+
+
+def test_the_matched_cosine_is_the_best_pairing_of_the_filters() -> None:
+    """Recomputed here from the two runs' filters: the cosine of each pair, the best
+    one-to-one pairing by the Hungarian method (as a cost to minimise), and no random
+    pairing better."""
+    a, b = run(0), run(1)
+    gap = digits.solution_gap(a, b)
+    fa = a.filters.reshape(32, 64).astype(np.float64)
+    fb = b.filters.reshape(32, 64).astype(np.float64)
+    cos = np.array([[u @ v / (np.linalg.norm(u) * np.linalg.norm(v)) for v in fb] for u in fa])
+    np.testing.assert_allclose(gap.cosines, cos[np.arange(32), gap.matching], atol=1e-12)
+    rows, cols = linear_sum_assignment(1.0 - cos)
+    assert gap.matched_cosine == pytest.approx(cos[rows, cols].mean(), abs=1e-12)
+    assert gap.unmatched_cosine == pytest.approx(np.trace(cos) / 32, abs=1e-12)
+    rng = np.random.default_rng(0)
+    best_random = max(cos[np.arange(32), rng.permutation(32)].mean() for _ in range(2000))
+    assert best_random < gap.matched_cosine
 
 
 def test_solution_gap_ignores_the_order_of_hidden_units() -> None:
@@ -136,7 +158,9 @@ def test_solution_gap_ignores_the_order_of_hidden_units() -> None:
     np.testing.assert_allclose(digits.forward_pass(shuffled, image)[-1],
                                digits.forward_pass(a, image)[-1], rtol=1e-12, atol=1e-12)
     gap = digits.solution_gap(a, shuffled)
+    assert gap.matched_cosine == pytest.approx(1.0, abs=1e-12)
     assert gap.weight_distance == pytest.approx(0.0, abs=1e-12)
+    assert gap.unmatched_cosine < 0.5  # the units in their given order are other filters
     np.testing.assert_array_equal(perm[gap.matching], np.arange(32))
     assert digits.solution_gap(a, a).disagreement == 0.0
 
@@ -211,21 +235,26 @@ def test_forward_pass_through_two_hidden_layers() -> None:
 @pytest.mark.parametrize(("kwargs", "words"), [
     ({"activation": "tanh"}, ["activation", "'relu'", "'sigmoid'", "'tanh'"]),
     ({"activation": "ReLU"}, ["activation", "'relu'"]),
-    ({"hidden": (0,)}, ["hidden", "positive"]),
-    ({"hidden": (32, -4)}, ["hidden", "positive"]),
-    ({"hidden": ()}, ["hidden"]),
+    ({"hidden": (0,)}, ["hidden", "[1, 256]"]),
+    ({"hidden": (32, -4)}, ["hidden", "[1, 256]", "-4"]),
+    ({"hidden": 257}, ["hidden", "[1, 256]"]),
+    ({"hidden": ()}, ["hidden", "1 to 8"]),
+    ({"hidden": (4,) * 9}, ["hidden", "1 to 8"]),
     ({"hidden": (8.5,)}, ["hidden"]),
     ({"hidden": "32"}, ["hidden"]),
-    ({"epochs": 0}, ["epochs", "[1, 500]"]),
-    ({"epochs": 501}, ["epochs", "[1, 500]"]),
+    ({"epochs": 0}, ["epochs", "[1, 200]"]),
+    ({"epochs": 201}, ["epochs", "[1, 200]"]),
     ({"epochs": 2.0}, ["epochs"]),
     ({"epochs": True}, ["epochs"]),
     ({"seed": -1}, ["seed"]),
     ({"seed": 1.5}, ["seed"]),
+    ({"seed": 2**32}, ["seed", "[0, 4294967295]"]),
+    ({"split_seed": -1}, ["split_seed"]),
     ({"learning_rate": 0.0}, ["learning_rate"]),
     ({"learning_rate": float("nan")}, ["learning_rate"]),
     ({"optimiser": "rmsprop"}, ["optimiser", "'adam'", "'sgd'"]),
     ({"batch_size": 0}, ["batch_size"]),
+    ({"batch_size": 2049}, ["batch_size"]),
     ({"test_fraction": 0.0}, ["test_fraction"]),
 ])
 def test_bad_arguments_raise(kwargs: dict, words: list[str]) -> None:
@@ -235,10 +264,118 @@ def test_bad_arguments_raise(kwargs: dict, words: list[str]) -> None:
         assert word in str(info.value)
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"epochs": 0}, "the 'epochs' parameter of train_digits_mlp must be an int in [1, 200]; "
+                    "got 0"),
+    ({"hidden": (16, 300)}, "the 'hidden' parameter of train_digits_mlp must be an int in "
+                            "[1, 256]; got 300"),
+    ({"learning_rate": 20.0}, "the 'learning_rate' parameter of train_digits_mlp must be a "
+                              "float in [1e-06, 10]; got 20.0"),
+    ({"optimiser": "rmsprop"}, "the 'optimiser' parameter of train_digits_mlp must be one of "
+                               "'adam', 'sgd'; got 'rmsprop'"),
+    ({"test_fraction": 0.95}, "the 'test_fraction' parameter of train_digits_mlp must be a "
+                              "float in [0.1, 0.9]; got 0.95"),
+])
+def test_a_value_out_of_range_is_refused_with_the_uniform_message(kwargs: dict,
+                                                                  message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        digits.train_digits_mlp(**kwargs)
+    assert str(info.value) == message
+    assert not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"epochs": 2.0}, "the 'epochs' parameter of train_digits_mlp must be an int in [1, 200]; "
+                      "got 2.0"),
+    ({"epochs": True}, "the 'epochs' parameter of train_digits_mlp must be an int in [1, 200]; "
+                       "got True"),
+    ({"hidden": (8.5,)}, "the 'hidden' parameter of train_digits_mlp must be an int in "
+                         "[1, 256]; got 8.5"),
+    ({"hidden": "32"}, "the 'hidden' parameter of train_digits_mlp must be an int or a "
+                       "sequence of 1 to 8 ints (the sizes of the hidden layers); got '32'"),
+    ({"activation": 1}, "the 'activation' parameter of train_digits_mlp must be one of "
+                        "'relu', 'sigmoid'; got 1"),
+    ({"learning_rate": "0.1"}, "the 'learning_rate' parameter of train_digits_mlp must be a "
+                               "float in [1e-06, 10]; got '0.1'"),
+])
+def test_a_wrong_type_is_refused_as_a_type_error(kwargs: dict, message: str) -> None:
+    with pytest.raises(TypeError) as info:
+        digits.train_digits_mlp(**kwargs)
+    assert isinstance(info.value, InvalidType) and str(info.value) == message
+
+
+def test_an_unknown_keyword_is_refused() -> None:
+    with pytest.raises(TypeError, match="momentum"):
+        digits.train_digits_mlp(momentum=0.5)  # type: ignore[call-arg]
+    with pytest.raises(InvalidInput) as info:
+        digits.compare_initialisations(momentum=0.5)
+    assert str(info.value).startswith("compare_initialisations has no parameter 'momentum'; "
+                                      "its parameters are: activation, batch_size, epochs, ")
+    with pytest.raises(InvalidInput, match="'epochs' parameter of compare_initialisations"):
+        digits.compare_initialisations(epochs=0)
+
+
+def test_an_int_is_one_hidden_layer_and_the_learning_rate_defaults_by_optimiser() -> None:
+    r = digits.train_digits_mlp(hidden=np.int64(6), epochs=1, optimiser="sgd",
+                                learning_rate=None)
+    assert r.hidden == (6,) and type(r.hidden[0]) is int
+    assert r.learning_rate == 0.1
+    assert digits.train_digits_mlp(hidden=6, epochs=1, learning_rate=0.5).learning_rate == 0.5
+
+
+def test_the_specs_defaults_are_the_functions_defaults() -> None:
+    """The site draws its controls' defaults from the spec: they must be what a call
+    without arguments trains."""
+    spec = {p.name: p.default for p in digits.SPEC}
+    signature = inspect.signature(digits.train_digits_mlp).parameters
+    for name, default in spec.items():
+        given = signature[name].default
+        if name == "hidden":
+            assert given == (default,)
+        elif name == "learning_rate":
+            assert given is None and default == digits.OPTIMISERS["adam"]
+        else:
+            assert given == default, name
+    split = inspect.signature(digits.load_digits_split).parameters
+    assert {p.name: p.default for p in digits.SPLIT_SPEC} == {
+        name: split[name].default for name in split}
+
+
+def _interlude_app() -> None:
+    from ui import digits_views
+
+    digits_views.interlude(key="t")
+
+
+def test_the_interludes_controls_are_the_librarys_spec() -> None:
+    """The interlude's widgets offer exactly the ranges and options of digits.SPEC, with
+    the page's defaults (32 hidden units, ReLU, 60 epochs, seed 0); trained small here."""
+    at = AppTest.from_function(_interlude_app, default_timeout=120)
+    at.session_state["t.hidden"] = 4
+    at.session_state["t.epochs"] = 2
+    at.run()
+    assert not at.exception, at.exception
+    spec = {p.name: p for p in digits.SPEC}
+    for name, label, default in (("hidden", "Hidden units", 32), ("epochs", "Epochs", 60)):
+        slider = at.slider(key=f"t.{name}")
+        assert slider.label == label
+        assert (slider.min, slider.max, slider.step) == (spec[name].low, spec[name].high, 1)
+        assert list(slider.proto.default) == [default]
+    assert at.slider(key="t.hidden").max == 256 and at.slider(key="t.epochs").max == 200
+    seed = at.number_input(key="t.seed")
+    assert seed.label == "Seed of the initial weights"
+    assert (seed.min, seed.max, seed.value) == (0, spec["seed"].high, 0)
+    activation = at.selectbox(key="t.activation")
+    assert activation.label == "Nonlinearity"
+    assert activation.options == list(digits.ACTIVATIONS) and activation.value == "relu"
+    assert at.metric[0].label == "Test accuracy"
+    assert f"{4 * 64 + 4 + 4 * 10 + 10} weights" in at.metric[0].help  # 4 units were trained
+
+
 def test_bad_split_and_forward_arguments_raise() -> None:
-    with pytest.raises(ValueError, match="test_fraction"):
+    with pytest.raises(InvalidInput, match="'test_fraction' parameter of load_digits_split"):
         digits.load_digits_split(test_fraction=1.0)
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(InvalidType, match="'seed' parameter of load_digits_split"):
         digits.load_digits_split(seed="0")  # type: ignore[arg-type]
     r = run()
     with pytest.raises(ValueError, match="shape"):

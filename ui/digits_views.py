@@ -10,6 +10,14 @@ from denoisers import sparsity
 from denoisers.nets import digits
 
 from . import figures, views
+from .controls import spec_controls
+
+#: The parameters the interlude offers, as the library specifies them
+#: (:data:`digits.SPEC`), with their labels: the one hidden layer's size,
+#: the nonlinearity, the epochs and the seed of the initial weights.
+LABELS = {"hidden": "Hidden units", "activation": "Nonlinearity", "epochs": "Epochs",
+          "seed": "Seed of the initial weights"}
+SPEC = tuple(p for p in digits.SPEC if p.name in LABELS)
 
 
 @st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
@@ -27,12 +35,8 @@ def _two(hidden: int, activation: str, epochs: int) -> tuple[digits.DigitsRun, d
 
 def interlude(*, key: str) -> None:
     """Controls, training curves, learned weights, mistakes and two initialisations."""
-    c1, c2, c3, c4 = st.columns(4)
-    hidden = c1.select_slider("Hidden units", (4, 8, 16, 32, 64), 32, key=f"{key}.hidden")
-    activation = c2.segmented_control("Nonlinearity", digits.ACTIVATIONS, default="relu",
-                                      key=f"{key}.activation", required=True)
-    epochs = c3.slider("Epochs", 5, 200, 60, 5, key=f"{key}.epochs")
-    seed = int(c4.number_input("Seed of the initial weights", 0, 999, 0, key=f"{key}.seed"))
+    chosen = spec_controls(SPEC, key, columns=4, labels=LABELS)
+    hidden, activation, epochs, seed = (chosen[name] for name in LABELS)
     with st.spinner("Training the network…", show_time=True):
         run = _trained(hidden, activation, epochs, seed)
 

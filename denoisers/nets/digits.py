@@ -65,7 +65,7 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,21 +75,65 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from denoisers.core import InvalidInput, Progress, _is_real, report
+from denoisers.core import (Choice, Float, Int, InvalidInput, InvalidType, Param, Progress,
+                            check_params, report)
 
 #: The nonlinearities offered between layers.
 ACTIVATIONS = ("relu", "sigmoid")
 #: The optimisers offered, and their default learning rates.
 OPTIMISERS = {"adam": 0.01, "sgd": 0.1}
-#: The allowed range of epochs.
-MAX_EPOCHS = 500
-#: The largest hidden layer accepted (the page's sliders stay far below).
-MAX_HIDDEN = 1024
+#: The most epochs and the largest hidden layer accepted: the site offers the
+#: whole range, and one hidden layer of 256 units trained for 200 epochs took
+#: 3.2 s on one thread of a quiet 2-core machine (1024 units for 500 epochs,
+#: the limits before, took 19 s, and the page may train three runs).
+MAX_EPOCHS = 200
+MAX_HIDDEN = 256
 #: The most hidden layers accepted.
 MAX_LAYERS = 8
+#: The largest seed accepted: numpy's ``RandomState``, behind the split, takes
+#: seeds below 2**32; every seed here has that one range.
+MAX_SEED = 2**32 - 1
+#: The largest minibatch accepted.
+MAX_BATCH = 2048
 #: Number of classes and of input pixels.
 N_CLASSES = 10
 N_PIXELS = 64
+
+#: The parameters of :func:`load_digits_split`, a standalone spec checked by
+#: :func:`denoisers.core.check_params`.
+SPLIT_SPEC: tuple[Param, ...] = (
+    Int("seed", 0, MAX_SEED, default=0,
+        help="Seed of the train/test split: the same seed gives the same split."),
+    Float("test_fraction", 0.1, 0.9, default=0.25,
+          help="Fraction of the digits held out for testing."),
+)
+
+#: The parameters of a training (:func:`train_digits_mlp`), a standalone spec:
+#: every call is checked against it by :func:`denoisers.core.check_params`,
+#: and the site draws the digits interlude's controls from it. ``hidden`` is
+#: the size of *one* hidden layer: :func:`train_digits_mlp` takes a tuple of
+#: sizes (an int is one layer), each checked against this entry, and 1 to
+#: :data:`MAX_LAYERS` of them. ``learning_rate``'s default is Adam's: a
+#: training given none (or None) takes its optimiser's own (:data:`OPTIMISERS`).
+SPEC: tuple[Param, ...] = (
+    Int("hidden", 1, MAX_HIDDEN, default=32,
+        help="Units in a hidden layer: each takes a weighted average of the previous "
+             "layer's outputs and passes it through the nonlinearity."),
+    Choice("activation", ACTIVATIONS, default="relu",
+           help="The nonlinearity after every hidden layer: the ReLU max(z, 0) or the "
+                "sigmoid 1 / (1 + exp(-z))."),
+    Int("epochs", 1, MAX_EPOCHS, default=60, help="Passes over the training digits."),
+    Int("seed", 0, MAX_SEED, default=0,
+        help="Seed of the initial weights and of the order of the minibatches: the same "
+             "seed trains the same network."),
+    Float("learning_rate", 1e-6, 10.0, default=OPTIMISERS["adam"],
+          help="Step size of the optimiser."),
+    Choice("optimiser", tuple(OPTIMISERS), default="adam",
+           help="Adam, or minibatch gradient descent with momentum 0.9."),
+    Int("batch_size", 1, MAX_BATCH, default=64, help="Digits per minibatch."),
+    Int("split_seed", 0, MAX_SEED, default=0, help=SPLIT_SPEC[0].help),
+    SPLIT_SPEC[1],
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -112,10 +156,13 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.25
     Parameters
     ----------
     seed : int
-        Seed of the split (the same seed always gives the same split).
+        Seed of the split (the same seed always gives the same split), in
+        [0, 2**32 - 1].
     test_fraction : float
         Fraction of the digits held out for testing, in [0.1, 0.9]. The split
         is stratified: every class keeps its share in both parts.
+
+    Both are checked against :data:`SPLIT_SPEC`.
 
     Returns
     -------
@@ -130,13 +177,11 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.25
     nothing is downloaded: 1797 digits written by 43 people, 32x32 bitmaps
     reduced to 8x8 by counting the ink pixels in 4x4 blocks (values 0..16).
     """
-    seed = _check_seed(seed, "seed")
-    if (not _is_real(test_fraction) or not math.isfinite(test_fraction)
-            or not 0.1 <= test_fraction <= 0.9):
-        raise InvalidInput(f"test_fraction must be a float in [0.1, 0.9]; got {test_fraction!r}")
+    values = check_params(SPLIT_SPEC, {"seed": seed, "test_fraction": test_fraction},
+                          "load_digits_split")
     x, y = _digits()
     x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=float(test_fraction), random_state=seed, stratify=y)
+        x, y, test_size=values["test_fraction"], random_state=values["seed"], stratify=y)
     return (np.ascontiguousarray(x_train), np.ascontiguousarray(y_train),
             np.ascontiguousarray(x_test), np.ascontiguousarray(y_test))
 
@@ -242,7 +287,7 @@ class DigitsRun:
 
 # --------------------------------------------------------------------------- training
 
-def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
+def train_digits_mlp(hidden: Sequence[int] | int = (32,), activation: str = "relu",
                      epochs: int = 60, seed: int = 0,
                      learning_rate: float | None = None, *,
                      optimiser: str = "adam", batch_size: int = 64,
@@ -252,19 +297,21 @@ def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
 
     Parameters
     ----------
-    hidden : sequence of int
-        Sizes of the hidden layers (1 to 8 layers of 1 to 1024 units):
-        ``(32,)`` is 64 -> 32 -> 10.
+    hidden : sequence of int, or int
+        Sizes of the hidden layers (1 to 8 layers of 1 to 256 units; an int
+        is one layer): ``(32,)`` is 64 -> 32 -> 10.
     activation : {"relu", "sigmoid"}
         The nonlinearity after every hidden layer. The output layer is
         followed by the softmax.
     epochs : int
-        Passes over the training set, in [1, 500].
+        Passes over the training set, in [1, 200].
     seed : int
-        Seed of the initial weights and of the order of the minibatches.
-        The run is bit-for-bit reproducible on one machine given the seed.
+        Seed of the initial weights and of the order of the minibatches, in
+        [0, 2**32 - 1]. The run is bit-for-bit reproducible on one machine
+        given the seed.
     learning_rate : float, optional
-        Step size; ``None`` picks 0.01 for Adam and 0.1 for SGD.
+        Step size, in [1e-6, 10]; ``None`` picks 0.01 for Adam and 0.1 for
+        SGD.
     optimiser : {"adam", "sgd"}
         Adam (Kingma & Ba 2015), or plain minibatch SGD with momentum 0.9.
     batch_size : int
@@ -279,6 +326,13 @@ def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
     -------
     DigitsRun
         Curves, final accuracy, predictions, mistakes and parameters.
+
+    Raises
+    ------
+    InvalidInput
+        For a value out of its range, :class:`~denoisers.core.InvalidType`
+        (also a TypeError) for one of the wrong type: the parameters are
+        checked against :data:`SPEC`, with its uniform messages.
 
     Notes
     -----
@@ -300,31 +354,35 @@ def train_digits_mlp(hidden: Sequence[int] = (32,), activation: str = "relu",
     so a second thread cannot help, while handing each one to torch's
     thread pool costs milliseconds of waking and waiting when the cores
     are busy: under that load the defaults took 49 s with torch's 2
-    threads.
+    threads. The largest network for the most epochs (256 units, 200
+    epochs) took 3.2 s on the quiet machine.
     """
-    spec = _check_args(hidden, activation, epochs, seed, learning_rate, optimiser,
-                       batch_size, split_seed)
-    x_train, y_train, x_test, y_test = load_digits_split(split_seed, test_fraction)
+    args = _checked({"hidden": hidden, "activation": activation, "epochs": epochs,
+                     "seed": seed, "learning_rate": learning_rate, "optimiser": optimiser,
+                     "batch_size": batch_size, "split_seed": split_seed,
+                     "test_fraction": test_fraction}, "train_digits_mlp")
+    x_train, y_train, x_test, y_test = load_digits_split(args["split_seed"],
+                                                         args["test_fraction"])
     with _one_thread():
-        return _train(spec, x_train, y_train, x_test, y_test, progress)
+        return _train(args, x_train, y_train, x_test, y_test, progress)
 
 
-def _train(spec: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
+def _train(args: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
            x_test: np.ndarray, y_test: np.ndarray, progress: Progress | None) -> DigitsRun:
     """The training loop of :func:`train_digits_mlp`, on validated arguments."""
     start = time.perf_counter()
-    generator = torch.Generator().manual_seed(spec["seed"])
-    sizes = (N_PIXELS, *spec["hidden"], N_CLASSES)
+    generator = torch.Generator().manual_seed(args["seed"])
+    sizes = (N_PIXELS, *args["hidden"], N_CLASSES)
     params = _init_params(sizes, generator)
-    step = _Adam(params, spec["learning_rate"]) if spec["optimiser"] == "adam" else \
-        _Momentum(params, spec["learning_rate"])
+    step = _Adam(params, args["learning_rate"]) if args["optimiser"] == "adam" else \
+        _Momentum(params, args["learning_rate"])
     targets = np.eye(N_CLASSES, dtype=np.float32)[y_train]
     xs = torch.from_numpy(x_test)
-    n, size = len(x_train), spec["batch_size"]
-    losses = np.empty(spec["epochs"])
-    curve = np.empty(spec["epochs"])
-    nonlinearity = _TORCH_ACTIVATIONS[spec["activation"]]
-    for epoch in range(spec["epochs"]):
+    n, size = len(x_train), args["batch_size"]
+    losses = np.empty(args["epochs"])
+    curve = np.empty(args["epochs"])
+    nonlinearity = _TORCH_ACTIVATIONS[args["activation"]]
+    for epoch in range(args["epochs"]):
         # Shuffle in numpy and slice views: torch's own gather and
         # log-softmax kernels split even a 64-digit batch across threads,
         # which is 20-50x slower when the CPU cores are busy elsewhere
@@ -341,20 +399,20 @@ def _train(spec: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
             total += float(loss.detach()) * len(logits)
         losses[epoch] = total / n
         curve[epoch] = float(np.mean(_torch_predict(params, xs, nonlinearity) == y_test))
-        report(progress, (epoch + 1) / spec["epochs"])
+        report(progress, (epoch + 1) / args["epochs"])
     seconds = time.perf_counter() - start
 
     weights = tuple(_frozen(w.detach().numpy().copy()) for w in params[0::2])
     biases = tuple(_frozen(b.detach().numpy().copy()) for b in params[1::2])
-    probabilities = _numpy_forward(weights, biases, x_test, spec["activation"])[-1]
+    probabilities = _numpy_forward(weights, biases, x_test, args["activation"])[-1]
     predictions = probabilities.argmax(1).astype(np.int64)
     train_predictions = _numpy_forward(weights, biases, x_train,
-                                       spec["activation"])[-1].argmax(1)
+                                       args["activation"])[-1].argmax(1)
     return DigitsRun(
-        hidden=spec["hidden"], activation=spec["activation"],
-        optimiser=spec["optimiser"], learning_rate=spec["learning_rate"],
-        batch_size=spec["batch_size"], epochs=spec["epochs"], seed=spec["seed"],
-        split_seed=spec["split_seed"],
+        hidden=args["hidden"], activation=args["activation"],
+        optimiser=args["optimiser"], learning_rate=args["learning_rate"],
+        batch_size=args["batch_size"], epochs=args["epochs"], seed=args["seed"],
+        split_seed=args["split_seed"],
         loss=_frozen(losses), test_accuracy_curve=_frozen(curve),
         accuracy=float(np.mean(predictions == y_test)),
         train_accuracy=float(np.mean(train_predictions == y_train)),
@@ -594,13 +652,18 @@ def compare_initialisations(seeds: tuple[int, int] = (0, 1), **kwargs: Any
     train/test split is the same for both). Measure the difference with
     :func:`solution_gap`: the accuracies come out about equal, the weights
     do not -- gradient descent on a non-convex loss ends in a different
-    minimum for each starting point.
+    minimum for each starting point. Both seeds and ``kwargs`` are checked
+    against :data:`SPEC` before either network trains.
     """
-    if not isinstance(seeds, tuple | list) or len(seeds) != 2:
+    owner = "compare_initialisations"
+    if not isinstance(seeds, tuple | list):
+        raise InvalidType(f"seeds must be a pair of integers; got {seeds!r}")
+    if len(seeds) != 2:
         raise InvalidInput(f"seeds must be a pair of integers; got {seeds!r}")
     if "seed" in kwargs:
         raise InvalidInput("pass the seeds as seeds=(a, b), not seed=")
-    first, second = (_check_seed(s, "each seed") for s in seeds)
+    first, second = (_PARAMS["seed"].check(s, owner) for s in seeds)
+    _checked({k: v for k, v in kwargs.items() if k != "progress"}, owner)
     return train_digits_mlp(seed=first, **kwargs), train_digits_mlp(seed=second, **kwargs)
 
 
@@ -646,49 +709,37 @@ def _unit_rows(w: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- checks
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+_PARAMS = {p.name: p for p in SPEC}
 
 
-def _check_seed(seed: Any, name: str) -> int:
-    if not _is_int(seed) or not 0 <= seed < 2**63:
-        raise InvalidInput(f"{name} must be a non-negative integer; got {seed!r}")
-    return int(seed)
+def _checked(given: Mapping[str, Any], owner: str) -> dict[str, Any]:
+    """The training parameters ``given`` checked against :data:`SPEC`, defaults filled in.
+
+    :func:`check_params` refuses an unknown name, a wrong type or a value out
+    of range, with its messages naming ``owner``. ``hidden`` is checked by
+    :func:`_layers`; a ``learning_rate`` of None, or none given, is the
+    optimiser's default (:data:`OPTIMISERS`).
+    """
+    rest = {k: v for k, v in given.items()
+            if k != "hidden" and not (k == "learning_rate" and v is None)}
+    values = check_params(SPEC, rest, owner)
+    values["hidden"] = _layers(given.get("hidden", _PARAMS["hidden"].default), owner)
+    if "learning_rate" not in rest:
+        values["learning_rate"] = OPTIMISERS[values["optimiser"]]
+    return values
 
 
-def _check_args(hidden: Any, activation: Any, epochs: Any, seed: Any,
-                learning_rate: Any, optimiser: Any, batch_size: Any,
-                split_seed: Any) -> dict[str, Any]:
-    """Validated, normalised training arguments, or a ValueError naming the rule."""
-    if _is_int(hidden):
-        hidden = (hidden,)
-    if (isinstance(hidden, str) or not isinstance(hidden, Sequence)
-            or not 1 <= len(hidden) <= MAX_LAYERS
-            or not all(_is_int(h) and 1 <= h <= MAX_HIDDEN for h in hidden)):
-        raise InvalidInput(f"hidden must be a tuple of 1 to {MAX_LAYERS} layer sizes, each a "
-                         f"positive integer up to {MAX_HIDDEN}; got {hidden!r}")
-    if activation not in ACTIVATIONS:
-        raise InvalidInput(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; "
-                         f"got {activation!r}")
-    if not _is_int(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise InvalidInput(f"epochs must be an integer in [1, {MAX_EPOCHS}]; got {epochs!r}")
-    if optimiser not in OPTIMISERS:
-        raise InvalidInput(f"optimiser must be one of {', '.join(map(repr, OPTIMISERS))}; "
-                         f"got {optimiser!r}")
-    if learning_rate is None:
-        learning_rate = OPTIMISERS[optimiser]
-    if (not _is_real(learning_rate) or not math.isfinite(learning_rate)
-            or not 0 < learning_rate <= 10):
-        raise InvalidInput(f"learning_rate must be a float in (0, 10] or None; "
-                         f"got {learning_rate!r}")
-    if not _is_int(batch_size) or not 1 <= batch_size <= 2048:
-        raise InvalidInput(f"batch_size must be an integer in [1, 2048]; got {batch_size!r}")
-    return {
-        "hidden": tuple(int(h) for h in hidden), "activation": activation,
-        "epochs": int(epochs), "seed": _check_seed(seed, "seed"),
-        "learning_rate": float(learning_rate), "optimiser": optimiser,
-        "batch_size": int(batch_size), "split_seed": _check_seed(split_seed, "split_seed"),
-    }
+def _layers(hidden: Any, owner: str) -> tuple[int, ...]:
+    """The hidden layers' sizes as a tuple: an int is one layer; each size is checked
+    against :data:`SPEC`'s ``hidden`` entry, and their count against :data:`MAX_LAYERS`."""
+    layers = (hidden,) if isinstance(hidden, int | np.integer) else hidden
+    expected = (f"the 'hidden' parameter of {owner} must be an int or a sequence of 1 to "
+                f"{MAX_LAYERS} ints (the sizes of the hidden layers); got {hidden!r}")
+    if isinstance(layers, str) or not isinstance(layers, Sequence):
+        raise InvalidType(expected)
+    if not 1 <= len(layers) <= MAX_LAYERS:
+        raise InvalidInput(expected)
+    return tuple(_PARAMS["hidden"].check(size, owner) for size in layers)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
