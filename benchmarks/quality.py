@@ -2,8 +2,9 @@
 
     python -m benchmarks.quality --data ../shared/data/set12 --sigmas 15 25 50 --peers
 
-Every image of the folder (PNG, JPEG, TIFF or BMP, in file-name order; grey
-files stay grey, colour files stay colour) gets additive white Gaussian noise
+Every image of the folder (PNG, JPEG, TIFF or BMP, in file-name order, read
+by :func:`denoisers.images.load_image`: grey files stay grey, colour files
+stay colour) gets additive white Gaussian noise
 of each sigma (0-255 scale), not clipped, as is the field's convention. The
 noise of image ``i`` at sigma ``s`` is drawn from
 ``numpy.random.default_rng(noise_seed(seed, i, s))``, so every method sees the
@@ -30,22 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 
 import denoisers
 from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
-from denoisers.images import IMAGE_SUFFIXES
+from denoisers.images import IMAGE_SUFFIXES, image_paths, load_image
 from denoisers.noise import add_gaussian
 
 from . import common
 
 MODULE = "benchmarks.quality"
-
-#: File suffixes read as images (compared in lower case).
-
-#: PIL modes of grey images; any other mode is read as RGB.
-GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 #: Mean PSNR (dB) on Set12 under additive white Gaussian noise, as reported in
 #: the DnCNN (Zhang et al. 2017) and FFDNet (Zhang et al. 2018) papers.
@@ -162,27 +157,6 @@ def method_contender(method: denoisers.Method, params: dict[str, Any] | None = N
     params = dict(params or {})
     return Contender(common.variant_key(method, params), method.name,
                      functools.partial(_run_method, method.key, params, trace), method.slow)
-
-
-def image_paths(folder: Path, limit: int | None = None) -> list[Path]:
-    """The image files in ``folder``, sorted by name, at most ``limit`` of them."""
-    paths = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    return paths[:limit]
-
-
-def load_image(path: Path) -> np.ndarray:
-    """An image file as float32 in [0, 1]: (H, W) if the file is grey, else (H, W, 3)."""
-    with Image.open(path) as image:
-        if image.mode not in GREY_MODES:
-            return np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255)
-        if image.mode in ("1", "LA"):
-            image = image.convert("L")
-        array = np.asarray(image)
-    if np.issubdtype(array.dtype, np.floating):
-        return array.astype(np.float32)
-    top = 255 if array.dtype == np.uint8 else 65535
-    return array.astype(np.float32) / np.float32(top)
 
 
 def noise_seed(seed: int, index: int, sigma: float) -> int:
@@ -330,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     contenders, notes = choose(parser, args)
     if not args.data.is_dir():
         parser.error(f"--data {args.data} is not a folder")
-    paths = image_paths(args.data, args.limit)
+    paths = image_paths(args.data)[:args.limit]
     if not paths:
         parser.error(f"--data {args.data} holds no {'/'.join(sorted(IMAGE_SUFFIXES))} file")
     for note in notes:

@@ -1,8 +1,9 @@
-"""Where images come from: bundled samples and visitors' uploads.
+"""Where images come from: bundled samples, visitors' uploads and image folders.
 
 Everything here returns what the rest of the library expects: a float32
-array in [0, 1] of shape (H, W) for grey or (H, W, 3) for colour, no larger
-than the working size asked for (``max_side``) on the longer side.
+array in [0, 1] of shape (H, W) for grey or (H, W, 3) for colour; samples and
+uploads no larger than the working size asked for (``max_side``) on the
+longer side, folders' images whole.
 
 * :func:`load_sample` reads one of scikit-image's bundled images
   (:data:`SAMPLES`); none needs a download.
@@ -11,6 +12,11 @@ than the working size asked for (``max_side``) on the longer side.
   done to it (EXIF rotation, alpha compositing, 16-bit scaling, downscaling,
   ...). A file that cannot be used raises :class:`ImageError`, whose message
   can be shown to a visitor as it is.
+* :func:`load_folder` reads every image of a folder (training, validation
+  and benchmark sets; :func:`image_paths` lists them, :func:`load_image`
+  reads one) with the upload's decoder, at full size: a folder is the
+  project's own data, so the visitor's limits (pixel budget, working size)
+  do not apply, but its files are decoded, converted and refused alike.
 * :func:`to_uint8` and :func:`to_png_bytes` turn a float image back into
   exact 8-bit pixels for display and download.
 
@@ -24,15 +30,15 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from .core import InvalidInput
+from .core import Int, InvalidInput, check_params
 
 #: The longer side of every image the site works on, in pixels.
 MAX_SIDE = 1024
@@ -42,6 +48,17 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 MAX_PIXELS = 40_000_000
 #: The shortest side an upload may have, in pixels.
 MIN_SIDE = 8
+#: The largest working size a caller may ask for (and its square, the largest pixel budget):
+#: far past what a server holds in memory, a bound against nonsense rather than a limit.
+_LARGEST_SIDE = 1 << 16
+
+#: The size limits of :func:`downscale`, :func:`load_sample` and :func:`load_upload`.
+SIZE_SPEC = (
+    Int("max_side", MIN_SIDE, _LARGEST_SIDE, default=MAX_SIDE,
+        help="the longer side, in pixels, an image is downscaled to fit"),
+    Int("max_pixels", MIN_SIDE ** 2, _LARGEST_SIDE ** 2, default=MAX_PIXELS,
+        help="the most pixels an upload's header may claim before anything is decoded"),
+)
 
 #: scikit-image's bundled sample images (no download needed), in menu order,
 #: with a short description of each.
@@ -91,13 +108,6 @@ class Loaded:
     notes: tuple[str, ...] = ()
 
 
-def _check_side(max_side: Any, name: str = "max_side") -> int:
-    if (not isinstance(max_side, (int, np.integer)) or isinstance(max_side, (bool, np.bool_))
-            or max_side < 1):
-        raise InvalidInput(f"{name} must be a positive int; got {max_side!r}")
-    return int(max_side)
-
-
 def downscale(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, str | None]:
     """Shrink ``image`` so its longer side is at most ``max_side`` pixels.
 
@@ -105,9 +115,9 @@ def downscale(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, 
     32-bit float, so no precision is lost to 8 bits; the result is clipped
     back to [0, 1] (Lanczos rings slightly past the input's range). Returns
     the image (unchanged if it already fits) and a note saying what was done,
-    or None.
+    or None. A ``max_side`` outside :data:`SIZE_SPEC` raises an :class:`InvalidInput`.
     """
-    max_side = _check_side(max_side)
+    max_side = check_params(SIZE_SPEC, {"max_side": max_side}, "downscale")["max_side"]
     image = np.asarray(image, dtype=np.float32)
     height, width = image.shape[:2]
     longer = max(height, width)
@@ -138,7 +148,7 @@ def load_sample(name: str, *, max_side: int = MAX_SIDE) -> np.ndarray:
     Alpha is dropped, and a sample longer than ``max_side`` is downscaled
     with :func:`downscale`, as uploads are.
     """
-    max_side = _check_side(max_side)
+    max_side = check_params(SIZE_SPEC, {"max_side": max_side}, "load_sample")["max_side"]
     if name not in SAMPLES:
         raise InvalidInput(
             f"unknown sample {name!r}; the samples are: {', '.join(SAMPLES)}"
@@ -214,8 +224,8 @@ def _frames(img: Image.Image) -> int:
         return 1
 
 
-def _decode(img: Image.Image) -> None:
-    """Decode the pixels now, so that truncation and corruption show here."""
+def _decode(img: Image.Image) -> Image.Image:
+    """``img`` with its pixels decoded now, so that truncation and corruption show here."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -231,6 +241,7 @@ def _decode(img: Image.Image) -> None:
             f"This image file is corrupt and its pixels cannot be decoded "
             f"({type(exc).__name__}: {text})."
         ) from exc
+    return img
 
 
 def _lab_to_rgb(img: Image.Image) -> Image.Image:
@@ -330,41 +341,56 @@ def _drop_alpha(array: np.ndarray, notes: list[str]) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
-                max_pixels: int = MAX_PIXELS) -> Loaded:
-    """Decode an uploaded file into a float32 image in [0, 1] and notes on what was done.
+def _first_frame(img: Image.Image, notes: list[str]) -> Image.Image:
+    """``img`` at its first frame, noted when the file holds several (an animation, pages)."""
+    frames = _frames(img)
+    if frames > 1:
+        try:
+            img.seek(0)
+        except Exception as exc:
+            raise ImageError("The first frame of this animated image cannot be read.") from exc
+        notes.append(f"The file holds {frames} frames (an animation or several pages); "
+                     "only the first is used.")
+    return img
 
-    Steps, each noted when it changes something: first frame of an animation
-    or multi-page file; EXIF orientation; conversion of palette, CMYK, YCbCr
-    and LAB images (and any other mode Pillow can convert) to RGB; 16-bit
-    images scaled by 65535 at full precision; float images kept if within
-    [0, 1] and stretched from their [min, max] otherwise (NaN or infinity is
-    refused); alpha composited over white; a colour image with equal channels
-    treated as grey; downscaling to ``max_side`` on the longer side
-    (:func:`downscale`). Only the PNG, JPEG, TIFF, BMP, WebP and GIF decoders
-    are tried.
 
-    Raises
-    ------
-    ImageError
-        With a message fit for a visitor, for an empty file, a file that is
-        not an image, a truncated or corrupt one, one whose header claims more
-        than ``max_pixels`` pixels (refused before any pixel is decoded), one
-        smaller than 8 pixels on a side, and one so elongated that fitting it
-        into ``max_side`` would leave fewer than 8 pixels on its shorter side.
-    ValueError
-        For a ``max_side`` or ``max_pixels`` that is not a positive int.
-    """
-    max_side = _check_side(max_side)
-    max_pixels = _check_side(max_pixels, "max_pixels")
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data must be bytes; got {type(data).__name__}")
-    data = bytes(data)
-    if not data:
-        raise ImageError("The file is empty: it has no bytes at all.")
+def _upright(img: Image.Image, notes: list[str]) -> Image.Image:
+    """``img`` turned or mirrored as its EXIF orientation tag asks (unreadable EXIF is ignored)."""
+    try:
+        orientation = int(img.getexif().get(_ORIENTATION_TAG, 1) or 1)
+    except Exception:  # unreadable EXIF: leave the image as it is
+        return img
+    if orientation not in _ORIENTATION_WORDS:
+        return img
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception as exc:
+        raise ImageError(f"This image's EXIF orientation tag could not be applied "
+                         f"({type(exc).__name__}: {exc}).") from exc
+    if orientation in (3, 6, 8):
+        notes.append("The image had an EXIF orientation tag; it was rotated upright.")
+    else:
+        notes.append(f"The image had an EXIF orientation tag ({orientation}); "
+                     f"{_ORIENTATION_WORDS[orientation]}.")
+    return img
 
-    notes: list[str] = []
-    img = _open(data, max_pixels)
+
+def _pixels(img: Image.Image, notes: list[str]) -> np.ndarray:
+    """The picture of an opened file as float32 in [0, 1], (H, W) or (H, W, 3): its first
+    frame, decoded, upright, converted from its pixel mode, alpha composited over white."""
+    img = _upright(_decode(_first_frame(img, notes)), notes)
+    try:
+        array = _to_float(img, notes)
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f"This image's pixels cannot be converted "
+                         f"({type(exc).__name__}: {exc}).") from exc
+    return _drop_alpha(array, notes)
+
+
+def _check_size(img: Image.Image, max_side: int, max_pixels: int) -> None:
+    """Refuse, from the header alone, an upload too large, too small or too elongated."""
     width, height = img.size
     if width * height > max_pixels:
         raise ImageError(_bomb_message(width * height, max_pixels))
@@ -380,51 +406,126 @@ def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
             f"{max_side} pixels on the longer side leaves less than {MIN_SIDE} pixels "
             "on the shorter one."
         )
-    frames = _frames(img)
-    if frames > 1:
-        try:
-            img.seek(0)
-        except Exception as exc:
-            raise ImageError("The first frame of this animated image cannot be read.") from exc
-        notes.append(f"The file holds {frames} frames (an animation or several pages); "
-                     "only the first is used.")
-    _decode(img)
 
-    try:
-        orientation = int(img.getexif().get(_ORIENTATION_TAG, 1) or 1)
-    except Exception:  # unreadable EXIF: leave the image as it is
-        orientation = 1
-    if orientation in _ORIENTATION_WORDS:
-        try:
-            img = ImageOps.exif_transpose(img)
-        except Exception as exc:
-            raise ImageError(f"This image's EXIF orientation tag could not be applied "
-                             f"({type(exc).__name__}: {exc}).") from exc
-        if orientation in (3, 6, 8):
-            notes.append("The image had an EXIF orientation tag; it was rotated upright.")
-        else:
-            notes.append(f"The image had an EXIF orientation tag ({orientation}); "
-                         f"{_ORIENTATION_WORDS[orientation]}.")
 
-    try:
-        array = _to_float(img, notes)
-    except ImageError:
-        raise
-    except Exception as exc:
-        raise ImageError(f"This image's pixels cannot be converted "
-                         f"({type(exc).__name__}: {exc}).") from exc
-    array = _drop_alpha(array, notes)
-
+def _grey_if_equal(array: np.ndarray, notes: list[str]) -> np.ndarray:
+    """A colour image whose three channels are equal, as the grey image it is."""
     if array.ndim == 3 and np.array_equal(array[..., 0], array[..., 1]) \
             and np.array_equal(array[..., 0], array[..., 2]):
         notes.append("The colour image has equal R, G, B channels; it is treated as grey.")
-        array = array[..., 0]
+        return array[..., 0]
+    return array
 
-    array, note = downscale(array, max_side)
+
+def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
+                max_pixels: int = MAX_PIXELS) -> Loaded:
+    """Decode an uploaded file into a float32 image in [0, 1] and notes on what was done.
+
+    Steps, each noted when it changes something: first frame of an animation
+    or multi-page file; EXIF orientation; conversion of palette, CMYK, YCbCr
+    and LAB images (and any other mode Pillow can convert) to RGB; 16-bit
+    images scaled by 65535 at full precision; float images kept if within
+    [0, 1] and stretched from their [min, max] otherwise (NaN or infinity is
+    refused); alpha composited over white; a colour image with equal channels
+    treated as grey; downscaling to ``max_side`` on the longer side
+    (:func:`downscale`). Only the PNG, JPEG, TIFF, BMP, WebP and GIF decoders
+    are tried.
+
+    Returns
+    -------
+    Loaded
+        The image, (H, W) or (H, W, 3) float32 in [0, 1], and the notes.
+
+    Raises
+    ------
+    ImageError
+        With a message fit for a visitor, for an empty file, a file that is
+        not an image, a truncated or corrupt one, one whose header claims more
+        than ``max_pixels`` pixels (refused before any pixel is decoded), one
+        smaller than 8 pixels on a side, and one so elongated that fitting it
+        into ``max_side`` would leave fewer than 8 pixels on its shorter side.
+    InvalidInput
+        For a ``max_side`` or ``max_pixels`` outside :data:`SIZE_SPEC` (an
+        :class:`~denoisers.core.InvalidType`, also a TypeError, for one that
+        is not an int).
+    TypeError
+        For ``data`` that is not bytes.
+    """
+    sizes = check_params(SIZE_SPEC, {"max_side": max_side, "max_pixels": max_pixels},
+                         "load_upload")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes; got {type(data).__name__}")
+    data = bytes(data)
+    if not data:
+        raise ImageError("The file is empty: it has no bytes at all.")
+    img = _open(data, sizes["max_pixels"])
+    _check_size(img, sizes["max_side"], sizes["max_pixels"])
+    notes: list[str] = []
+    array = _grey_if_equal(_pixels(img, notes), notes)
+    array, note = downscale(array, sizes["max_side"])
     if note:
         notes.append(note)
     image = np.ascontiguousarray(np.clip(array, 0.0, 1.0), dtype=np.float32)
     return Loaded(image=image, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- folders
+
+def image_paths(folder: Path | str, *,
+                suffixes: Collection[str] = IMAGE_SUFFIXES) -> list[Path]:
+    """The image files of ``folder``, sorted by name: its files whose suffix, in lower case,
+    is one of ``suffixes``."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def match_colour(image: np.ndarray, colour: bool | None) -> np.ndarray:
+    """``image`` as colour (H, W, 3) if ``colour``, as grey (H, W) if not, as it is for None.
+
+    Grey becomes colour by repeating it in R, G and B; colour becomes grey as
+    its luminance (scikit-image's ``rgb2gray``, ITU-R BT.709 weights).
+    Returns float32.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if colour and image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    if colour is False and image.ndim == 3:
+        from skimage.color import rgb2gray  # deferred: only folders of colour read as grey
+
+        return rgb2gray(image).astype(np.float32, copy=False)
+    return image
+
+
+def load_image(path: Path | str, *, colour: bool | None = None) -> np.ndarray:
+    """An image file as float32 in [0, 1], decoded as an upload is but at its full size.
+
+    ``colour`` True gives (H, W, 3), False (H, W) (:func:`match_colour`), None
+    keeps the file's own: grey modes grey, all others colour. The upload's
+    checks on what a file holds apply (an :class:`ImageError` naming the file
+    for one that is not an image, damaged, truncated or corrupt, or beyond
+    Pillow's decompression-bomb limit); its limits on size do not.
+    """
+    path = Path(path)
+    try:
+        array = _pixels(_open(path.read_bytes(), Image.MAX_IMAGE_PIXELS), [])
+    except ImageError as exc:
+        raise ImageError(f"{path}: {exc}") from exc
+    return np.ascontiguousarray(match_colour(array, colour))
+
+
+def load_folder(folder: Path | str, *, colour: bool | None,
+                suffixes: Collection[str] = IMAGE_SUFFIXES) -> list[np.ndarray]:
+    """Every image of ``folder`` (:func:`image_paths`), in name order, read by
+    :func:`load_image`: float32 in [0, 1], (H, W) or (H, W, 3) as ``colour`` asks.
+
+    Raises an :class:`~denoisers.core.InvalidInput` for a folder with no
+    image in it, and an :class:`ImageError` for a file that cannot be read.
+    """
+    paths = image_paths(folder, suffixes=suffixes)
+    if not paths:
+        raise InvalidInput(f"no images in {folder}: no file ending in "
+                           f"{', '.join(sorted(suffixes))}")
+    return [load_image(path, colour=colour) for path in paths]
 
 
 # --------------------------------------------------------------------------- display

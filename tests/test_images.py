@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from denoisers import images
+from denoisers.core import InvalidInput
 from denoisers.images import ImageError, Loaded, load_sample, load_upload, to_png_bytes, to_uint8
 
 
@@ -198,14 +199,31 @@ def test_truncation_is_caught_without_touching_pillow_state(files):
     assert Image.MAX_IMAGE_PIXELS == before
 
 
-@pytest.mark.parametrize("max_side", [0, -5, 2.5, "1024", True, None])
-def test_max_side_must_be_a_positive_int(files, max_side):
-    with pytest.raises(ValueError, match="max_side must be a positive int"):
-        load_upload((files / "photo.png").read_bytes(), max_side=max_side)
+SIZE_CALLS = {
+    "downscale": lambda max_side: images.downscale(np.zeros((16, 16), np.float32), max_side),
+    "load_sample": lambda max_side: load_sample("camera", max_side=max_side),
+    "load_upload": lambda max_side: load_upload(b"x", max_side=max_side),
+}
 
 
-def test_max_pixels_must_be_a_positive_int():
-    with pytest.raises(ValueError, match="max_pixels must be a positive int"):
+@pytest.mark.parametrize("owner", SIZE_CALLS)
+@pytest.mark.parametrize("max_side", [0, -5, 7, 65537])
+def test_a_working_size_out_of_range_is_refused(owner, max_side):
+    message = f"the 'max_side' parameter of {owner} must be an int in [8, 65536]; got {max_side}"
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        SIZE_CALLS[owner](max_side)
+
+
+@pytest.mark.parametrize("owner", SIZE_CALLS)
+@pytest.mark.parametrize("max_side", [2.5, "1024", True, None])
+def test_a_working_size_of_another_type_is_a_type_error(owner, max_side):
+    with pytest.raises(TypeError, match=f"of {owner} must be an int in .*; got {re.escape(repr(max_side))}"):
+        SIZE_CALLS[owner](max_side)
+
+
+def test_max_pixels_out_of_range_is_refused():
+    message = "the 'max_pixels' parameter of load_upload must be an int in [64, 4294967296]; got 0"
+    with pytest.raises(InvalidInput, match=re.escape(message)):
         load_upload(b"x", max_pixels=0)
 
 
@@ -427,6 +445,72 @@ def test_lab_tiff_becomes_srgb():
     loaded = load_upload(_save(lab, "TIFF"))
     assert loaded.notes == ("CIELAB image converted to sRGB.",)
     np.testing.assert_allclose(loaded.image[0, 0] * 255, [200, 10, 30], atol=4)
+
+
+# --------------------------------------------------------------------------- folders
+
+@pytest.fixture
+def folder(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A folder of a colour JPEG, a grey PNG, a text file and a sub-folder named like an image;
+    the JPEG's pixels as Pillow decodes them and the PNG's, both uint8."""
+    grey = _gradient(20, 12)[..., 0]
+    Image.fromarray(grey).save(tmp_path / "b_grey.png")
+    Image.fromarray(_gradient(24, 16)).save(tmp_path / "a_colour.jpg", quality=90)
+    (tmp_path / "c_notes.txt").write_text("not an image")
+    (tmp_path / "d_folder.png").mkdir()
+    with Image.open(tmp_path / "a_colour.jpg") as jpeg:
+        colour = np.asarray(jpeg.convert("RGB"))
+    return tmp_path, colour, grey
+
+
+def test_a_folder_is_read_in_name_order_as_its_files_are(folder):
+    path, colour, grey = folder
+    assert [p.name for p in images.image_paths(path)] == ["a_colour.jpg", "b_grey.png"]
+    first, second = images.load_folder(path, colour=None)
+    _check_image(first, (16, 24, 3))
+    _check_image(second, (12, 20))
+    np.testing.assert_allclose(first, colour / 255, atol=1e-7)
+    np.testing.assert_allclose(second, grey / 255, atol=1e-7)
+
+
+def test_a_folder_is_read_as_grey_or_colour_as_asked(folder):
+    path, colour, grey = folder
+    first, second = images.load_folder(path, colour=False)
+    _check_image(first, (16, 24))
+    _check_image(second, (12, 20))
+    luminance = colour @ np.array([0.2125, 0.7154, 0.0721]) / 255  # ITU-R BT.709
+    np.testing.assert_allclose(first, luminance, atol=1e-6)
+    first, second = images.load_folder(path, colour=True)
+    _check_image(first, (16, 24, 3))
+    _check_image(second, (12, 20, 3))
+    np.testing.assert_allclose(second, np.stack([grey / 255] * 3, axis=-1), atol=1e-7)
+
+
+def test_a_folder_keeps_to_the_suffixes_asked_for(folder):
+    loaded = images.load_folder(folder[0], colour=None, suffixes={".png"})
+    assert [image.shape for image in loaded] == [(12, 20)]
+
+
+def test_a_folder_file_is_decoded_as_an_upload_is_but_kept_whole(tmp_path):
+    Image.fromarray(_gradient(1500, 40)).save(tmp_path / "wide.png")  # past the working size
+    ramp = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16
+    Image.fromarray(ramp).save(tmp_path / "x16.png")
+    wide, deep = images.load_folder(tmp_path, colour=None)
+    assert wide.shape == (40, 1500, 3)
+    np.testing.assert_allclose(deep, ramp / 65535, atol=1e-7)  # 16 bits, not 8
+
+
+def test_an_unreadable_folder_file_is_named(tmp_path):
+    Image.fromarray(_gradient(16, 16)).save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_text("not an image")
+    with pytest.raises(ImageError, match=r"b\.png: This file is not an image"):
+        images.load_folder(tmp_path, colour=None)
+
+
+def test_a_folder_without_images_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(InvalidInput, match="no images in .*: no file ending in .bmp, .jpeg"):
+        images.load_folder(tmp_path, colour=False)
 
 
 # --------------------------------------------------------------------------- display
