@@ -125,7 +125,7 @@ def steps(tab, url: str, side: int) -> list[tuple[str, Callable[[], None]]]:
     return [("noise page: σ + 1", noise), ("noise page: seed + 1", seed),
             ("local filters: Wiener smoothing slider", wiener),
             ("local filters: bilateral sigma-space slider", bilateral),
-            ("deep learning: digits interlude, epochs + 5", digits),
+            ("deep learning: digits interlude, epochs + 1", digits),
             ("deep learning: feature-map pager", pager),
             ("deep learning: a new pixel", pixel),
             ("BM3D: a new block, after the run", block)]
