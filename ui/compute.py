@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 import denoisers
-from denoisers.core import Method, Result, View
+from denoisers.core import Method, Result, View, digest
 
 from .scene import Scene
 
@@ -25,8 +25,9 @@ _DONE = "compute.done"
 
 @st.cache_data(max_entries=128, ttl=6 * 3600, show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
-         params: tuple[tuple[str, Any], ...], trace: bool) -> Result:
-    return denoisers.run(key, _noisy, sigma, trace=trace, **dict(params))
+         params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
+         _reference: np.ndarray | None) -> Result:
+    return denoisers.run(key, _noisy, sigma, trace=trace, reference=_reference, **dict(params))
 
 
 @st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
@@ -37,28 +38,39 @@ def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
 
 @dataclass(frozen=True)
 class Call:
-    """One cacheable run: a method on a scene with its parameters."""
+    """One cacheable run: a method on a scene with its parameters.
+
+    A traced run of a method that measures itself against a clean image
+    (PSNR per iteration) is given the scene's clean image as its
+    ``reference`` where there is one; ``reference_key`` is that image's
+    digest, so the cache tells such runs apart.
+    """
 
     method: Method
     scene_key: str
     sigma: float
     params: tuple[tuple[str, Any], ...]
     trace: bool = False
+    reference_key: str | None = None
 
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
            sigma: float | None = None, trace: bool = False) -> Call:
         sigma = scene.sigma if sigma is None else sigma
+        measured = trace and method.takes_reference and scene.clean is not None
         return cls(method, scene.key, round(float(sigma), 6),
-                   tuple(sorted((params or {}).items())), trace)
+                   tuple(sorted((params or {}).items())), trace,
+                   digest(scene.clean) if measured else None)
 
     @property
     def waiting(self) -> bool:
         """A slow method that has not been asked to run yet in this session."""
         return self.method.slow and self not in st.session_state.setdefault(_DONE, set())
 
-    def run(self, noisy: np.ndarray) -> Result:
-        out = _run(self.method.key, self.scene_key, noisy, self.sigma, self.params, self.trace)
+    def run(self, scene: Scene) -> Result:
+        reference = scene.clean if self.reference_key is not None else None
+        out = _run(self.method.key, self.scene_key, scene.noisy, self.sigma, self.params,
+                   self.trace, self.reference_key, reference)
         st.session_state.setdefault(_DONE, set()).add(self)
         return out
 
@@ -88,7 +100,7 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
                 return None
         slot.empty()  # a pressed button goes: the run it asked for is under way
     with st.spinner(f"{method.name}…", show_time=True):
-        return call.run(scene.noisy)
+        return call.run(scene)
 
 
 def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -> dict[str, Result]:
@@ -111,6 +123,6 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
         if call.waiting and not go:
             continue
         bar.progress(i / len(calls), text=f"{call.method.name}… ({i + 1} of {len(calls)})")
-        out[name] = call.run(scene.noisy)
+        out[name] = call.run(scene)
     bar.empty()
     return out

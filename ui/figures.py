@@ -215,18 +215,36 @@ def _titled(fig: go.Figure, text: str, chars: int = 60, size: int = 14) -> int:
 
 
 def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
-           x_title: str = "", y_title: str = "", title: str = "") -> go.Figure:
+           x_title: str = "", y_title: str = "", title: str = "",
+           marks: Mapping[str, float] | None = None) -> go.Figure:
     """Named 1-D series on shared axes (per-iteration curves, responses); with more than one,
-    their legend goes below the x axis's title."""
+    their legend goes below the x axis's title. ``marks`` draws a dotted vertical line,
+    labelled in the legend, at each named x (a stopping time, a threshold)."""
     fig = go.Figure()
     for name, values in series.items():
         values = np.asarray(values)
         fig.add_scatter(x=np.arange(len(values)) if x is None else x, y=values, name=name,
                         mode="lines")
+    low, high = _span(series)
+    for (name, at), dash in zip((marks or {}).items(), _DASHES * 4):
+        fig.add_scatter(x=[at, at], y=[low, high], name=f"{name} ({at:.3g})", mode="lines",
+                        line=dict(dash=dash, width=1.5))
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title,
-                      height=320 + (40 if len(series) > 1 else 0),
+                      height=320 + (40 if len(fig.data) > 1 else 0),
                       margin=dict(l=0, r=0, t=_titled(fig, title), b=0), legend=LEGEND_BELOW)
     return fig
+
+
+#: The dash patterns of the marks on a curve, in turn.
+_DASHES = ("dot", "dash", "dashdot", "longdash")
+
+
+def _span(series: Mapping[str, np.ndarray]) -> tuple[float, float]:
+    """The lowest and highest finite values of the series (0, 1 if there are none)."""
+    values = np.concatenate([np.asarray(v, np.float64).ravel() for v in series.values()] or
+                            [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
 
 
 #: Where a point's label may go, tried in this order (plotly's textposition names).
