@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import statistics
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +18,9 @@ from denoisers.nets.architectures import DnCNN, FFDNet, build, fold_batch_norm
 
 NETS = [m.key for m in METHODS]
 SIGMA = 25 / 255
+#: The quality benchmark of the shipped networks on Set12, run apart from their training.
+NETWORKS_BENCHMARK = (Path(__file__).resolve().parent.parent
+                      / "assets" / "benchmarks" / "networks" / "quality_set12.csv")
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +50,17 @@ def test_ffdnet_runs_its_colour_network_only_when_asked():
 
 
 @pytest.mark.parametrize("key", NETS)
-def test_weights_record_how_they_were_trained(key):
-    net = inference.load(key)
-    assert net.trained["steps"] > 0 and "psnr25" in net.trained["validation"]
+def test_the_validation_the_weights_record_is_what_the_benchmark_measured(key):
+    """The shipped weights are the ones benchmarked: the mean PSNR on Set12 their training
+    recorded (its own noise, through the training code) is the quality benchmark's (other
+    noise, through ``denoisers.run``) within 0.1 dB; measured, the two differ by 0.05 dB at
+    most, and any two networks by more than 0.1 dB at some sigma."""
+    with NETWORKS_BENCHMARK.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["method"] == key]
+    recorded = inference.load(key).trained["validation"]
+    for sigma in (15, 25, 50):
+        benchmark = statistics.fmean(float(r["psnr"]) for r in rows if float(r["sigma"]) == sigma)
+        assert recorded[f"psnr{sigma}"] == pytest.approx(benchmark, abs=0.1), (key, sigma)
 
 
 @pytest.mark.parametrize("key", ["dncnn_bf", "drunet"])
@@ -83,14 +98,29 @@ def _input(model: torch.nn.Module) -> torch.Tensor:
     return torch.rand(4, channels, 16, 16)
 
 
-def test_the_bias_free_network_is_exactly_its_equivalent_kernel(camera):
-    _, noisy = camera
-    res = denoisers.run("dncnn_bf", noisy, SIGMA, trace=True, probe=(300, 200))
+@pytest.mark.parametrize("key", NETS)
+def test_the_equivalent_kernel_gives_the_pixel_exactly_where_it_says_so(key, camera):
+    """The kernel applied to the window, summed here, against the network's output at the
+    pixel when it is run on that window: equal (measured 1e-7 apart) for the bias-free blind
+    network, which says so, and 2.8e-3 apart or more for every other network, which says it
+    is not exact. The bias-free network's window holds its whole receptive field, so its
+    kernel gives the pixel of the denoised image itself."""
+    noisy = camera[1][:128, :160]
+    probe = (60, 70)
+    res = denoisers.run(key, noisy, SIGMA, trace=True, probe=probe)
+    top, left, window = res.extras["window"]
+    local = (probe[0] - top, probe[1] - left)
+    assert window[local] == noisy[probe]
+    applied = float(np.sum(res.extras["equivalent kernel"] * window))
+    output = float(denoisers.run(key, window, SIGMA).image[local])
     check = res.extras["kernel check"]
-    assert check["exact"]
-    assert check["J·y"] == pytest.approx(check["output"], abs=1e-5)
-    # the window the kernel is computed on sees the whole receptive field
-    assert check["output"] == pytest.approx(float(res.image[300, 200]), abs=1e-5)
+    assert check["J·y"] == pytest.approx(applied, abs=1e-5)
+    assert check["output"] == pytest.approx(output, abs=1e-5)
+    if check["exact"]:
+        assert applied == pytest.approx(output, abs=1e-5)
+        assert applied == pytest.approx(float(res.image[probe]), abs=1e-5)
+    else:
+        assert abs(applied - output) > 1e-4
 
 
 def test_the_bias_free_network_is_homogeneous(camera):
@@ -111,9 +141,13 @@ def test_receptive_field_of_a_plain_stack_is_twice_its_depth_plus_one(camera):
 
 @pytest.mark.parametrize("key", NETS)
 def test_trace_shows_the_inside(key, camera):
-    _, noisy = camera
-    res = denoisers.run(key, noisy[:128, :160], SIGMA, trace=True, probe=(60, 70))
-    assert np.allclose(res.stages["predicted noise"], noisy[:128, :160] - res.image, atol=1e-6)
+    """The predicted noise is the noise that was added: correlated with it above 0.95 and of
+    its level within -15 % and +5 % (measured: 0.964 to 0.998, and 0.90 to 0.99 sigma)."""
+    clean, noisy = (image[:128, :160] for image in camera)
+    res = denoisers.run(key, noisy, SIGMA, trace=True, probe=(60, 70))
+    predicted, added = res.stages["predicted noise"], noisy - clean
+    assert np.corrcoef(predicted.ravel(), added.ravel())[0, 1] > 0.95
+    assert 0.85 * SIGMA < np.sqrt(np.mean(predicted ** 2)) < 1.05 * SIGMA
     assert set(res.extras["features"]) and all(f.ndim == 3 for f in res.extras["features"].values())
     assert res.extras["filters"].ndim == 3
     assert res.extras["equivalent kernel"].shape == res.extras["window"][2].shape[:2]
@@ -134,6 +168,24 @@ def test_a_blind_network_says_when_the_noise_is_outside_its_training(camera):
     assert "note" not in denoisers.run("dncnn", noisy[:64, :64], 40 / 255).extras
     res = denoisers.run("dncnn", noisy[:64, :64], 90 / 255)
     assert "is blind and was trained for σ in [0, 55]" in res.extras["note"]
+
+
+@pytest.mark.parametrize("sigma255", [2, 6])
+def test_a_network_says_it_is_worse_than_faint_noise_only_where_it_is(sigma255, camera):
+    """Below sigma 5 some networks say they return an image worse than the noisy input; on
+    the camera man they are (measured: by 1.4 to 5.9 dB at sigma 2), while at sigma 6 the
+    same networks beat their input by 1.4 dB or more, and must not say it."""
+    clean = camera[0][128:384, 128:384]
+    noisy = noise.add_gaussian(clean, sigma255 / 255, seed=0)
+    worse = []
+    for key in NETS:
+        res = denoisers.run(key, noisy, sigma255 / 255)
+        if "worse than the noisy input" in res.extras.get("note", ""):
+            gain = metrics.psnr(clean, res.image) - metrics.psnr(clean, noisy)
+            assert gain < 0, f"{key} says it is worse than its input but gains {gain:.2f} dB"
+            worse.append(key)
+    if sigma255 < 5:
+        assert worse, "no network says it is worse than noise this faint"
 
 
 def test_every_architecture_builds_from_its_recipe():
