@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, stats
 
 from denoisers import train
+from denoisers.core import InvalidInput, InvalidType
+from denoisers.images import load_folder
 from denoisers.nets.architectures import build
 
 TINY = train.Recipe({"arch": "dncnn", "depth": 4, "width": 8, "bias": True}, (10, 40),
@@ -32,9 +35,19 @@ def folders(tmp_path_factory) -> tuple[Path, Path]:
     return root / "train", root / "val"
 
 
+def _config(data, val, out: Path, checkpoint: Path, **kwargs) -> train.TrainConfig:
+    """The settings of a tiny run: :data:`TINY`, five minutes, no validation on the way."""
+    return train.TrainConfig.create("tiny", data, val, out, checkpoint=checkpoint,
+                                    **{"recipe": TINY, "validate_every": 1000, "minutes": 5,
+                                       **kwargs})
+
+
+def _train(data, val, out: Path, checkpoint: Path, **kwargs) -> train.State:
+    return train.train(_config(data, val, out, checkpoint, **kwargs))
+
+
 def _run(folders, tmp_path, **kwargs) -> train.State:
-    return train.train("tiny", folders[0], folders[1], tmp_path / "tiny.pt", tmp_path / "tiny.ckpt",
-                       recipe=TINY, validate_every=1000, minutes=5, **kwargs)
+    return _train(folders[0], folders[1], tmp_path / "tiny.pt", tmp_path / "tiny.ckpt", **kwargs)
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -44,7 +57,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 def test_training_raises_validation_psnr(folders, tmp_path):
     torch.manual_seed(0)
     untrained = build(TINY.config)
-    before = train.validate(untrained, train.load_folder(folders[1], False), torch.device("cpu"))
+    before = train.validate(untrained, load_folder(folders[1], colour=False), torch.device("cpu"))
     state = _run(folders, tmp_path, steps=60)
     after = state.history[-1]
     assert state.step == 60
@@ -81,9 +94,8 @@ def test_going_on_from_weights_starts_a_fresh_schedule(folders, tmp_path, monkey
     original = train.learning_rate
     monkeypatch.setattr(train, "learning_rate",
                         lambda recipe, state: rates.append(original(recipe, state)) or rates[-1])
-    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
-                tmp_path / "b" / "x.ckpt", recipe=TINY, minutes=5, validate_every=1000,
-                init=tmp_path / "a" / "tiny.pt", until=44, steps=1040 if fixed else None)
+    _train(folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
+           init=tmp_path / "a" / "tiny.pt", until=44, steps=1040 if fixed else 0)
     # A fresh schedule begins with its warm-up; one carried on from step 40 would be near half
     # its peak and falling.
     assert rates[0] < TINY.lr / 10
@@ -98,7 +110,7 @@ def test_a_larger_batch_scales_the_learning_rate_by_the_square_root():
 
 
 def _sampler(folders, recipe: train.Recipe, seed: int = 0) -> train.PatchSampler:
-    images = train.load_folder(folders[0], False)
+    images = load_folder(folders[0], colour=False)
     return train.PatchSampler(images, recipe, torch.device("cpu"), seed)
 
 
@@ -120,13 +132,10 @@ def _symmetries(patch: np.ndarray) -> list[np.ndarray]:
     return turns + [turn[:, ::-1] for turn in turns]
 
 
-def test_patches_are_augmented_crops_with_noise_of_their_sigma(folders):
-    images = train.load_folder(folders[0], False)
-    clean, noisy, sigma = _sampler(folders, dataclasses.replace(TINY, batch=64), seed=1)()
+def test_patches_are_augmented_crops(folders):
+    images = load_folder(folders[0], colour=False)
+    clean = _sampler(folders, dataclasses.replace(TINY, batch=64), seed=1)()[0]
     assert clean.shape == (64, 1, TINY.patch, TINY.patch)
-    assert ((sigma >= 10 / 255) & (sigma <= 40 / 255)).all()
-    residual_std = (noisy - clean).flatten(1).std(dim=1)
-    assert torch.allclose(residual_std, sigma, rtol=0.2)
     windows = [np.lib.stride_tricks.sliding_window_view(image, (TINY.patch, TINY.patch))
                for image in images]
     found = set()
@@ -136,6 +145,20 @@ def test_patches_are_augmented_crops_with_noise_of_their_sigma(folders):
         assert symmetry is not None, "a patch is no symmetry of any crop of the training images"
         found.add(symmetry)
     assert len(found) == 8  # every symmetry of the square turns up
+
+
+def test_the_noise_is_white_gaussian_of_each_patch_sigma(folders):
+    clean, noisy, sigma = _sampler(folders, dataclasses.replace(TINY, batch=64), seed=1)()
+    assert ((sigma >= 10 / 255) & (sigma <= 40 / 255)).all()
+    assert noisy.min() < 0 or noisy.max() > 1  # not clipped
+    # Divided by its patch's sigma, the noise must be standard normal, pixel by pixel
+    # independent: a sigma of another patch, a 0-255 scale or coloured noise would fail.
+    unit = ((noisy - clean) / sigma.view(-1, 1, 1, 1)).squeeze(1).double().numpy()
+    assert stats.kstest(unit.ravel(), "norm").pvalue > 1e-3
+    assert np.all(np.abs(unit.std(axis=(1, 2)) - 1) < 0.15)
+    for axis in (1, 2):
+        first, second = np.swapaxes(unit, axis, 2)[..., :-1], np.swapaxes(unit, axis, 2)[..., 1:]
+        assert abs(np.corrcoef(first.ravel(), second.ravel())[0, 1]) < 0.03
 
 
 def test_portrait_images_are_sampled_too(tmp_path):
@@ -152,21 +175,15 @@ def test_portrait_images_are_sampled_too(tmp_path):
 def test_images_smaller_than_a_patch_are_refused(tmp_path):
     (tmp_path / "train").mkdir()
     Image.fromarray(np.zeros((20, 90), np.uint8)).save(tmp_path / "train" / "thin.png")
-    with pytest.raises(SystemExit, match="smaller than the 24x24 patches"):
+    with pytest.raises(InvalidInput, match="smaller than the 24x24 patches"):
         _sampler((tmp_path / "train",), TINY)
-
-
-def test_an_empty_folder_is_refused(tmp_path):
-    with pytest.raises(SystemExit, match="no images in"):
-        train.load_folder(tmp_path, False)
 
 
 def test_a_run_can_start_from_committed_weights(folders, tmp_path):
     first = _run(folders, tmp_path / "a", steps=6)
     weights = tmp_path / "a" / "tiny.pt"
-    second = train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
-                         tmp_path / "b" / "tiny.ckpt", recipe=TINY, minutes=5, steps=12,
-                         init=weights, validate_every=1000)
+    second = _train(folders[0], folders[1], tmp_path / "b" / "tiny.pt",
+                    tmp_path / "b" / "tiny.ckpt", steps=12, init=weights)
     assert second.step == 12 and len(second.runs) == 2
     assert second.runs[0] == first.runs[0]
     assert not torch.equal(_weights(weights)["body.0.weight"],
@@ -176,8 +193,8 @@ def test_a_run_can_start_from_committed_weights(folders, tmp_path):
 def test_starting_from_weights_loads_them(folders, tmp_path):
     _run(folders, tmp_path / "a", steps=6)
     weights = tmp_path / "a" / "tiny.pt"
-    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
-                recipe=TINY, minutes=5, steps=12, until=6, init=weights, validate_every=1000)
+    _train(folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
+           steps=12, until=6, init=weights)
     a, b = _weights(weights), _weights(tmp_path / "b" / "tiny.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
@@ -185,9 +202,8 @@ def test_starting_from_weights_loads_them(folders, tmp_path):
 def test_going_on_from_weights_keeps_their_architecture(folders, tmp_path):
     _run(folders, tmp_path / "a", steps=6)
     wider = dataclasses.replace(TINY, config={**TINY.config, "width": 12})
-    train.train("tiny", folders[0], folders[1], tmp_path / "b" / "tiny.pt",
-                tmp_path / "b" / "x.ckpt", recipe=wider, minutes=5, steps=8,
-                init=tmp_path / "a" / "tiny.pt", validate_every=1000)
+    _train(folders[0], folders[1], tmp_path / "b" / "tiny.pt", tmp_path / "b" / "x.ckpt",
+           recipe=wider, steps=8, init=tmp_path / "a" / "tiny.pt")
     assert torch.load(tmp_path / "b" / "tiny.pt", weights_only=True)["config"] == TINY.config
 
 
@@ -209,13 +225,74 @@ def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monke
 
 
 def test_the_command_can_lower_the_peak_learning_rate(monkeypatch, tmp_path):
-    recipes = []
-    monkeypatch.setattr(train, "train", lambda *args, recipe, **kwargs: recipes.append(recipe))
+    configs = []
+    monkeypatch.setattr(train, "train", configs.append)
     common = ["--data", "d", "--val", "v", "--out", str(tmp_path / "x.pt")]
     train.main(["dncnn", *common, "--lr", "2e-4"])
     train.main(["dncnn", *common, "--batch", "128", "--lr", "2e-4"])
     train.main(["dncnn", *common, "--batch", "128"])
-    assert [r.lr for r in recipes] == pytest.approx([2e-4, 2e-4, 2 * train.RECIPES["dncnn"].lr])
+    assert [c.recipe.lr for c in configs] == pytest.approx([2e-4, 2e-4, 2e-3])  # 1e-3 x √4
+    assert [c.recipe.batch for c in configs] == [32, 128, 128]
+
+
+def test_the_command_fills_in_the_documented_defaults(monkeypatch, tmp_path):
+    configs = []
+    monkeypatch.setattr(train, "train", configs.append)
+    train.main(["drunet", "--data", "d", "e", "--val", "skimage", "--out", "x.pt"])
+    (config,) = configs
+    assert (config.minutes, config.steps, config.until, config.resume, config.seed,
+            config.validate_every) == (30.0, 0, 0, False, 0, 2000)
+    assert config.data == (Path("d"), Path("e")) and config.val == Path("skimage")
+    assert config.checkpoint == Path("checkpoints/drunet.ckpt") and config.init is None
+    assert (config.recipe.batch, config.recipe.lr) == (32, 3e-4)
+
+
+@pytest.mark.parametrize("name, value, accepted", [
+    ("minutes", -1.0, "a float in [0, 10080]"),
+    ("minutes", float("nan"), "a float in [0, 10080]"),
+    ("steps", -5, "an int in [0, 1000000000]"),
+    ("until", -1, "an int in [0, 1000000000]"),
+    ("validate_every", 0, "an int in [1, 1000000000]"),
+    ("seed", -1, "an int in [0, 4294967295]"),
+    ("batch", 70_000, "an int in [0, 65536]"),
+    ("lr", 2.0, "a float in [0, 1]"),
+])
+def test_the_config_refuses_a_value_out_of_range(tmp_path, name, value, accepted):
+    message = f"the {name!r} parameter of train must be {accepted}; got {value!r}"
+    with pytest.raises(InvalidInput, match=re.escape(message)) as info:
+        _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", **{name: value})
+    assert not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("name, value", [("minutes", "30"), ("steps", 2.5), ("steps", None),
+                                         ("resume", 1), ("seed", True), ("lr", "1e-3")])
+def test_the_config_refuses_a_value_of_another_type(tmp_path, name, value):
+    with pytest.raises(TypeError, match=f"the {name!r} parameter of train must be .*; "
+                                        f"got {re.escape(repr(value))}") as info:
+        _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", **{name: value})
+    assert isinstance(info.value, InvalidType)
+
+
+def test_the_config_refuses_an_unknown_parameter_and_an_unknown_network(tmp_path):
+    with pytest.raises(InvalidInput, match=r"train has no parameter 'epochs'; its parameters "
+                                           r"are: batch, lr, minutes, resume, seed, steps"):
+        _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", epochs=3)
+    with pytest.raises(InvalidInput, match=r"there is no recipe 'unet'; the recipes are: dncnn"):
+        train.TrainConfig.create("unet", "d", "v", tmp_path / "x.pt")
+
+
+def test_the_command_answers_a_refusal_with_its_message(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    common = ["dncnn", "--val", "skimage", "--out", str(tmp_path / "x.pt")]
+    with pytest.raises(SystemExit) as info:
+        train.main([*common, "--data", str(tmp_path), "--minutes", "-1"])
+    assert info.value.code == 2
+    assert "the 'minutes' parameter of train must be a float in [0, 10080]; got -1.0" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        train.main([*common, "--data", str(tmp_path / "empty"), "--steps", "1"])
+    assert info.value.code == 2
+    assert f"no images in {tmp_path / 'empty'}" in capsys.readouterr().err
 
 
 TINY_FFDNET = train.Recipe({"arch": "ffdnet", "channels": 1, "depth": 4, "width": 8}, (0, 60),
@@ -246,12 +323,12 @@ def test_a_colour_run_can_start_from_its_grey_sibling(tmp_path):
         Image.fromarray((255 * (field - field.min()) / np.ptp(field)).astype(np.uint8)).save(
             tmp_path / "rgb" / f"{i}.png")
     grey, colour = tmp_path / "grey.pt", tmp_path / "colour.pt"
-    train.train("tiny", [tmp_path / "rgb"], tmp_path / "rgb", grey, tmp_path / "g.ckpt",
-                recipe=TINY_FFDNET, minutes=5, steps=4, validate_every=1000)
+    _train([tmp_path / "rgb"], tmp_path / "rgb", grey, tmp_path / "g.ckpt",
+           recipe=TINY_FFDNET, steps=4)
     as_colour = dataclasses.replace(TINY_FFDNET, colour=True,
                                     config={**TINY_FFDNET.config, "channels": 3})
-    train.train("tiny", [tmp_path / "rgb"], tmp_path / "rgb", colour, tmp_path / "c.ckpt",
-                recipe=as_colour, minutes=5, steps=8, init=grey, validate_every=1000)
+    _train([tmp_path / "rgb"], tmp_path / "rgb", colour, tmp_path / "c.ckpt",
+           recipe=as_colour, steps=8, init=grey)
     saved = torch.load(colour, weights_only=True)
     assert saved["config"]["channels"] == 3 and saved["trained"]["steps"] == 8
     inner = "body.2.weight"  # a middle convolution: learned in the grey run, trained on
