@@ -107,6 +107,8 @@ def test_deterministic(key, grey_samples):
 
 @pytest.mark.parametrize("key", KEYS)
 def test_trace_shows_something_and_reports_the_parameters_used(key, grey_samples):
+    """The parameters a run reports, auto ones resolved, are the ones it used: given them,
+    the method returns the very same image."""
     noisy = noise.add_gaussian(grey_samples["camera"], SIGMA, seed=5)
     fast, traced = denoisers.run(key, noisy, SIGMA), denoisers.run(key, noisy, SIGMA, trace=True)
     assert traced.stages or traced.curves
@@ -115,6 +117,7 @@ def test_trace_shows_something_and_reports_the_parameters_used(key, grey_samples
     used = traced.extras["params"]
     assert set(used) == {p.name for p in denoisers.get(key).params}
     assert all(v is not None for v in used.values())
+    np.testing.assert_array_equal(denoisers.run(key, noisy, SIGMA, **used).image, fast.image)
 
 
 @pytest.mark.parametrize("key", KEYS)
