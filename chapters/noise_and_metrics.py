@@ -39,7 +39,7 @@ def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[g
         "Poisson, peak 16 photons": noise.add_noise(_base, "poisson", 16, seed=seed),
         "salt and pepper, 10%": noise.add_noise(_base, "salt_pepper", 0.1, seed=seed),
     }
-    panels = {f"{name} — {_db(metrics.psnr(_base, d.image))}": d.image
+    panels = {f"{name} — {text.db(metrics.psnr(_base, d.image))}": d.image
               for name, d in drawn.items()}
     return figures.panel_figures(panels, width=PANEL_WIDTH)
 
@@ -63,8 +63,8 @@ def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarr
     noisy_ssim, noisy_map = metrics.ssim_with_map(_clean, _noisy)
     blurred_ssim, blurred_map = metrics.ssim_with_map(_clean, match.image)
     panels = figures.panel_figures({
-        f"noisy — {_db(noisy_psnr)}": _noisy,
-        f"{_degraded_name(match)} — {_db(match.psnr)}": match.image,
+        f"noisy — {text.db(noisy_psnr)}": _noisy,
+        f"{_degraded_name(match)} — {text.db(match.psnr)}": match.image,
         f"SSIM map of the noisy image — SSIM {noisy_ssim:.3f}": np.clip(noisy_map, 0, 1),
         f"SSIM map of the {_degraded_name(match)} image — SSIM {blurred_ssim:.3f}":
             np.clip(blurred_map, 0, 1),
@@ -73,10 +73,6 @@ def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarr
             "estimated": noise.estimate_sigma(_noisy), "match": match,
             "noisy_psnr": noisy_psnr, "noisy_ssim": noisy_ssim, "blurred_ssim": blurred_ssim,
             "panels": panels}
-
-
-def _db(value: float) -> str:
-    return "∞ dB (identical)" if np.isinf(value) else f"{value:.2f} dB"
 
 
 def _degraded_name(match: metrics.PsnrMatch) -> str:
@@ -144,16 +140,16 @@ if not scene.real:
     if not match.matched:
         st.warning(
             f"No blur or brightness shift of this image can fall as low as the noisy image's "
-            f"{_db(scores['noisy_psnr'])}: the farthest it goes, a uniform "
-            f"{'white' if match.shift > 0 else 'black'} image, still scores {_db(match.psnr)}, "
+            f"{text.db(scores['noisy_psnr'])}: the farthest it goes, a uniform "
+            f"{'white' if match.shift > 0 else 'black'} image, still scores {text.db(match.psnr)}, "
             f"{match.shortfall:.2f} dB higher. It is shown instead, so the two PSNRs below "
             f"differ.", icon=":material/warning:")
     views.show_panels(scores['panels'], key="noise.ssim")
     st.caption(f"{_ZOOM_HELP} SSIM maps: white is 1 (the local structure kept), black 0 or "
                f"below (lost).")
     noisy, degraded = st.columns(2)
-    noisy.metric("PSNR, noisy", _db(scores['noisy_psnr']))
-    degraded.metric(f"PSNR, {name.split()[0]}", _db(match.psnr), help=_how(match))
+    noisy.metric("PSNR, noisy", text.db(scores['noisy_psnr']))
+    degraded.metric(f"PSNR, {name.split()[0]}", text.db(match.psnr), help=_how(match))
     noisy.metric("SSIM, noisy", f"{scores['noisy_ssim']:.4f}")
     degraded.metric(f"SSIM, {name.split()[0]}", f"{scores['blurred_ssim']:.4f}", help=_how(match))
     st.caption(f"The second image: {_how(match)} At the same PSNR, noise costs SSIM in flat "

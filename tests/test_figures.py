@@ -8,13 +8,14 @@ Geometry only, from the figures' layouts: what a browser then draws is looked at
 from __future__ import annotations
 
 import itertools
+import math
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import figures, views
+from ui import figures, text, views
 
 
 def _panels(count: int, shape: tuple[int, ...] = (24, 32)) -> dict[str, np.ndarray]:
@@ -145,14 +146,19 @@ def test_the_trade_off_labels_do_not_overlap(points):
     assert list(fig.data[0].text) == list(points)
 
 
+def test_a_psnr_is_written_with_two_decimals_and_an_infinite_one_as_identical():
+    assert text.db(20.004) == "20.00 dB" and text.db(20.004, unit=False) == "20.00"
+    assert text.db(math.inf) == "∞ dB (identical)"
+    assert text.db(math.inf, unit=False) == "∞ (identical)"
+
+
 def test_reference_panels_at_sigma_zero_say_identical_not_inf():
     clean = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
     scene = SimpleNamespace(real=False, clean=clean, noisy=clean.copy(), sigma=0.0)
     titles = list(views.reference_panels(scene))
-    assert titles[0] == "clean" and "identical" in titles[1] and "σ = 0" in titles[1]
-    assert not any("inf" in t for t in titles)
+    assert titles == ["clean", "noisy (σ = 0) — ∞ dB (identical)"]
     result = SimpleNamespace(image=clean.copy(), seconds=0.1)
-    assert not any("inf" in t for t in views.result_panels(scene, {"m": result}))
+    assert list(views.result_panels(scene, {"m": result})) == ["m — ∞ dB (identical)"]
     noisy = SimpleNamespace(real=False, clean=clean, noisy=clean + 0.1, sigma=0.1)
     assert list(views.reference_panels(noisy))[1] == "noisy — 20.00 dB"
 
@@ -186,4 +192,4 @@ def test_the_metrics_table_shows_every_row_and_no_inf(monkeypatch):
                                 for i in range(12)})
     assert drawn["height"] == views.table_height(13) >= 14 * views.ROW_HEIGHT
     shown = drawn["data"].to_html()
-    assert "inf" not in shown.lower() and "∞" in shown and "m11" in shown
+    assert "inf" not in shown.lower() and "∞ (identical)" in shown and "m11" in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,8 @@ def _noise_page(**state) -> AppTest:
 
 
 def _db(value: str) -> float:
-    return float(value.removesuffix(" dB"))
+    """A PSNR as the page writes it (``ui.text.db``), read back."""
+    return math.inf if value == "∞ dB (identical)" else float(value.removesuffix(" dB"))
 
 
 @pytest.mark.parametrize("state", [
@@ -135,6 +137,13 @@ def test_the_page_says_when_the_psnr_cannot_be_matched_and_by_how_much():
     gap = _db(shown["PSNR, blurred"]) - _db(shown["PSNR, noisy"])
     assert gap > 0.5
     assert len(at.warning) == 1 and f"{gap:.2f} dB higher" in at.warning[0].value
+
+
+def test_without_noise_the_page_says_the_images_are_identical():
+    at = _noise_page(sigma=0)
+    shown = {m.label: m.value for m in at.metric}
+    assert _db(shown["PSNR, noisy"]) == _db(shown["PSNR, blurred"]) == math.inf, shown
+    assert not at.warning
 
 
 def test_the_page_metrics_have_short_labels_with_the_detail_in_help():

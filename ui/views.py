@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from denoisers.images import to_png_bytes, to_uint8
 
 from . import figures
 from .scene import Scene
+from .text import db
 
 
 def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stretch") -> None:
@@ -151,36 +153,23 @@ def _psnr(clean: np.ndarray, image: np.ndarray) -> float:
         return metrics.psnr(clean, image)
 
 
-def _db(value: float) -> str:
-    """A PSNR for a panel title; identical images (an infinite PSNR) say so instead."""
-    return f"{value:.2f} dB" if np.isfinite(value) else "identical to clean"
-
-
 def reference_panels(scene: Scene) -> dict[str, np.ndarray]:
     """The clean image (when there is one) and the noisy image, titled with PSNR (with no
-    noise, σ = 0, the title says the two are identical rather than "inf dB")."""
+    noise, σ = 0, the title says so, and "∞ dB (identical)" rather than "inf dB")."""
     if scene.real:
         return {"noisy (as uploaded)": scene.noisy}
     psnr = _psnr(scene.clean, scene.noisy)
-    if np.isfinite(psnr):
-        title = f"noisy — {psnr:.2f} dB"
-    else:  # no noise: σ = 0, or a noise that left every pixel as it was
-        title = "noisy (σ = 0) — identical to clean" if scene.sigma == 0 else \
-            "noisy — identical to clean"
-    return {"clean": scene.clean, title: scene.noisy}
+    # An infinite PSNR is no noise: σ = 0, or a noise that left every pixel as it was.
+    name = "noisy (σ = 0)" if np.isinf(psnr) and scene.sigma == 0 else "noisy"
+    return {"clean": scene.clean, f"{name} — {db(psnr)}": scene.noisy}
 
 
 def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.ndarray]:
     """Each result's image, titled with its name and, with a clean image, its PSNR."""
     if scene.real:
         return {name: res.image for name, res in named.items()}
-    return {f"{name} — {_db(_psnr(scene.clean, res.image))}": res.image
+    return {f"{name} — {db(_psnr(scene.clean, res.image))}": res.image
             for name, res in named.items()}
-
-
-def _psnr_cell(value: float) -> str:
-    """A PSNR in the table: two decimals, or ∞ for an image identical to the clean one."""
-    return f"{value:.2f}" if np.isfinite(value) else "∞ (identical)"
 
 
 def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
@@ -199,7 +188,8 @@ def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
     table = pd.DataFrame(rows).set_index("method")
     scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
     # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
-    st.dataframe(table.style.format({"PSNR (dB)": _psnr_cell, "SSIM": "{:.4f}"}, subset=scores)
+    cells = {"PSNR (dB)": partial(db, unit=False), "SSIM": "{:.4f}"}
+    st.dataframe(table.style.format(cells, subset=scores)
                  .highlight_max(subset=scores, props="font-weight: bold"),
                  height=table_height(len(table)))
     if not scene.real:
