@@ -20,7 +20,7 @@ with right:
     if res is not None:
         basic, final = res.stages["basic estimate"], res.stages["final estimate"]
         views.compare({**views.reference_panels(scene),
-                       **{(f"{name} — {metrics.psnr(scene.clean, image):.2f} dB"
+                       **{(f"{name} — {text.db(metrics.psnr(scene.clean, image))}"
                            if not scene.real else name): image
                           for name, image in (("stage 1: basic", basic), ("stage 2: final", final))}},
                       key="bm3d.compare", width=600, columns=2)
@@ -52,7 +52,7 @@ with errors.section("The essay's Figure 2, and the argument in four pictures"):
         done = compute.results(calls, figure, key="bm3d.figure2", what="at σ = 100")
         if done:
             views.compare({"clean": figure.clean,
-                           f"σ = 100 — {metrics.psnr(figure.clean, figure.noisy):.2f} dB":
+                           f"σ = 100 — {text.db(metrics.psnr(figure.clean, figure.noisy))}":
                                figure.noisy,
                            **views.result_panels(figure, done)}, key="bm3d.figure2.compare",
                           columns=4)

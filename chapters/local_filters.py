@@ -32,10 +32,7 @@ with right:
                       key="local.compare", width=600)
 if res is not None:
     views.metrics_table(scene, {method.name: res})
-    used = ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
-                     for name, value in res.extras.get("params", {}).items())
-    if used:
-        st.caption(f"Parameters used: {used}.")
+    views.parameters_used(res)
     with errors.section("Inside the method"):
         if method.probe:
             call = compute.Call.of(method, scene, params, trace=True)

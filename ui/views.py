@@ -268,6 +268,14 @@ def _stage(name: str, stage: np.ndarray, display: str, *, key: str) -> None:
     chart(fig, key=key)
 
 
+def parameters_used(res: Result) -> None:
+    """A caption with the values a method used, its auto parameters resolved from sigma."""
+    used = ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else
+                     f"{name} = {value}" for name, value in res.extras.get("params", {}).items())
+    if used:
+        st.caption(f"Parameters used: {used}.")
+
+
 def download(image: np.ndarray, name: str, *, key: str) -> None:
     """A button that downloads ``image`` as a lossless 8-bit PNG."""
     st.download_button(f"Download {name} (PNG)", to_png_bytes(image), file_name=f"{name}.png",
