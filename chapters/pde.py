@@ -1,0 +1,44 @@
+"""Chapter: PDEs and energy minimisation — heat, Perona–Malik, total variation, Beltrami."""
+
+import streamlit as st
+
+import denoisers
+from ui import compute, controls, errors, evolution_views, pde_views, text, views
+from ui.scene import current
+
+KEYS = ("heat", "perona_malik", "tv", "beltrami")
+
+st.title("Diffusion and variation (1990–2004)")
+text.story("pde_intro")
+scene = current()
+
+methods = {key: denoisers.get(key) for key in KEYS}
+key = st.segmented_control("Method", KEYS, default=KEYS[0], key="pde.method", required=True,
+                           format_func=lambda k: methods[k].name,
+                           bind="query-params", persist_state="session")
+method = methods[key]
+text.story(f"pde_{key}")
+st.latex(pde_views.EQUATIONS[key])
+st.caption(method.paper)
+
+left, right = st.columns([1, 2])
+with left:
+    params = controls.method_controls(method, scene.sigma)
+with right:
+    res = compute.result(method, scene, params, trace=True)
+    if res is not None:
+        views.compare({**views.reference_panels(scene),
+                       **views.result_panels(scene, {method.name: res})},
+                      key="pde.compare", width=600)
+if res is not None:
+    views.metrics_table(scene, {method.name: res})
+    views.parameters_used(res)
+    with errors.section("The evolution"):
+        text.story("pde_stopping")
+        evolution_views.evolution(res, key=f"pde.{key}.evolution")
+    with errors.section("Inside the method"):
+        pde_views.inside(key, res, scene)
+    views.download(res.image, key, key="pde.download")
+
+with errors.section("Across an edge: heat blurs it, Perona–Malik keeps it"):
+    pde_views.edge_race(scene)
