@@ -34,7 +34,7 @@ if res is not None:
     views.metrics_table(scene, {method.name: res})
     views.parameters_used(res)
     with errors.section("The evolution"):
-        text.story("pde_stopping")
+        text.story("pde_converging" if key == "tv" else "pde_stopping")
         evolution_views.evolution(res, key=f"pde.{key}.evolution")
     with errors.section("Inside the method"):
         pde_views.inside(key, res, scene)

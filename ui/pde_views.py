@@ -24,7 +24,8 @@ EQUATIONS = {
     "tv": r"\hat u = \arg\min_u\ \tfrac12 \|u - f\|_2^2 + \lambda \sum_{x} |\nabla u(x)|",
     "beltrami": r"\frac{\partial u^c}{\partial t} = \frac{1}{\sqrt g}\,\partial_\mu\!\left("
                 r"\sqrt g\, g^{\mu\nu}\,\partial_\nu u^c\right),\qquad "
-                r"g_{\mu\nu} = \delta_{\mu\nu} + \beta^2 \sum_c \partial_\mu u^c\,\partial_\nu u^c",
+                r"g_{\mu\nu} = \delta_{\mu\nu} + \frac{\beta^2}{C} \sum_{c=1}^{C} "
+                r"\partial_\mu u^c\,\partial_\nu u^c",
 }
 
 
@@ -55,9 +56,9 @@ def _flux(res: Result) -> None:
                                    x_title="gradient magnitude s",
                                    title="Flux s·g(s) across a step of gradient s",
                                    marks={"κ": kappa}), key="pde.flux.flux")
-    st.caption("Below κ the flux grows with the gradient: small steps (noise) are smoothed. "
-               "Past its peak it falls: the larger a step, the less flows across it, so edges "
-               "survive.")
+    st.caption("Up to its peak (κ/√2 for the exponential g, κ for the rational) the flux grows "
+               "with the gradient: small steps, noise, are smoothed. Past the peak it falls: the "
+               "larger a step, the less flows across it, so edges survive.")
 
 
 @st.cache_data(max_entries=16, ttl=6 * 3600, show_spinner=False)
@@ -102,7 +103,8 @@ def _staircase(sigma: float) -> None:
     """TV on a smooth noisy ramp: a flight of flat steps."""
     st.subheader("Staircasing")
     demo = _staircase_demo(round(max(sigma, 5 / 255), 6))
-    views.chart(figures.curves({name: demo[name] for name in ("clean", "noisy", "tv")},
+    views.chart(figures.curves({"clean ramp": demo["clean"], "noisy": demo["noisy"],
+                                "TV": demo["tv"]},
                                x_title="column", y_title="grey level",
                                title="One row of a noisy ramp, and TV's answer"),
                 key="pde.staircase")
