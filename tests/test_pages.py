@@ -266,8 +266,9 @@ def test_the_story_quotes_the_benchmarks_it_cites():
     for method in ("MLP (2012)", "WNNM (2014)", "BM3D (2007)"):
         assert _published(method, sigma25) in bm3d, method
     blind = (TEXT / "deep_blind.md").read_text()
-    for key in ("bm3d", "drunet", "dncnn", "ffdnet", "dncnn_bf"):  # the σ = 2 column
+    for key in ("bm3d", "drunet", "dncnn", "ffdnet", "dncnn_bf", "mlp"):  # the σ = 2 column
         assert f"{_measured('sigma_low/quality_set12.md', key, 1)}" in blind, key
+    assert f"{_measured('sigma_low/quality_set12.md', 'mlp', 2)} at σ = 5" in blind
 
 
 def test_the_story_points_only_at_what_the_site_has():
