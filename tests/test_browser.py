@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,7 +105,8 @@ def _shot(tab, name: str) -> None:
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("path", ["", "noise", "local-filters", "bm3d", "deep-learning", "arena"])
+@pytest.mark.parametrize("path", ["", "noise", "local-filters", "pde", "bm3d", "deep-learning",
+                                  "arena"])
 def test_page_renders_without_error(site, page, path):
     page.goto(f"{site}/{path}")
     _settle(page)
@@ -200,3 +202,25 @@ def test_choosing_a_pixel_on_the_deep_learning_page_looks_without_rerunning(site
         assert "receptive field" in caption.lower(), caption
     _no_error(page)
     _record("network pixel", times)
+
+
+def test_scrubbing_the_pde_evolution_shows_other_frames_without_rerunning(site, page):
+    page.goto(f"{site}/pde?pde.method=" + urllib.parse.quote_plus("Perona–Malik anisotropic diffusion"))
+    _settle(page)
+    frame = page.locator("[data-testid='stImageCaption']", has_text="Time t =")
+    first = frame.inner_text()
+    slider = page.locator("input[type=range][aria-label='Time t']")
+    slider.focus()
+    times = []
+    for key in ("Home", "End"):
+        start = time.monotonic()
+        page.keyboard.press(key)
+        page.wait_for_function(
+            "before => [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+            ".some(c => c.innerText.startsWith('Time t =') && c.innerText !== before)",
+            arg=frame.inner_text(), timeout=30_000)
+        times.append(time.monotonic() - start)
+    _settle(page)
+    _no_error(page)
+    assert frame.inner_text() != first
+    _record("pde evolution frame", times)
