@@ -36,18 +36,19 @@ import math
 import numpy as np
 from scipy import fft
 
-from .core import InvalidInput, _is_real
+from .core import Bool, Float, Int, InvalidInput, check_params
+
+#: The parameter of :func:`dct_atoms`: the side of the square blocks.
+ATOMS_SPEC = (Int("size", 1, 64, default=8, help="The side of the square blocks."),)
+#: The parameters of :func:`atoms_mosaic`.
+MOSAIC_SPEC = (
+    Int("pad", 0, 64, default=1, help="Width of the lines between the tiles."),
+    Float("fill", 0.0, 1.0, default=1.0, help="Grey level of the lines and empty tiles."),
+    Bool("rescale", default=True, help="Scale each atom on its own."),
+)
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _positive_int(value: object, name: str, low: int) -> int:
-    """``value`` as an int >= ``low``, or a ValueError naming the parameter."""
-    if (not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
-            or value < low):
-        raise InvalidInput(f"{name} must be an int >= {low}; got {value!r}")
-    return int(value)
-
 
 def _frequency_order(size: int) -> list[tuple[int, int]]:
     """The (u, v) frequency pairs of a size x size DCT, by u + v and then by u."""
@@ -106,7 +107,7 @@ def dct_atoms(size: int = 8) -> np.ndarray:
     G. K. Wallace, "The JPEG still picture compression standard", IEEE
     Trans. Consumer Electronics 38(1), 1992. https://doi.org/10.1109/30.125072
     """
-    size = _positive_int(size, "size", 1)
+    size = check_params(ATOMS_SPEC, {"size": size}, "dct_atoms")["size"]
     order = _frequency_order(size)
     impulses = np.zeros((size * size, size, size))
     rows, cols = zip(*order)
@@ -146,7 +147,7 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
     ------
     ValueError
         If ``atoms`` is not a non-empty (n, h, w) array of finite numbers,
-        ``pad`` is not an int >= 0 or ``fill`` is not in [0, 1].
+        or ``pad``, ``fill`` or ``rescale`` is outside :data:`MOSAIC_SPEC`.
 
     Notes
     -----
@@ -164,9 +165,9 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
                          f"got shape {stack.shape}")
     if not np.all(np.isfinite(stack)):
         raise InvalidInput("atoms contain NaN or infinite values")
-    pad = _positive_int(pad, "pad", 0)
-    if not _is_real(fill) or not 0.0 <= fill <= 1.0:
-        raise InvalidInput(f"fill must be a float in [0, 1]; got {fill!r}")
+    checked = check_params(MOSAIC_SPEC, {"pad": pad, "fill": fill, "rescale": rescale},
+                           "atoms_mosaic")
+    pad, fill, rescale = checked["pad"], checked["fill"], checked["rescale"]
     count, height, width = stack.shape
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)

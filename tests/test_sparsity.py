@@ -88,14 +88,16 @@ def test_mosaic_fills_an_incomplete_last_row(rng):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: dct_atoms(0), "size must be an int >= 1"),
-    (lambda: dct_atoms(True), "size must be an int >= 1"),
-    (lambda: dct_atoms(8.0), "size must be an int >= 1"),
+    (lambda: dct_atoms(0), r"'size' parameter of dct_atoms must be an int in \[1, 64\]"),
+    (lambda: dct_atoms(True), "'size' parameter of dct_atoms must be an int"),
+    (lambda: dct_atoms(8.0), "'size' parameter of dct_atoms must be an int"),
     (lambda: atoms_mosaic(np.zeros((8, 8))), "shape \\(n, h, w\\)"),
     (lambda: atoms_mosaic(np.zeros((0, 8, 8))), "shape \\(n, h, w\\)"),
     (lambda: atoms_mosaic(np.full((1, 2, 2), np.nan)), "NaN"),
-    (lambda: atoms_mosaic(np.zeros((4, 2, 2)), pad=-1), "pad must be an int >= 0"),
-    (lambda: atoms_mosaic(np.zeros((4, 2, 2)), fill=2.0), "fill must be a float in"),
+    (lambda: atoms_mosaic(np.zeros((4, 2, 2)), pad=-1),
+     r"'pad' parameter of atoms_mosaic must be an int in \[0, 64\]"),
+    (lambda: atoms_mosaic(np.zeros((4, 2, 2)), fill=2.0),
+     r"'fill' parameter of atoms_mosaic must be a float in \[0, 1\]"),
 ])
 def test_bad_inputs_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
