@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bm3d, colour, linear, metrics, nets, noise, pde
+from . import bm3d, colour, ksvd, linear, metrics, nets, noise, pde, sparsity, wavelets
 from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
                    Result, View, as_image, centre, check_sigma)
 
@@ -30,7 +30,7 @@ __all__ = [
     "methods", "get", "run", "look", "metrics", "noise",
 ]
 
-_FAMILY_MODULES = (linear, pde, bm3d, nets)
+_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, bm3d, nets)
 
 _REGISTRY: dict[str, Method] = {}
 

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from scipy import fft
 
-from .core import Bool, Float, Int, InvalidInput, check_params
+from .core import Bool, Float, Int, InvalidInput, Method, check_params
 
 #: The parameter of :func:`dct_atoms`: the side of the square blocks.
 ATOMS_SPEC = (Int("size", 1, 64, default=8, help="The side of the square blocks."),)
@@ -182,3 +182,6 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
         top, left = (k // cols) * (height + pad), (k % cols) * (width + pad)
         mosaic[top:top + height, left:left + width] = scaled[k]
     return mosaic
+
+
+METHODS: tuple[Method, ...] = ()
