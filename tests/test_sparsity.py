@@ -1,4 +1,4 @@
-"""Tests of the sparsity chapter's building blocks: the DCT atoms and the atom mosaic."""
+"""Tests of the sparsity chapter: the DCT atoms, the atom mosaic and the sliding-window DCT."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import fft
 
-from denoisers.sparsity import atoms_mosaic, dct_atoms
+import denoisers
+from denoisers import metrics, noise
+from denoisers.sparsity import atoms_mosaic, dct, dct_atoms, dct_block, dct_threshold
 
 
 def _frequencies(atoms: np.ndarray) -> list[tuple[int, int]]:
@@ -108,3 +110,178 @@ def test_mosaic_without_rescaling_keeps_values_in_place():
     blocks = np.linspace(0, 1, 2 * 3 * 3).reshape(2, 3, 3)
     mosaic = atoms_mosaic(blocks, pad=1, rescale=False)
     assert np.allclose(mosaic[:3, :3], blocks[0]) and np.allclose(mosaic[:3, 4:], blocks[1])
+
+
+# --------------------------------------------------------------------------- sliding-window DCT
+
+SIGMA = 25 / 255
+
+
+def _hard_threshold(block: np.ndarray, cut: float) -> tuple[np.ndarray, int]:
+    """The block rebuilt from its DCT coefficients above ``cut`` and the DC one (scipy, float64);
+    and how many it kept."""
+    coefficients = fft.dctn(block.astype(np.float64), norm="ortho")
+    kept = np.abs(coefficients) > cut
+    kept[0, 0] = True
+    return fft.idctn(np.where(kept, coefficients, 0.0), norm="ortho"), int(kept.sum())
+
+
+def _reference(noisy: np.ndarray, cut: float, size: int, corners_r, corners_c,
+               weighted: bool = False) -> np.ndarray:
+    """The sliding-window DCT written out block by block, in float64."""
+    total = np.zeros(noisy.shape)
+    weight = np.zeros(noisy.shape)
+    for r in corners_r:
+        for c in corners_c:
+            estimate, count = _hard_threshold(noisy[r:r + size, c:c + size], cut)
+            w = 1.0 / count if weighted else 1.0
+            total[r:r + size, c:c + size] += w * estimate
+            weight[r:r + size, c:c + size] += w
+    return total / weight
+
+
+def test_dct_gains_over_the_noisy_input_on_a_camera_crop(grey_samples):
+    clean = grey_samples["camera"]
+    noisy = noise.add_gaussian(clean, SIGMA, seed=3)
+    gain = metrics.psnr(clean, dct(noisy, SIGMA).image) - metrics.psnr(clean, noisy)
+    assert gain > 5.0
+
+
+def test_one_block_is_the_inverse_dct_of_its_thresholded_dct(rng):
+    block = rng.random((8, 8)).astype(np.float32)
+    expected, _ = _hard_threshold(block, 2.7 * 0.1)
+    out = dct(block, 0.1, threshold=2.7, step=8).image
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    # A threshold above every AC coefficient leaves the block's mean, the DC coefficient.
+    flat = dct(block, 1.0, threshold=5.0, step=8).image
+    np.testing.assert_allclose(flat, np.full((8, 8), block.mean()), atol=1e-5)
+
+
+def test_non_overlapping_blocks_are_filtered_each_on_its_own(rng):
+    image = rng.random((16, 24)).astype(np.float32)
+    out = dct(image, 0.05, threshold=2.0, step=8).image
+    for r in (0, 8):
+        for c in (0, 8, 16):
+            expected, _ = _hard_threshold(image[r:r + 8, c:c + 8], 0.1)
+            np.testing.assert_allclose(out[r:r + 8, c:c + 8], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("step, weights", [(1, "uniform"), (1, "sparsity"), (3, "uniform"),
+                                           (3, "sparsity")])
+def test_overlapping_blocks_are_averaged_as_written_out_block_by_block(rng, step, weights):
+    image = rng.random((17, 20)).astype(np.float32)
+    out = dct(image, 0.1, threshold=2.5, block=6, step=step, weights=weights).image
+    # The grid of corners: every step, and the last block touching the border.
+    rows = sorted({*range(0, 17 - 6 + 1, step), 17 - 6})
+    cols = sorted({*range(0, 20 - 6 + 1, step), 20 - 6})
+    expected = _reference(image, 0.25, 6, rows, cols, weighted=weights == "sparsity")
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_the_default_threshold_follows_the_rule_and_a_large_one_smooths_more(grey_samples):
+    noisy = noise.add_gaussian(grey_samples["moon"], SIGMA, seed=0)
+    np.testing.assert_array_equal(dct(noisy, SIGMA).image,
+                                  dct(noisy, SIGMA, threshold=dct_threshold(SIGMA)).image)
+    mild, strong = dct(noisy, SIGMA, threshold=1.0).image, dct(noisy, SIGMA, threshold=4.0).image
+    assert np.std(noisy - strong) > np.std(noisy - mild)
+
+
+def test_dct_is_deterministic_and_the_trace_does_not_change_the_estimate(grey_samples):
+    noisy = noise.add_gaussian(grey_samples["brick"], SIGMA, seed=1)
+    first = dct(noisy, SIGMA)
+    traced = dct(noisy, SIGMA, trace=True)
+    np.testing.assert_array_equal(first.image, dct(noisy, SIGMA).image)
+    np.testing.assert_array_equal(first.image, traced.image)
+
+
+def test_dct_takes_any_float_or_integer_image_and_returns_float32(rng):
+    image = rng.random((20, 20))
+    wide = dct(image, SIGMA).image
+    assert wide.dtype == np.float32
+    np.testing.assert_array_equal(wide, dct(image.astype(np.float32), SIGMA).image)
+    assert dct((image * 255).astype(np.uint8), SIGMA).image.dtype == np.float32
+
+
+def test_dct_reports_progress_up_to_one(grey_samples):
+    seen: list[float] = []
+    dct(grey_samples["camera"], SIGMA, progress=seen.append)
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 1
+
+
+def test_the_trace_counts_the_coefficients_each_block_kept(grey_samples):
+    clean = grey_samples["camera"][:40, :40]
+    noisy = noise.add_gaussian(clean, SIGMA, seed=2)
+    traced = dct(noisy, SIGMA, trace=True)
+    kept = traced.stages["coefficients kept per block"]
+    assert kept.shape == (33, 33)
+    assert kept.min() >= 1 and kept.max() <= 64
+    _, count = _hard_threshold(noisy[5:13, 7:15], traced.extras["threshold"])
+    assert kept[5, 7] == count
+    np.testing.assert_allclose(traced.curves["blocks (%)"].sum(), 100.0, rtol=1e-5)
+    assert traced.extras["params"] == {"threshold": dct_threshold(SIGMA), "block": 8, "step": 1,
+                                       "weights": "uniform"}
+    assert traced.extras["threshold"] == pytest.approx(dct_threshold(SIGMA) * SIGMA)
+
+
+def test_the_look_shows_the_block_centred_at_the_probe(grey_samples):
+    noisy = noise.add_gaussian(grey_samples["camera"][:48, :48], SIGMA, seed=0)
+    traced = denoisers.run("dct", noisy, SIGMA, trace=True)
+    view = denoisers.look("dct", noisy, SIGMA, traced, (20, 30))
+    np.testing.assert_array_equal(view.stages["block"], noisy[16:24, 26:34])
+    assert view.extras["block"]["corner"] == (16, 26)
+    cut = view.extras["block"]["threshold"]
+    coefficients = fft.dctn(noisy[16:24, 26:34].astype(np.float64), norm="ortho")
+    np.testing.assert_allclose(view.stages["block DCT"], coefficients, atol=1e-5)
+    kept = np.abs(coefficients) > cut
+    kept[0, 0] = True
+    np.testing.assert_allclose(view.stages["thresholded DCT"], np.where(kept, coefficients, 0),
+                               atol=1e-5)
+    expected, count = _hard_threshold(noisy[16:24, 26:34], cut)
+    np.testing.assert_allclose(view.stages["reconstructed block"], expected, atol=1e-5)
+    assert view.extras["block"]["kept"] == count
+    assert count == traced.stages["coefficients kept per block"][16, 26]
+    np.testing.assert_array_equal(view.stages["denoised block"], traced.image[16:24, 26:34])
+
+
+def test_the_look_keeps_its_block_inside_the_image_and_on_the_grid(grey_samples):
+    noisy = noise.add_gaussian(grey_samples["camera"][:30, :30], SIGMA, seed=0)
+    traced = dct(noisy, SIGMA, trace=True)
+    corner = dct_block(noisy, SIGMA, traced, (0, 29)).extras["block"]["corner"]
+    assert corner == (0, 22)
+    # With step 4 the grid is 0, 4, ..., 20 and 22: the block whose centre is nearest.
+    coarse = dct(noisy, SIGMA, step=4, trace=True)
+    view = dct_block(noisy, SIGMA, coarse, (15, 27), step=4)
+    assert view.extras["block"]["corner"] == (12, 22)
+    np.testing.assert_array_equal(view.stages["block"], noisy[12:20, 22:30])
+
+
+def test_the_look_of_a_colour_image_shows_its_luminance(colour_sample):
+    from denoisers import colour
+
+    noisy = noise.add_gaussian(colour_sample, SIGMA, seed=0)
+    traced = denoisers.run("dct", noisy, SIGMA, trace=True, probe=(30, 30))
+    luminance = colour.luminance(noisy)
+    np.testing.assert_array_equal(traced.stages["block"], luminance[26:34, 26:34])
+    assert traced.stages["denoised block"].shape == (8, 8)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"threshold": 6.0}, r"'threshold' parameter of dct must be a float in \[0.5, 5\]"),
+    ({"threshold": "2.7"}, "'threshold' parameter of dct must be a float"),
+    ({"block": 1}, r"'block' parameter of dct must be an int in \[2, 16\]"),
+    ({"block": 8.0}, "'block' parameter of dct must be an int"),
+    ({"step": 0}, r"'step' parameter of dct must be an int in \[1, 8\]"),
+    ({"weights": "median"}, "'weights' parameter of dct must be one of 'uniform', 'sparsity'"),
+    ({"radius": 3}, "dct has no parameter 'radius'"),
+])
+def test_dct_refuses_bad_parameters(params, message):
+    with pytest.raises(denoisers.InvalidInput, match=message):
+        dct(np.full((16, 16), 0.5, np.float32), SIGMA, **params)
+
+
+def test_dct_refuses_a_bad_sigma_and_image():
+    with pytest.raises(denoisers.InvalidInput, match="sigma"):
+        dct(np.zeros((16, 16)), 25)
+    with pytest.raises(denoisers.InvalidInput, match="NaN"):
+        dct(np.full((16, 16), np.nan), SIGMA)
