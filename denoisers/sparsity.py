@@ -204,8 +204,9 @@ def atoms_mosaic(atoms: np.ndarray, pad: int = 1, *, fill: float = 1.0,
 # --------------------------------------------------------------------------- sliding-window DCT
 
 def dct_threshold(sigma: float) -> float:
-    """The default hard threshold of :func:`dct`, in multiples of sigma (sigma on [0, 1])."""
-    return 2.7
+    """The default hard threshold of :func:`dct`, in multiples of sigma (sigma on [0, 1]):
+    ``2.55 + 0.01 sigma_255``, capped at 3.5 (2.7 at sigma_255 = 15, 2.8 at 25)."""
+    return round(min(3.5, 2.55 + 0.01 * 255.0 * sigma), 2)
 
 
 #: The parameters of :func:`dct`, checked by every call (its Method's spec).
@@ -213,7 +214,8 @@ DCT: tuple[Param, ...] = (
     Float("threshold", 0.5, 5.0, step=0.05, rule=dct_threshold,
           help=("Coefficients no larger than this many sigmas are set to zero (the "
                 "block's mean, its DC coefficient, is always kept). Higher removes more "
-                "noise and more faint detail. Auto: 2.7.")),
+                "noise and more faint detail. Auto: 2.55 + 0.01 x sigma (sigma on "
+                "0-255), at most 3.5.")),
     Int("block", 2, 16, default=8,
         help=("Side of the square blocks, in pixels (8 as in JPEG). Larger blocks "
               "separate signal from noise better in smooth areas and ring more around "
@@ -376,13 +378,48 @@ def dct(noisy: np.ndarray, sigma: float, *, threshold: float | None = None, bloc
     blocks that kept few coefficients, smooth ones whose estimate is more
     reliable (Guleryuz 2003).
 
-    %%MEASURED%%
+    Default: ``lambda = 2.55 + 0.01 sigma_255`` (sigma_255 = 255·sigma),
+    capped at 3.5: 2.7 at sigma_255 = 15, the classical 2.7 of BM3D's hard
+    thresholding, 2.8 at 25, 3.05 at 50. It follows the lambda with the best
+    mean PSNR over five scikit-image samples (camera, astronaut, coffee,
+    coins, moon; grey, full size, unclipped noise with seed 0), found by a
+    parabola through a grid of lambda in [2, 3.4]: 2.59, 2.67, 2.74, 2.89,
+    2.99, 3.15, 3.28, 3.34 at sigma_255 = 5, 10, 15, 25, 35, 50, 75, 100.
+    The best lambda grows with the noise, and smooth images want more
+    (moon: 2.7 at 5 to 3.5 at 100; coins: 2.5 to 3.2). At every sigma the
+    rule's mean PSNR is at most 0.15 dB below the mean of each image at its
+    own best lambda of the grid; a constant 2.7 is as good up to sigma_255 = 15 and loses
+    0.06, 0.38 and 1.06 dB at 25, 50 and 100.
+
+    Measured with the defaults (PSNR in dB, noisy -> estimate):
+
+    ========= ============== ============== ==============
+    image     sigma_255 15   sigma_255 25   sigma_255 50
+    ========= ============== ============== ==============
+    camera    24.62 -> 31.39 20.19 -> 29.19 14.17 -> 26.73
+    astronaut 24.62 -> 32.92 20.19 -> 30.01 14.17 -> 26.30
+    coffee    24.62 -> 31.44 20.18 -> 28.87 14.16 -> 25.90
+    coins     24.65 -> 30.38 20.21 -> 27.71 14.19 -> 24.58
+    moon      24.62 -> 37.52 20.19 -> 35.36 14.17 -> 32.26
+    mean      24.63 -> 32.73 20.19 -> 30.23 14.17 -> 27.15
+    ========= ============== ============== ==============
+
+    The "sparsity" weights raise the mean by 0.12, 0.12 and 0.08 dB at
+    sigma_255 = 15, 25 and 50, mostly on the smooth moon (+0.3 to +0.45 dB)
+    while coffee loses up to 0.09 dB; the plain average, Yaroslavsky's
+    and the simplest to explain, stays the default.
+
+    Time: 0.77 to 0.87 s for a 512x512 grey image with the defaults on a
+    busy two-core CPU (medians of 7 and 9 runs; 0.62 s at best); a colour
+    image, three channels, about 2.3 s. Steps 2, 3 and 4 take 0.22,
+    0.12 and 0.06 s and lose 0.25, 0.6 and 0.9 dB (step 8, the plain
+    tiling: 2.9 dB; camera, sigma_255 = 25).
 
     Cost: the blocks, in batches of whole rows of the block grid, are cut
     from a strided view of the image, transformed and transformed back by
     two matrix products with the (s², s²) matrix of the 2-D DCT (one BLAS
-    product each; a separable transform, with products of 8 x 8 matrices,
-    measured five times slower), and added back with one vectorised
+    product each; a separable transform, by products with the 8 x 8 matrix,
+    took five times as long), and added back with one vectorised
     addition per pixel of a block (s² of them per batch, over all its
     blocks at once): O(H W s⁴ / step²) operations and no loop over pixels
     or blocks. The uniform weights' denominator is the number of blocks
