@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import denoisers
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.py"))
 TIMEOUT = 120
@@ -151,7 +153,9 @@ def test_bm3d_page_runs_on_a_button_and_opens_a_group():
 def test_the_deep_learning_scoreboard_puts_bm3d_beside_the_networks():
     at = _open("chapters/deep_learning.py", side=128)
     assert "classical method run so far: " in _verdict(at)
-    assert _verdict(at).endswith(". BM3D / CBM3D waits on the button above.")
+    slow = ", ".join(m.name for m in denoisers.methods() if m.slow and m.family != "Deep learning")
+    assert _verdict(at).endswith(f". {slow} wait{'s' if ',' not in slow else ''} on the button "
+                                 "above."), _verdict(at)
     at.button(key="deep.score").click().run()
     assert not _problems(at), _problems(at)
     table = next(d.value for d in at.dataframe if "BM3D / CBM3D" in d.value.index)
