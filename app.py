@@ -23,6 +23,8 @@ PAGES = {
                 icon=":material/blur_linear:", url_path="local-filters"),
         st.Page("chapters/pde.py", title="Diffusion and variation (1990–2004)",
                 icon=":material/waves:", url_path="pde"),
+        st.Page("chapters/sparsity.py", title="Sparse representations (1996–2006)",
+                icon=":material/apps:", url_path="sparsity"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",
                 icon=":material/view_in_ar:", url_path="bm3d"),
         st.Page("chapters/deep_learning.py", title="Deep learning takes over (2012–2021)",
