@@ -23,6 +23,7 @@ PAGES = {
                 icon=":material/blur_linear:", url_path="local-filters"),
         st.Page("chapters/pde.py", title="Diffusion and variation (1990–2004)",
                 icon=":material/waves:", url_path="pde"),
+        st.Page("chapters/wavelets.py", title="Wavelets (1994–2000)", icon=":material/stacked_line_chart:", url_path="wavelets"),
         st.Page("chapters/sparsity.py", title="Sparse representations (1996–2006)",
                 icon=":material/apps:", url_path="sparsity"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",

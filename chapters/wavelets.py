@@ -1,0 +1,45 @@
+"""Chapter: wavelet shrinkage — VisuShrink, SureShrink, BayesShrink, cycle spinning."""
+
+import streamlit as st
+
+import denoisers
+from ui import compute, controls, errors, text, views, wavelet_views
+from ui.scene import current
+
+st.title("Wavelets (1994–2000)")
+text.story("wavelets_intro")
+scene = current()
+
+method = denoisers.get("wavelet")
+st.caption(method.paper)
+
+res = None
+params = {}
+with errors.section("Shrink the coefficients"):
+    left, right = st.columns([1, 2])
+    with left:
+        params = controls.method_controls(method, scene.sigma)
+    with right:
+        res = compute.result(method, scene, params, trace=True)
+        if res is not None:
+            views.compare({**views.reference_panels(scene),
+                           **views.result_panels(scene, {method.name: res})},
+                          key="wavelets.compare", width=600)
+    if res is not None:
+        views.metrics_table(scene, {method.name: res})
+        views.parameters_used(res)
+        views.download(res.image, method.key, key="wavelets.download")
+
+if res is not None:
+    text.story("wavelets_inside")
+    with errors.section("The coefficient pyramid, before and after"):
+        wavelet_views.pyramid(res, key="wavelets.pyramid")
+    with errors.section("A threshold for each subband"):
+        wavelet_views.thresholds(res, scene, key="wavelets.thresholds")
+    with errors.section("One subband and its threshold"):
+        wavelet_views.histogram(res, scene, key="wavelets.histogram")
+    with errors.section("Hard and soft shrinkage"):
+        wavelet_views.shrinkage(res, key="wavelets.shrinkage")
+    with errors.section("With and without cycle spinning"):
+        text.story("wavelets_spinning")
+        wavelet_views.spinning(method, scene, params, key="wavelets.spinning")
