@@ -75,7 +75,7 @@ if res is not None:
     with errors.section("How sparse each patch is"):
         sparsity_views.atoms_map(res, key="sparsity.ksvd.atoms")
     with errors.section("One patch and its code"):
-        sparsity_views.patch_code(res.extras["patch"])
+        sparsity_views.patch_code(scene.noisy, res.extras["patch"])
 
 with errors.section("Learned against fixed"):
     text.story("sparsity_learned")

@@ -125,12 +125,17 @@ def atoms_map(res: Result, *, key: str) -> None:
                    "more. Coding stops as soon as what is left looks like the noise.")
 
 
-def patch_code(patch: Mapping[str, Any]) -> None:
-    """One patch, its sparse code (the atoms used, largest coefficient first) and the
-    reconstruction: the mean plus the coefficients times the atoms."""
+def patch_code(image: np.ndarray, patch: Mapping[str, Any]) -> None:
+    """One patch (where it is in ``image``), its sparse code (the atoms used, largest
+    coefficient first) and the reconstruction: the mean plus the coefficients times the
+    atoms."""
     used = len(patch["indices"])
     corner = patch["corner"]
-    first, second = st.columns(2)
+    where, first, second = st.columns([2, 1, 1])
+    with where:
+        views.show_image(outlined(image, corner, patch["noisy"].shape[0]),
+                         "the patch K-SVD's trace keeps: the one at the centre of the image "
+                         "(red)")
     with first:
         _block(patch["noisy"], f"the noisy patch at row {corner[0]}, column {corner[1]}")
     with second:
