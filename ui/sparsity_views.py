@@ -121,8 +121,8 @@ def atoms_map(res: Result, *, key: str) -> None:
                                 height=420), key=key)
     if counts.size:
         st.caption(f"A patch uses {counts.mean():.2f} atoms on average (at most "
-                   f"{int(counts.max())}): flat areas need one or two, edges and texture "
-                   "more. Coding stops as soon as what is left looks like the noise.")
+                   f"{int(counts.max())}) besides its mean: flat areas need none, edges and "
+                   "texture more. Coding stops as soon as what is left looks like the noise.")
 
 
 def patch_code(image: np.ndarray, patch: Mapping[str, Any]) -> None:
@@ -131,7 +131,7 @@ def patch_code(image: np.ndarray, patch: Mapping[str, Any]) -> None:
     atoms."""
     used = len(patch["indices"])
     corner = patch["corner"]
-    where, first, second = st.columns([2, 1, 1])
+    where, first, second = st.columns(3)
     with where:
         views.show_image(outlined(image, corner, patch["noisy"].shape[0]),
                          "the patch K-SVD's trace keeps: the one at the centre of the image "
