@@ -35,6 +35,7 @@ CS-2008-08, Technion, 2008.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -524,7 +525,10 @@ def ksvd(noisy: np.ndarray, sigma: float, *, learn: bool = True, iterations: int
     the image's size; the final coding is O(HW) patches. On the project's
     2-core CPU, lightly loaded: 2.0-2.8 s at 256x256 and 2.6-3.0 s at
     512x512 (0.2-0.7 s and 1.0-1.8 s in the fixed DCT); under other jobs
-    (load average 7) up to 15 s at 256x256. The time grows with the atoms
+    (load average 3 to 8) 4 to 14 s at either size. BLAS is held to one
+    thread during a call (``threadpoolctl``, process-wide while it runs):
+    under such load that was 2 to 4 times faster than two threads (01.png
+    6.4-13.6 s against 19.8-25.9 s), lightly loaded about as fast. The time grows with the atoms
     a patch needs: low sigma, texture, or a sigma far below the image's
     real noise (a 157x201 image of uniform noise told sigma_255 = 25 uses
     17 atoms a patch and takes about 14 s).
@@ -541,6 +545,24 @@ def ksvd(noisy: np.ndarray, sigma: float, *, learn: bool = True, iterations: int
     the K-SVD algorithm using batch orthogonal matching pursuit", Technion
     CS-2008-08, 2008.
     """
+    with _one_blas_thread():
+        return _ksvd(noisy, sigma, learn=learn, iterations=iterations, training=training,
+                     gain=gain, trace=trace, progress=progress)
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Run BLAS on one thread: the many small products of batch OMP and K-SVD take
+    about half as long on one thread as on two where other work shares the CPU."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _ksvd(noisy: np.ndarray, sigma: float, *, learn: bool, iterations: int, training: int,
+          gain: float, trace: bool, progress: Progress | None) -> Result:
+    """:func:`ksvd`'s work, its parameters checked."""
     height, width = noisy.shape
     padded = _padded(noisy)
     start = overcomplete_dct(_SIZE, _ATOMS).reshape(_ATOMS, -1)
