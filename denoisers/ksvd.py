@@ -528,7 +528,8 @@ def ksvd(noisy: np.ndarray, sigma: float, *, learn: bool = True, iterations: int
     (load average 3 to 8) 4 to 14 s at either size. BLAS is held to one
     thread during a call (``threadpoolctl``, process-wide while it runs):
     under such load that was 2 to 4 times faster than two threads (01.png
-    6.4-13.6 s against 19.8-25.9 s), lightly loaded about as fast. The time grows with the atoms
+    6.4-13.6 s against 19.8-25.9 s); the lightly loaded figures above were
+    measured on two threads, before that limit. The time grows with the atoms
     a patch needs: low sigma, texture, or a sigma far below the image's
     real noise (a 157x201 image of uniform noise told sigma_255 = 25 uses
     17 atoms a patch and takes about 14 s).
