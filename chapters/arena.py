@@ -11,8 +11,10 @@ text.story("arena")
 scene = current()
 
 everything = {m.key: m for m in denoisers.methods()}
+# The first choice: each family's latest method that runs live (methods() is in history's order).
+first = {m.family: m.key for m in everything.values() if not m.slow}
 chosen = st.multiselect(
-    "Methods", list(everything), default=[k for k, m in everything.items() if not m.slow],
+    "Methods", list(everything), default=list(first.values()),
     format_func=lambda k: f"{everything[k].name} ({everything[k].year})",
     key="arena.methods", bind="query-params", persist_state="session")
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, probe, text, views
+from ui import compute, errors, method_view, probe, text, views
 from ui.scene import current
 
 KEYS = ("gaussian", "wiener", "median", "bilateral")
@@ -21,15 +21,7 @@ method = methods[key]
 st.markdown(f"**{method.name}** — {method.idea}")
 st.caption(f"{method.paper}")
 
-left, right = st.columns([1, 2])
-with left:
-    params = controls.method_controls(method, scene.sigma)
-with right:
-    res = compute.result(method, scene, params, trace=True)
-    if res is not None:
-        views.compare({**views.reference_panels(scene),
-                       **views.result_panels(scene, {method.name: res})},
-                      key="local.compare", width=600)
+params, res = method_view.controls_and_result(method, scene, key="local")
 if res is not None:
     views.metrics_table(scene, {method.name: res})
     views.parameters_used(res)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, evolution_views, pde_views, text, views
+from ui import errors, evolution_views, method_view, pde_views, text, views
 from ui.scene import current
 
 KEYS = ("heat", "perona_malik", "tv", "beltrami")
@@ -21,15 +21,7 @@ text.story(f"pde_{key}")
 st.latex(pde_views.EQUATIONS[key])
 st.caption(method.paper)
 
-left, right = st.columns([1, 2])
-with left:
-    params = controls.method_controls(method, scene.sigma)
-with right:
-    res = compute.result(method, scene, params, trace=True)
-    if res is not None:
-        views.compare({**views.reference_panels(scene),
-                       **views.result_panels(scene, {method.name: res})},
-                      key="pde.compare", width=600)
+_, res = method_view.controls_and_result(method, scene, key="pde")
 if res is not None:
     views.metrics_table(scene, {method.name: res})
     views.parameters_used(res)

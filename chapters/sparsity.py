@@ -3,7 +3,8 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, figures, probe, sparsity_views, text, views
+from ui import (compute, controls, errors, figures, method_view, probe, sparsity_views, text,
+                views)
 from ui.scene import current
 
 st.title("Sparse representations (1996–2006)")
@@ -52,15 +53,7 @@ res = None
 with errors.section("A learned dictionary: K-SVD (2006)"):
     text.story("sparsity_ksvd")
     st.caption(ksvd.paper)
-    left, right = st.columns([1, 2])
-    with left:
-        params = controls.method_controls(ksvd, scene.sigma)
-    with right:
-        res = compute.result(ksvd, scene, params, trace=True)
-        if res is not None:
-            views.compare({**views.reference_panels(scene),
-                           **views.result_panels(scene, {ksvd.name: res})},
-                          key="sparsity.ksvd.compare", width=600)
+    params, res = method_view.controls_and_result(ksvd, scene, key="sparsity.ksvd")
     if res is not None:
         views.metrics_table(scene, {ksvd.name: res})
         views.parameters_used(res)

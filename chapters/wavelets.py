@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, text, views, wavelet_views
+from ui import errors, method_view, text, views, wavelet_views
 from ui.scene import current
 
 st.title("Wavelets (1994–2000)")
@@ -16,15 +16,7 @@ st.caption(method.paper)
 res = None
 params = {}
 with errors.section("Shrink the coefficients"):
-    left, right = st.columns([1, 2])
-    with left:
-        params = controls.method_controls(method, scene.sigma)
-    with right:
-        res = compute.result(method, scene, params, trace=True)
-        if res is not None:
-            views.compare({**views.reference_panels(scene),
-                           **views.result_panels(scene, {method.name: res})},
-                          key="wavelets.compare", width=600)
+    params, res = method_view.controls_and_result(method, scene, key="wavelets")
     if res is not None:
         views.metrics_table(scene, {method.name: res})
         views.parameters_used(res)

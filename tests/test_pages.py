@@ -116,6 +116,10 @@ def test_arena_scores_every_chosen_method():
     table = at.dataframe[0].value
     assert "noisy input" in table.index
     chosen = at.multiselect(key="arena.methods").value
+    families = {denoisers.get(k).family for k in chosen}
+    assert len(families) == len(chosen) == len({m.family for m in denoisers.methods()} - {
+        m.family for m in denoisers.methods() if all(o.slow for o in denoisers.methods()
+                                                     if o.family == m.family)})
     assert len(table) == len(chosen) + 1
     assert (table.loc[table.index != "noisy input", "PSNR (dB)"] > table.loc["noisy input", "PSNR (dB)"]).all()
     tradeoff = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")

@@ -18,7 +18,7 @@ PAGE = "chapters/pde.py"
 KEYS = ("heat", "perona_malik", "tv", "beltrami")
 
 
-def _page(method: str, side: int = 128) -> AppTest:
+def _page(method: str, side: int = 256) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["side"] = side
     at.session_state["pde.method"] = method
