@@ -105,8 +105,8 @@ def _shot(tab, name: str) -> None:
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("path", ["", "noise", "local-filters", "pde", "bm3d", "deep-learning",
-                                  "arena"])
+@pytest.mark.parametrize("path", ["", "noise", "local-filters", "pde", "wavelets", "sparsity",
+                                  "bm3d", "deep-learning", "arena"])
 def test_page_renders_without_error(site, page, path):
     page.goto(f"{site}/{path}")
     _settle(page)
