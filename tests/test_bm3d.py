@@ -13,16 +13,10 @@ import denoisers
 from denoisers import bm3d as bm3d_module
 from denoisers import metrics, noise, patches
 from denoisers.bm3d import PROFILES, bior15_matrix, haar_matrix, match_threshold
-from denoisers.core import as_image
+from conftest import crop
 
 SIGMA = 25 / 255
 
-
-def crop(image: np.ndarray, size: int) -> np.ndarray:
-    """A float32 centre crop of ``size`` x ``size`` pixels."""
-    image = as_image(image)
-    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-    return np.ascontiguousarray(image[top:top + size, left:left + size])
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,13 @@ from skimage import data
 import denoisers
 from denoisers import metrics, noise
 from denoisers.pde import beltrami, diffusion
+from conftest import crop
 from denoisers.core import as_image
 from denoisers.pde.evolution import OVERRUN
 
 SIGMA = 25 / 255
 KEYS = ["heat", "perona_malik", "beltrami"]
 
-
-def crop(image: np.ndarray, size: int) -> np.ndarray:
-    """A float32 centre crop of ``size`` x ``size`` pixels (and channels, if any)."""
-    image = as_image(image)
-    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-    return np.ascontiguousarray(image[top:top + size, left:left + size])
 
 
 @pytest.fixture(scope="module")
