@@ -149,7 +149,27 @@ def energy(u: np.ndarray, noisy: np.ndarray, weight: float) -> float:
 
 # --------------------------------------------------------------------------- the solvers
 
-class _Chambolle:
+class _Solver:
+    """What both solvers hold: the data ``f`` and weight, the dual field ``q = (down,
+    right)``, the estimate ``u`` and the buffers of its gradient and their length."""
+
+    def __init__(self, f: np.ndarray, weight: float) -> None:
+        self.f, self.weight = f, weight
+        self.down, self.right = np.zeros_like(f), np.zeros_like(f)
+        self.u = f.copy()
+        self.grad_down, self.grad_right = np.zeros_like(f), np.zeros_like(f)
+        self.scratch = np.empty_like(f)
+        self.norm = np.empty((1, *f.shape[1:]), np.float32)
+
+    @property
+    def estimate(self) -> np.ndarray:
+        return self.u
+
+    def dual(self) -> np.ndarray:
+        return np.concatenate([self.down, self.right])
+
+
+class _Chambolle(_Solver):
     """Chambolle's projection (2004) on the dual field ``q``, ``|q| <= w`` at each pixel.
 
     ``u = f + div q`` and ``q <- (q + tau grad u) / (1 + tau |grad u| / w)``:
@@ -160,12 +180,8 @@ class _Chambolle:
     """
 
     def __init__(self, f: np.ndarray, weight: float) -> None:
-        self.f, self.weight = f, weight
-        self.down, self.right = np.zeros_like(f), np.zeros_like(f)
-        self.u, self.residual = f.copy(), np.zeros_like(f)
-        self.grad_down, self.grad_right = np.zeros_like(f), np.zeros_like(f)
-        self.scratch = np.empty_like(f)
-        self.norm = np.empty((1, *f.shape[1:]), np.float32)
+        super().__init__(f, weight)
+        self.residual = np.zeros_like(f)
         self._measure()
 
     def _measure(self) -> None:
@@ -185,13 +201,6 @@ class _Chambolle:
         np.add(self.f, self.residual, out=self.u)
         self._measure()
 
-    @property
-    def estimate(self) -> np.ndarray:
-        return self.u
-
-    def dual(self) -> np.ndarray:
-        return np.concatenate([self.down, self.right])
-
     def gap(self) -> tuple[float, float]:
         """The energy ``E(u)`` and the duality gap ``E(u) - D(q)``.
 
@@ -206,7 +215,7 @@ class _Chambolle:
         return fidelity + w * variation, w * variation - alignment
 
 
-class _PrimalDual:
+class _PrimalDual(_Solver):
     """Chambolle & Pock's accelerated primal-dual algorithm (2011, Algorithm 2) for ROF.
 
     With ``K = grad`` and the fidelity ``1/2 ||u - f||²`` (strongly convex,
@@ -221,15 +230,11 @@ class _PrimalDual:
     """
 
     def __init__(self, f: np.ndarray, weight: float) -> None:
-        self.f, self.weight = f, weight
+        super().__init__(f, weight)
         self.tau = PRIMAL_DUAL_STEP
         self.sigma = 1.0 / (GRADIENT_NORM2 * self.tau)
-        self.down, self.right = np.zeros_like(f), np.zeros_like(f)
-        self.u, self.previous, self.extrapolated = f.copy(), f.copy(), f.copy()
-        self.grad_down, self.grad_right = np.zeros_like(f), np.zeros_like(f)
+        self.previous, self.extrapolated = f.copy(), f.copy()
         self.divergence = np.zeros_like(f)
-        self.scratch = np.empty_like(f)
-        self.norm = np.empty((1, *f.shape[1:]), np.float32)
 
     def step(self) -> None:
         _gradient(self.extrapolated, self.grad_down, self.grad_right)
@@ -255,13 +260,6 @@ class _PrimalDual:
         self.extrapolated *= np.float32(theta)
         self.extrapolated += u
 
-    @property
-    def estimate(self) -> np.ndarray:
-        return self.u
-
-    def dual(self) -> np.ndarray:
-        return np.concatenate([self.down, self.right])
-
     def gap(self) -> tuple[float, float]:
         """The energy ``E(u)`` and the duality gap ``E(u) - D(q)``.
 
@@ -282,7 +280,7 @@ class _PrimalDual:
         return fidelity + w * variation, mismatch + w * variation - alignment
 
 
-_SOLVER_CLASSES: dict[str, Callable[[np.ndarray, float], _Chambolle | _PrimalDual]] = {
+_SOLVER_CLASSES: dict[str, Callable[[np.ndarray, float], _Solver]] = {
     "chambolle": _Chambolle, "chambolle-pock": _PrimalDual}
 
 
