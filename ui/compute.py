@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 import denoisers
-from denoisers.core import Method, Result, View, digest
+from denoisers.core import Method, Result, View
 
 from .scene import Scene
 
@@ -60,7 +60,7 @@ class Call:
         measured = trace and method.takes_reference and scene.clean is not None
         return cls(method, scene.key, round(float(sigma), 6),
                    tuple(sorted((params or {}).items())), trace,
-                   digest(scene.clean) if measured else None)
+                   scene.clean_key if measured else None)
 
     @property
     def waiting(self) -> bool:

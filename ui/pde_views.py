@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 import denoisers
-from denoisers.core import Result, digest
+from denoisers.core import Result
 from denoisers.pde import tv
 
 from . import compute, evolution_views, figures, views
@@ -82,7 +82,7 @@ def _heat_is_gaussian(res: Result, scene: Scene) -> None:
                 f"({width.low:g} to {width.high:g}): set the time by hand to compare them.")
         return
     with st.spinner("Comparing with a Gaussian blur…"):
-        heat, gaussian = _heat_and_gaussian(digest(image), image, time)
+        heat, gaussian = _heat_and_gaussian(scene.clean_key or scene.key, image, time)
     rms = float(np.sqrt(np.mean(np.square(heat - gaussian))))
     st.markdown(f"The {'clean' if scene.clean is not None else 'noisy'} image after heat flow "
                 f"for t = {time:.3g} (this page's `heat`), beside the same image smoothed by the "

@@ -49,6 +49,8 @@ class Scene:
     ``clean`` is None when the visitor says the image is already noisy; then
     ``sigma`` is estimated from it and metrics that need the clean image are
     hidden. ``sigma`` is on the [0, 1] scale and is what methods are told.
+    ``key`` names the noisy image and sigma, ``clean_key`` the clean image
+    (its digest, None without one): cache keys, computed once per run.
     """
 
     source: str
@@ -62,6 +64,7 @@ class Scene:
     key: str
     #: What the visitor must be told at the top of the page (an upload that could not be used).
     messages: tuple[str, ...] = ()
+    clean_key: str | None = None
 
     @property
     def real(self) -> bool:
@@ -198,11 +201,12 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
              "bright regions, so it changes every comparison.",
         disabled=model == "salt_pepper",
     )
-    noisy, sigma = _noisy(digest(clean), clean, model, float(level), seed, clip)
+    clean_key = digest(clean)
+    noisy, sigma = _noisy(clean_key, clean, model, float(level), seed, clip)
     if model != "gaussian":
         st.caption(f"Methods are told σ ≈ {sigma * 255:.1f}, the RMS of this noise.")
     return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma),
-                 messages)
+                 messages, clean_key)
 
 
 def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
@@ -210,10 +214,11 @@ def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
     if scene.clean is None:
         raise ValueError("the image is marked as already noisy: there is no clean image "
                          "to add noise to")
-    noisy, sigma = _noisy(digest(scene.clean), scene.clean, "gaussian", sigma255 / 255,
+    noisy, sigma = _noisy(scene.clean_key, scene.clean, "gaussian", sigma255 / 255,
                           scene.seed, scene.clip)
     return Scene(scene.source, scene.clean, noisy, sigma, f"Gaussian, σ = {sigma255:g}",
-                 scene.seed, scene.clip, scene.notes, _key(noisy, sigma), scene.messages)
+                 scene.seed, scene.clip, scene.notes, _key(noisy, sigma), scene.messages,
+                 scene.clean_key)
 
 
 def _key(noisy: np.ndarray, sigma: float) -> str:
