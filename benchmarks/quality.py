@@ -14,7 +14,9 @@ wavelet and non-local means denoisers, and the ``bm3d`` package when it is
 installed; all, or the named ones) computed on the same noisy images.
 
 Writes ``quality_<dataset>.csv`` (one row per method, image and sigma) and
-``quality_<dataset>.md`` (the summary) to ``--out``.
+``quality_<dataset>.md`` (the summary) to ``--out``. ``--per-image`` adds
+one table per sigma with every image's PSNR, for comparing a method with a
+paper's per-image figures.
 """
 
 from __future__ import annotations
@@ -204,6 +206,20 @@ def summary_table(contenders: Sequence[Contender], rows: Sequence[Row],
     return common.markdown_table(columns, lines)
 
 
+def per_image_tables(contenders: Sequence[Contender], rows: Sequence[Row],
+                     sigmas: Sequence[float]) -> str:
+    """PSNR (dB) of every contender (columns) on every image (rows), one table per sigma."""
+    images = list(dict.fromkeys(r.image for r in rows))
+    psnr_of = {(r.method, r.image, r.sigma): r.psnr for r in rows}
+    tables = []
+    for sigma in sigmas:
+        columns = ["image", *(f"`{c.key}`" for c in contenders)]
+        lines = [[image, *(f"{psnr_of[c.key, image, sigma]:.2f}" for c in contenders)]
+                 for image in images]
+        tables.append(f"### σ={sigma:g}\n\n{common.markdown_table(columns, lines)}")
+    return "\n".join(tables)
+
+
 def published_table() -> str:
     """The published Set12 mean PSNRs, "—" where a paper reports none."""
     columns = ["method", *(f"σ={s}" for s in PUBLISHED_SIGMAS)]
@@ -212,11 +228,15 @@ def published_table() -> str:
     return common.markdown_table(columns, lines)
 
 
-def report(dataset: str, count: int, summary: str, published: bool) -> str:
-    """The printed tables: the measured summary, then the published one if asked."""
+def report(dataset: str, count: int, summary: str, published: bool,
+           per_image: str = "") -> str:
+    """The printed tables: the measured summary, each image's PSNR and the
+    published figures, the last two where asked."""
     images = "1 image" if count == 1 else f"{count} images"
     text = (f"## Mean PSNR (dB) / SSIM on {dataset} ({images}), "
             f"Gaussian noise, not clipped\n\n{summary}")
+    if per_image:
+        text += f"\n## PSNR (dB) per image\n\n{per_image}"
     if published:
         text += ("\n## published (Set12): mean PSNR (dB) from the DnCNN and FFDNet papers"
                  f"\n\n{published_table()}")
@@ -245,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="base seed of the noise")
     parser.add_argument("--published", action="store_true",
                         help="print the published Set12 figures (automatic for a set12 folder)")
+    parser.add_argument("--per-image", action="store_true",
+                        help="also print every image's PSNR, one table per sigma")
     return parser
 
 
@@ -313,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = evaluate_all(contenders, paths, args.sigmas, args.seed)
     dataset = args.data.resolve().name
     published = args.published or dataset.lower() == "set12"
-    text = report(dataset, len(paths), summary_table(contenders, rows, args.sigmas), published)
+    per_image = per_image_tables(contenders, rows, args.sigmas) if args.per_image else ""
+    text = report(dataset, len(paths), summary_table(contenders, rows, args.sigmas), published,
+                  per_image)
     print(text)
     out = common.output_dir(args.out)
     common.write_csv(out / f"quality_{dataset}.csv", Row, rows)

@@ -132,6 +132,23 @@ def test_quality_prints_the_published_set12_figures(folder: Path, tmp_path: Path
     assert "| MLP (2012) | — | 30.03 | 26.78 |" in printed
 
 
+def test_quality_per_image_tables_hold_each_images_psnr(folder: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """--per-image prints, per sigma, one row per image with the PSNR the CSV holds."""
+    argv = ["--data", str(folder), "--sigmas", "30", "50", "--out", str(tmp_path),
+            "--methods", "gaussian", "median", "--per-image"]
+    assert quality.main(argv) == 0
+    printed = capsys.readouterr().out
+    _, rows = read_csv(tmp_path / f"quality_{folder.name}.csv")
+    for sigma in ("30", "50"):
+        table = printed.split(f"### σ={sigma}")[1].split("###")[0]
+        assert "| image | `gaussian` | `median` |" in table
+        for name in CROPS:
+            cells = [f"{float(r['psnr']):.2f}" for key in ("gaussian", "median") for r in rows
+                     if r["method"] == key and r["image"] == name and float(r["sigma"]) == float(sigma)]
+            assert f"| {name} | {' | '.join(cells)} |" in table
+
+
 def test_quality_reads_grey_as_grey_and_colour_as_colour(tmp_path: Path) -> None:
     grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
     colour = np.stack([grey, 255 - grey, grey // 2], axis=-1)
