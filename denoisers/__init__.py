@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import bm3d, colour, ksvd, linear, metrics, nets, noise, pde, sparsity, wavelets
+from . import (bm3d, colour, epll, ksvd, linear, metrics, nets, noise, nonlocal_means, pde,
+               sparsity, wavelets)
 from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
                    Result, View, as_image, centre, check_sigma)
 
@@ -30,7 +31,7 @@ __all__ = [
     "methods", "get", "run", "look", "metrics", "noise",
 ]
 
-_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, bm3d, nets)
+_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, epll, nets)
 
 _REGISTRY: dict[str, Method] = {}
 

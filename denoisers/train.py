@@ -619,7 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of the training command."""
     parser = argparse.ArgumentParser(prog="python -m denoisers.train",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("name", choices=sorted(RECIPES), help="which network")
+    parser.add_argument("name", choices=sorted([*RECIPES, "epll"]),
+                        help="which network, or epll: EPLL's Gaussian mixture patch prior, "
+                             "fitted by EM (its own flags: epll --help)")
     parser.add_argument("--data", type=Path, nargs="+", required=True,
                         help="folders of training images (colour ones are read as grey for a "
                              "grey model)")
@@ -644,6 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the training command; return the exit status (a refused setting or folder is a
     usage error, with the refusal's message)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["epll"]:
+        from .gmm import main as fit_mixture
+        return fit_mixture(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads:
