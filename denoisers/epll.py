@@ -302,7 +302,7 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
     row = int(np.clip(probe[0] - size // 2, 0, grid[0] - 1))
     col = int(np.clip(probe[1] - size // 2, 0, grid[1] - 1))
     last = len(result.extras["betas"])
-    source = noisy if last < 2 else result.stages[f"step {last - 1}"]
+    source = result.stages.get(f"step {last - 1}", noisy)  # the noisy image before step 2
     source = np.pad(source, ((0, max(0, size - source.shape[0])), (0, max(0, size - source.shape[1]))),
                     mode="symmetric")
     patch = torch.as_tensor(source[row:row + size, col:col + size].reshape(1, -1), dtype=torch.float32)
