@@ -66,7 +66,8 @@ def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
     exact = ("exactly, as the network is bias-free and blind" if check["exact"] else
              "up to the network's bias terms and noise-level map")
     st.caption(
-        f"{KERNEL_SIDE}x{KERNEL_SIDE} pixels around the chosen pixel; NL-means compares 7x7 "
+        f"{KERNEL_SIDE}x{KERNEL_SIDE} pixels around the chosen pixel; NL-means compares "
+        f"{nonlocal_means.nlm_patch(grey_sigma)}x{nonlocal_means.nlm_patch(grey_sigma)} "
         f"patches. The network's equivalent kernel is the gradient "
         f"of the output pixel with respect to the input: applied to the noisy image it gives "
         f"{check['J·y']:.4f}, and the network's output there is {check['output']:.4f} — "
