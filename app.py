@@ -26,6 +26,8 @@ PAGES = {
         st.Page("chapters/wavelets.py", title="Wavelets (1994–2000)", icon=":material/stacked_line_chart:", url_path="wavelets"),
         st.Page("chapters/sparsity.py", title="Sparse representations (1996–2006)",
                 icon=":material/apps:", url_path="sparsity"),
+        st.Page("chapters/nonlocal_means.py", title="Non-local means (2005)",
+                icon=":material/join_inner:", url_path="nonlocal-means"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",
                 icon=":material/view_in_ar:", url_path="bm3d"),
         st.Page("chapters/deep_learning.py", title="Deep learning takes over (2012–2021)",
