@@ -30,6 +30,8 @@ PAGES = {
                 icon=":material/join_inner:", url_path="nonlocal-means"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",
                 icon=":material/view_in_ar:", url_path="bm3d"),
+        st.Page("chapters/patch_priors.py", title="Low rank and patch priors (2011–2014)",
+                icon=":material/stacks:", url_path="patch-priors"),
         st.Page("chapters/deep_learning.py", title="Deep learning takes over (2012–2021)",
                 icon=":material/neurology:", url_path="deep-learning"),
     ],

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import (bm3d, colour, epll, ksvd, linear, metrics, nets, noise, nonlocal_means, pde,
-               sparsity, wavelets)
+               sparsity, wavelets, wnnm)
 from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
                    Result, View, as_image, centre, check_sigma)
 
@@ -31,7 +31,8 @@ __all__ = [
     "methods", "get", "run", "look", "metrics", "noise",
 ]
 
-_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, epll, nets)
+_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, wnnm, epll,
+                   nets)
 
 _REGISTRY: dict[str, Method] = {}
 

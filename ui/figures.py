@@ -239,6 +239,20 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
 _DASHES = ("dot", "dash", "dashdot", "longdash")
 
 
+def bars(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None, x_title: str = "",
+         y_title: str = "", title: str = "") -> go.Figure:
+    """Named 1-D series as grouped bars on shared axes (singular values before and after,
+    weights of a mixture); with more than one, their legend goes below the x axis's title."""
+    fig = go.Figure()
+    for name, values in series.items():
+        values = np.asarray(values)
+        fig.add_bar(x=np.arange(1, len(values) + 1) if x is None else x, y=values, name=name)
+    fig.update_layout(barmode="group", xaxis_title=x_title, yaxis_title=y_title,
+                      height=320 + (40 if len(fig.data) > 1 else 0),
+                      margin=dict(l=0, r=0, t=_titled(fig, title), b=0), legend=LEGEND_BELOW)
+    return fig
+
+
 def _span(series: Mapping[str, np.ndarray]) -> tuple[float, float]:
     """The lowest and highest finite values of the series (0, 1 if there are none)."""
     values = np.concatenate([np.asarray(v, np.float64).ravel() for v in series.values()] or

@@ -1,0 +1,66 @@
+"""Chapter: low rank and patch priors — WNNM (2014) and EPLL (2011), the last classical refinements."""
+
+import streamlit as st
+
+import denoisers
+from ui import compute, epll_views, errors, method_view, probe, text, views, wnnm_views
+from ui.scene import current
+
+st.title("Low rank and patch priors (2011–2014)")
+text.story("priors_intro")
+scene = current()
+
+wnnm = denoisers.get("wnnm")
+wnnm_res = None
+with errors.section("Similar patches make a low-rank matrix: WNNM (2014)"):
+    text.story("priors_wnnm")
+    st.caption(wnnm.paper)
+    wnnm_views.waiting_note(scene.noisy.shape, scene.sigma)
+    wnnm_params, wnnm_res = method_view.controls_and_result(wnnm, scene, key="priors.wnnm")
+    if wnnm_res is not None:
+        views.metrics_table(scene, {wnnm.name: wnnm_res})
+        views.parameters_used(wnnm_res)
+        if "colour" in wnnm_res.extras:
+            st.caption(wnnm_res.extras["colour"].capitalize() + ".")
+
+if wnnm_res is not None:
+    with errors.section("WNNM, round by round"):
+        wnnm_views.iteration_curves(wnnm_res, key="priors.wnnm.curves")
+        wnnm_views.rank_map(wnnm_res, key="priors.wnnm.ranks")
+    with errors.section("One group and its singular values"):
+        st.markdown("Click the image to choose a reference patch (the patch of the grid "
+                    "nearest the pixel): its group is matched and shrunk again from the last "
+                    "round's input, without rerunning WNNM.")
+        probe.inside(compute.Call.of(wnnm, scene, wnnm_params, trace=True), scene, wnnm_res,
+                     key="priors.wnnm.probe",
+                     draw=lambda seen, pixel, pick: wnnm_views.group_views(
+                         scene.noisy, seen, pick, key="priors.wnnm.group"))
+
+epll_method = denoisers.get("epll")
+epll_res = None
+with errors.section("A prior learned from clean patches: EPLL (2011)"):
+    text.story("priors_epll")
+    st.caption(epll_method.paper)
+    epll_params, epll_res = method_view.controls_and_result(epll_method, scene,
+                                                            key="priors.epll")
+    if epll_res is not None:
+        views.metrics_table(scene, {epll_method.name: epll_res})
+        views.parameters_used(epll_res)
+        if "colour" in epll_res.extras:
+            st.caption(epll_res.extras["colour"].capitalize() + ".")
+
+if epll_res is not None:
+    with errors.section("What the prior believes patches look like"):
+        epll_views.prior_picture(epll_res)
+    with errors.section("Half-quadratic splitting, step by step"):
+        epll_views.steps(epll_res, scene.clean is not None, key="priors.epll")
+    with errors.section("The component each patch chose"):
+        epll_views.component_map(epll_res, key="priors.epll.components")
+    with errors.section("One patch, from the inside"):
+        st.markdown("Click the image to choose a patch: its last step is repeated from the "
+                    "run above (the component it picks, the posterior over all of them, its "
+                    "Wiener estimate), without rerunning EPLL.")
+        probe.inside(compute.Call.of(epll_method, scene, epll_params, trace=True), scene,
+                     epll_res, key="priors.epll.probe",
+                     draw=lambda seen, pixel, pick: epll_views.patch_views(scene.noisy, seen,
+                                                                           pick))

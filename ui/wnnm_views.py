@@ -1,0 +1,99 @@
+"""Views into WNNM: its iterations, the rank each group keeps, and one group's singular values."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from denoisers import wnnm
+from denoisers.core import Result
+
+from . import bm3d_views, figures, views
+from .probe import Pick
+
+#: Seconds per pixel and per iteration of a grey run with the defaults, measured on the
+#: project's 2-core CPU (see the Notes of denoisers.wnnm.wnnm): what the page's estimate
+#: of the waiting time is built on.
+SECONDS_PER_PIXEL_ITERATION = 3.0e-5
+
+
+def expected_seconds(shape: tuple[int, ...], sigma: float) -> float:
+    """About how long a run with the defaults takes on an image of ``shape``: the time grows
+    with the pixels, the iterations chosen for ``sigma`` and the colour channels."""
+    channels = 3 if len(shape) == 3 else 1
+    iterations = wnnm.settings(sigma).iterations
+    return SECONDS_PER_PIXEL_ITERATION * shape[0] * shape[1] * iterations * channels
+
+
+def waiting_note(shape: tuple[int, ...], sigma: float) -> None:
+    """A caption saying how long the run will take before the visitor starts it."""
+    seconds = expected_seconds(shape, sigma)
+    st.caption(f"At this size ({shape[1]}x{shape[0]}{', colour' if len(shape) == 3 else ''}) "
+               f"WNNM takes about {_duration(seconds)} with the defaults on the 2-core server "
+               "this site was measured on (longer when it is busy); a smaller working size in "
+               "the sidebar is quicker.")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
+
+
+def iteration_curves(res: Result, *, key: str) -> None:
+    """The PSNR after each iteration (with a clean image) and the noise level it assumed."""
+    x_title, x = res.extras["curve_x"]
+    columns = st.columns(len(res.curves))
+    for column, (name, series) in zip(columns, res.curves.items()):
+        with column:
+            st.plotly_chart(figures.curves({name: series}, x=x, x_title=x_title, title=name),
+                            key=f"{key}.{name}")
+    st.caption("The first iteration shrinks with the noise level you gave; each later one "
+               "re-estimates the noise left in every patch from how much has been removed so "
+               "far, and adds a tenth of the noisy image back in before shrinking again.")
+
+
+def rank_map(res: Result, *, key: str) -> None:
+    """How many singular values each reference patch's group kept in the last iteration."""
+    ranks = res.stages["rank kept"]
+    views.chart(figures.heatmap(ranks, title="rank kept by each group in the last iteration "
+                                             "(one value per reference patch)", height=420),
+                key=key)
+    size = res.extras["params"]["size"]
+    st.caption(f"Out of {size * size} possible (the pixels of a {size}x{size} patch) the "
+               f"groups keep {ranks.mean():.1f} on average, at most {int(ranks.max())}, besides the "
+               "group's mean patch: flat areas need none or one more, edges and texture "
+               "more.")
+
+
+def group_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> None:
+    """The chosen patch's group: where its patches are, the group before and after, and
+    its singular values before and after weighted shrinkage with their weights."""
+    group = seen.extras["group"]
+    count, size = len(group["corners"]), group["size"]
+    left, right = st.columns([1, 2])
+    with left:
+        pick(bm3d_views.matched_blocks(image, {"block size": size,
+                                               "matched blocks": group["corners"]}),
+             f"The reference patch (red) and the {count - 1} patches most like it (yellow), "
+             "matched on the last iteration's input.")
+    with right:
+        values = 255.0 * np.asarray(group["singular values"])
+        shrunk = 255.0 * np.asarray(group["shrunk"])
+        st.plotly_chart(figures.bars(
+            {"noisy group": values, "after weighted shrinkage": shrunk},
+            x_title="singular value, largest first", y_title="0–255 scale",
+            title=f"kept {group['rank']} of {len(values)}; the noise assumed here is "
+                  f"σ = {255.0 * group['noise']:.1f}"), key=f"{key}.values")
+        st.plotly_chart(figures.curves(
+            {"weight": 255.0 * np.asarray(group["weights"])},
+            x=np.arange(1, len(values) + 1), x_title="singular value, largest first",
+            y_title="0–255 scale", title="the weight (how much is taken off) of each"),
+            key=f"{key}.weights")
+    first, second = st.columns(2)
+    with first:
+        bm3d_views.stack(group["noisy"], f"the group: {count} patches, most similar first")
+    with second:
+        bm3d_views.stack(group["estimate"], f"the group rebuilt from its {group['rank']} "
+                                            "kept components")
+    if "colour" in seen.extras:
+        st.caption("On a colour image the group is the luminance channel's, where the "
+                   "method's trace looks.")
