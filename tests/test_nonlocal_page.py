@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,9 +52,8 @@ def test_the_page_reads_before_the_method_runs():
     assert [h.value for h in at.main.subheader] == ["The cost, and what came next"]
 
 
-@pytest.mark.parametrize("side", [256, 384])
-def test_a_run_shows_both_weight_maps_the_patches_and_the_method_noise(side):
-    at = _run(_page(side))
+def test_a_run_shows_both_weight_maps_the_patches_and_the_method_noise():
+    at = _run(_page(384))
     headers = [h.value for h in at.main.subheader]
     assert headers == ["Similar patches, not similar pixels",
                        "Method noise: what each method removed", "The cost, and what came next"]
