@@ -127,12 +127,19 @@ def test_the_look_matches_the_last_round_without_a_rerun(camera, monkeypatch):
     view = denoisers.look("wnnm", noisy, SIGMA, traced, (30, 41), **QUICK)
     group = view.extras["group"]
     row, col = group["patch"]
-    size = group["size"]
-    assert abs(row + (size - 1) / 2 - 30) <= 1.5 and abs(col + (size - 1) / 2 - 41) <= 1.5
+    size, step = group["size"], traced.extras["params"]["step"]
+    assert abs(row + (size - 1) / 2 - 30) <= step / 2 and abs(col + (size - 1) / 2 - 41) <= step / 2
     assert tuple(group["corners"][0]) == (row, col)
     assert group["rank"] == int((group["shrunk"] > 0).sum())
     # The last round matched anew (round 3 of 3), so the look's group is that round's group:
     # the rank it keeps is the one the rank map shows for this reference patch.
-    step = traced.extras["params"]["step"]
     at = (np.searchsorted(grid(64, size, step), row), np.searchsorted(grid(64, size, step), col))
     assert group["rank"] == traced.stages["rank kept"][at]
+
+
+def test_a_group_of_identical_patches_is_kept_as_it_is(rng):
+    patch = rng.random(49)
+    group = np.repeat(patch[None, None], 80, axis=1) + rng.normal(0.0, 1e-9, (1, 80, 49))
+    estimate, before, after, _ = wnnm.shrink_groups(group, np.array([0.03]), 2.8)
+    assert np.all(np.isfinite(estimate)) and np.all(after == 0)
+    np.testing.assert_allclose(estimate[0], np.repeat(patch[None], 80, axis=0), atol=1e-6)

@@ -59,9 +59,9 @@ def rank_map(res: Result, *, key: str) -> None:
                 key=key)
     size = res.extras["params"]["size"]
     st.caption(f"Out of {size * size} possible (the pixels of a {size}x{size} patch) the "
-               f"groups keep {ranks.mean():.1f} on average, at most {int(ranks.max())}, besides the "
-               "group's mean patch: flat areas need none or one more, edges and texture "
-               "more.")
+               f"groups keep {ranks.mean():.1f} on average, at most {int(ranks.max())}, "
+               "besides the group's mean patch: flat areas need none or one more, edges and "
+               "texture more.")
 
 
 def group_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> None:
