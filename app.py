@@ -34,6 +34,8 @@ PAGES = {
                 icon=":material/stacks:", url_path="patch-priors"),
         st.Page("chapters/deep_learning.py", title="Deep learning takes over (2012–2021)",
                 icon=":material/neurology:", url_path="deep-learning"),
+        st.Page("chapters/epilogue.py", title="The denoiser as a prior (2013–2021)",
+                icon=":material/auto_fix_high:", url_path="prior"),
     ],
     "Compare": [
         st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),

@@ -9,6 +9,7 @@ pixel is :func:`look`, cached on its own and computed from the run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,3 +127,42 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
         out[name] = call.run(scene)
     bar.empty()
     return out
+
+
+class _NotKept(Exception):
+    """Raised inside :func:`_kept` on a miss, so that nothing is stored."""
+
+
+_MISSING = object()
+
+
+@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)
+def _kept(name: str, key: str, _value: Any) -> Any:
+    if _value is _MISSING:
+        raise _NotKept
+    return _value
+
+
+def remembered(function: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` cached across reruns and sessions, for a slow computation
+    that is not a method's run (an inverse problem's restoration, a sample).
+
+    ``key`` must name everything the arguments hold (digests of arrays, settings): the
+    arguments themselves are not hashed. The function runs outside ``st.cache_data``'s
+    record of the elements it draws, so a ``progress`` callback among the arguments may
+    update a bar drawn outside it; a call served from the cache reports nothing. Kept in
+    at most 32 entries.
+    """
+    name = f"{function.__module__}.{function.__qualname__}"
+    try:
+        out = _kept(name, key, _MISSING)
+    except _NotKept:
+        out = _kept(name, key, function(*args, **kwargs))
+    st.session_state.setdefault(_DONE, set()).add(key)
+    return out
+
+
+def asked(key: str) -> bool:
+    """Whether the :func:`remembered` call under ``key`` has run (or been served) in this
+    session: a page shows its result again without waiting for its button."""
+    return key in st.session_state.get(_DONE, set())

@@ -32,9 +32,10 @@ def rgb_canvas(image: np.ndarray) -> np.ndarray:
 
 
 def enlarged(image: np.ndarray, side: int = 360) -> np.ndarray:
-    """Nearest-neighbour enlargement to about ``side`` pixels, so small images stay crisp."""
+    """Nearest-neighbour enlargement to about ``side`` pixels, so small images stay crisp
+    (grey or colour)."""
     factor = max(1, side // max(image.shape[:2]))
-    return np.kron(image, np.ones((factor, factor), np.float32))
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
 def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
@@ -172,13 +173,15 @@ def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.nda
             for name, res in named.items()}
 
 
-def metrics_table(scene: Scene, named: Mapping[str, Result]) -> None:
-    """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold."""
+def metrics_table(scene: Scene, named: Mapping[str, Result], *,
+                  input_name: str = "noisy input") -> None:
+    """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold;
+    the first row, named ``input_name``, scores the scene's noisy (degraded) image."""
     rows = []
     clean_key = "" if scene.real else digest(scene.clean)
     if not scene.real:
         psnr, ssim = _scores(clean_key, digest(scene.noisy), scene.clean, scene.noisy)
-        rows.append({"method": "noisy input", "PSNR (dB)": psnr, "SSIM": ssim, "time": "—"})
+        rows.append({"method": input_name, "PSNR (dB)": psnr, "SSIM": ssim, "time": "—"})
     for name, res in named.items():
         row = {"method": name, "time": f"{res.seconds:.3f} s"}
         if not scene.real:

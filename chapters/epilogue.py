@@ -1,0 +1,64 @@
+"""Epilogue: the denoiser as a prior — plug-and-play restoration and sampling (2013–2021)."""
+
+import streamlit as st
+
+from ui import errors, inverse_views, text, views
+from ui.scene import current
+
+st.title("The denoiser as a prior (2013–2021)")
+text.story("prior_intro")
+scene = current()
+
+problem = None
+results: dict = {}
+with errors.section("One denoiser, every inverse problem"):
+    text.story("prior_pnp")
+    left, right = st.columns([1, 2])
+    with left:
+        name, settings = inverse_views.problem_controls(key="prior")
+        chosen = inverse_views.clean_image(scene, name, key="prior")
+        if chosen is not None:
+            problem = inverse_views.setup(name, settings, chosen[0])
+            priors, solver, params = inverse_views.prior_controls(problem, key="prior")
+    if problem is not None:
+        with right:
+            st.caption(f"{problem.title} of {chosen[1]}. The sidebar's noise is not used "
+                       "here: each problem adds its own (none but deblurring's by default).")
+            baseline = inverse_views.baseline(problem)
+            results = inverse_views.restorations(problem, priors, solver, params,
+                                                 key="prior.run")
+            inverse_views.compare(scene, problem, {**baseline, **results}, key="prior.compare")
+            views.metrics_table(inverse_views.scored(scene, problem), {**baseline, **results},
+                                input_name="degraded input")
+
+if results:
+    with errors.section("Iteration by iteration"):
+        text.story("prior_iterations")
+        inverse_views.iterations(results, key="prior.iterations")
+
+with errors.section("Why a denoiser is a prior"):
+    text.story("prior_tweedie")
+
+with errors.section("Drawing images from a denoiser"):
+    text.story("prior_sampling")
+    if problem is None:
+        st.info("The samples that keep measurements need the problem above: pick a colour "
+                "image for demosaicing, or another problem.")
+    else:
+        side, start_seed, sampler = inverse_views.sampling_controls(key="prior.sample")
+        constraint, said = inverse_views.constrained_problem(problem)
+        free, kept = inverse_views.samples(side, start_seed, sampler, constraint,
+                                           key="prior.sample.run")
+        if free:
+            st.markdown(f"**From pure noise, on a {side}x{side} canvas**")
+            inverse_views.sample_row(free, key="prior.sample.free")
+            st.markdown("**Keeping the measurements**")
+            st.caption(said)
+            inverse_views.sample_row(kept, first={"degraded": constraint.shown,
+                                                  "clean": constraint.clean},
+                                     key="prior.sample.kept")
+            text.story("prior_spread")
+            st.markdown("**One climb, step by step** (the first unconstrained sample)")
+            inverse_views.trajectory(next(iter(free.values())), key="prior.sample.path")
+
+text.story("prior_end")

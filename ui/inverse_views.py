@@ -1,0 +1,415 @@
+"""Views of the epilogue: an inverse problem restored with denoisers as its prior, and images
+drawn from the prior implicit in a denoiser.
+
+Restorations and samples are slow (seconds to a minute), so they run on a button with a
+progress bar and are kept by :func:`ui.compute.remembered` under a key naming the clean
+image's digest, the problem's settings, the prior and the solver's settings. The scrubber
+over iterations is a fragment drawn from the kept stages: moving it never reruns anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import denoisers
+from denoisers import images, inverse, metrics
+from denoisers.core import Choice, Param, Result, digest
+from denoisers.inverse.problems import bayer_masks
+
+from . import compute, controls, errors, figures, views
+from .scene import Scene
+from .text import db
+
+#: The priors offered first: a classical energy, the classical summit, a network.
+DEFAULT_PRIORS = ("tv", "bm3d", "drunet")
+#: The colour sample offered for demosaicing when the sidebar's image is grey.
+COLOUR_SAMPLE = "astronaut"
+#: Each problem's classical restoration, as the table names it.
+BASELINES = {"deblur": "Wiener deconvolution", "inpaint": "biharmonic inpainting",
+             "super_resolution": "bicubic interpolation",
+             "demosaic": "bilinear interpolation"}
+SOLVER_NAMES = {"pnp_hqs": "Plug-and-play HQS (DPIR)", "pnp_admm": "Plug-and-play ADMM",
+                "red": "RED"}
+#: Settings that matter for one value of a choice only, hidden for the others.
+ONLY_WHEN = {"width": ("kernel", "gaussian"), "length": ("kernel", "motion"),
+             "angle": ("kernel", "motion"), "missing": ("mask", "random"),
+             "mask_seed": ("mask", "random")}
+#: The prior the sampler climbs: blind and bias-free, it denoises up to sigma 1.
+SAMPLING_PRIOR = "dncnn_bf"
+SAMPLE_SEEDS = (1, 2, 3)
+#: The side of the centre crop a constrained sample is drawn on.
+CROP = 128
+
+
+@dataclass(frozen=True)
+class Setup:
+    """An inverse problem on a clean image: its name, settings and degraded image."""
+
+    name: str
+    settings: tuple[tuple[str, Any], ...]
+    clean: np.ndarray
+    clean_key: str
+    degraded: np.ndarray
+
+    @property
+    def title(self) -> str:
+        return inverse.PROBLEMS[self.name].title
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}|{self.settings}|{self.clean_key}"
+
+    def problem(self) -> inverse.Problem:
+        """A fresh problem with these settings, bound to the clean image's shape."""
+        return bound(self.name, dict(self.settings), self.clean.shape)
+
+    @property
+    def shown(self) -> np.ndarray:
+        """The degraded image as the clean one's size and kind (:func:`displayed`)."""
+        return displayed(self.name, self.degraded, self.clean.shape)
+
+
+def bound(name: str, settings: Mapping[str, Any], shape: tuple[int, ...]) -> inverse.Problem:
+    """The problem ``name``, bound to images of ``shape`` (a super-resolution problem
+    remembers the shape of the image it degrades)."""
+    problem = inverse.make(name, **settings)
+    problem.forward(np.zeros(shape, np.float32))
+    return problem
+
+
+def displayed(name: str, degraded: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A degraded image drawn at the clean image's size: a low-resolution image enlarged by
+    nearest neighbour, a Bayer mosaic coloured by the filter over each pixel."""
+    if name == "super_resolution":
+        factor = -(-shape[0] // degraded.shape[0])
+        big = np.repeat(np.repeat(degraded, factor, axis=0), factor, axis=1)
+        return big[:shape[0], :shape[1]]
+    if name == "demosaic":
+        return (degraded[..., None] * bayer_masks(degraded.shape)).astype(np.float32)
+    return degraded
+
+
+# --------------------------------------------------------------------------- the problem
+
+def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str] | None:
+    """The image the problem degrades and its source: the scene's clean image (its noisy
+    one when it has none); for demosaicing of a grey image, a colour sample if the visitor
+    takes it, else None (and a plain message saying why)."""
+    image = scene.noisy if scene.real else scene.clean
+    if scene.real:
+        st.caption("The sidebar's image is marked as already noisy: it is degraded as it is, "
+                   "and scores are measured against it.")
+    if name != "demosaic" or image.ndim == 3:
+        return image, scene.source
+    st.info(f"Demosaicing needs a colour image, and the sidebar's image ({scene.source}) is "
+            f"grey: a camera's colour filter has nothing to filter. Pick a colour sample in "
+            f"the sidebar (astronaut, coffee, chelsea, rocket), or use the {COLOUR_SAMPLE} "
+            "here.", icon=":material/palette:")
+    if not st.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
+                     persist_state="session"):
+        return None
+    return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE
+
+
+@st.cache_data(max_entries=8, ttl=24 * 3600, show_spinner=False)
+def _colour_sample(side: int) -> np.ndarray:
+    return images.downscale(images.load_sample(COLOUR_SAMPLE), side)[0]
+
+
+def problem_controls(*, key: str) -> tuple[str, dict[str, Any]]:
+    """The problem (by its title) and its settings; a setting that matters only for another
+    choice (a motion blur's length under a Gaussian blur) is not drawn and keeps its
+    default."""
+    names = list(inverse.PROBLEMS)
+    name = st.segmented_control("Problem", names, default=names[0], key=f"{key}.problem",
+                                required=True, format_func=lambda n: inverse.PROBLEMS[n].title,
+                                bind="query-params", persist_state="session")
+    spec = inverse.PROBLEMS[name].SETTINGS
+    chosen = controls.spec_controls([p for p in spec if isinstance(p, Choice)], f"{key}.{name}")
+    rest = [p for p in spec if not isinstance(p, Choice) and _applies(p, chosen)]
+    return name, {**chosen, **controls.spec_controls(rest, f"{key}.{name}")}
+
+
+def _applies(param: Param, chosen: Mapping[str, Any]) -> bool:
+    """Whether ``param`` matters under the choices made (:data:`ONLY_WHEN`)."""
+    if param.name not in ONLY_WHEN:
+        return True
+    choice, value = ONLY_WHEN[param.name]
+    return chosen.get(choice) == value
+
+
+def setup(name: str, settings: Mapping[str, Any], clean: np.ndarray) -> Setup:
+    """The problem on ``clean``, degraded with seed 0 (cached by the image's digest)."""
+    clean_key = digest(clean)
+    frozen = tuple(sorted(settings.items()))
+    return Setup(name, frozen, clean, clean_key, _degraded(name, frozen, clean_key, clean))
+
+
+@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="Degrading the image…")
+def _degraded(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
+              _clean: np.ndarray) -> np.ndarray:
+    return bound(name, dict(settings), _clean.shape).degrade(_clean, seed=0)
+
+
+@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="The classical restoration…")
+def _baseline(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
+              _degraded_image: np.ndarray, shape: tuple[int, ...]) -> Result:
+    start = time.perf_counter()
+    image = bound(name, dict(settings), shape).baseline(_degraded_image)
+    return Result(np.clip(image, 0, 1), seconds=time.perf_counter() - start)
+
+
+def baseline(problem: Setup) -> dict[str, Result]:
+    """The problem's classical restoration, by name."""
+    return {BASELINES[problem.name]: _baseline(problem.name, problem.settings, problem.clean_key,
+                                               problem.degraded, problem.clean.shape)}
+
+
+def scored(scene: Scene, problem: Setup) -> Scene:
+    """The scene as the metrics table reads it: the problem's clean image and its degraded
+    one in place of the noisy image."""
+    return dataclasses.replace(scene, clean=problem.clean, noisy=problem.shown,
+                               clean_key=problem.clean_key)
+
+
+# --------------------------------------------------------------------------- the priors
+
+def prior_controls(problem: Setup, *, key: str) -> tuple[list[str], str, dict[str, Any]]:
+    """The denoisers to plug in, the solver and its settings."""
+    methods = {m.key: m for m in denoisers.methods()}
+    priors = st.multiselect(
+        "Denoisers as the prior", list(methods), default=list(DEFAULT_PRIORS),
+        format_func=lambda k: methods[k].name, key=f"{key}.priors", persist_state="session",
+        help="Any denoiser of the site. Each iteration runs it once: the slow ones (BM3D, "
+             "non-local means, K-SVD, EPLL, WNNM) take seconds to minutes per iteration.")
+    solver = st.selectbox("Solver", list(inverse.SOLVERS), key=f"{key}.solver",
+                          format_func=SOLVER_NAMES.__getitem__, persist_state="session")
+    with st.expander(f"{SOLVER_NAMES[solver]}'s settings"):
+        params = controls.spec_controls(inverse.solver_spec(problem.problem(), solver),
+                                        f"{key}.{problem.name}.{solver}")
+    return priors, solver, params
+
+
+def _restore(name: str, settings: tuple[tuple[str, Any], ...], clean: np.ndarray,
+             degraded: np.ndarray, prior: str, solver: str, params: dict[str, Any],
+             progress: Callable[[float], None]) -> Result:
+    problem = bound(name, dict(settings), clean.shape)
+    return inverse.restore(problem, degraded, prior, solver, reference=clean, progress=progress,
+                           **params)
+
+
+def restorations(problem: Setup, priors: list[str], solver: str, params: dict[str, Any], *,
+                 key: str) -> dict[str, Result]:
+    """Each prior's restoration, by the denoiser's name: those already asked for in this
+    session at once, the others behind one button, with a progress bar over them all."""
+    if not priors:
+        st.caption("Choose at least one denoiser to plug in.")
+        return {}
+    keys = {prior: f"{problem.key}|{prior}|{solver}|{sorted(params.items())}" for prior in priors}
+    waiting = [denoisers.get(p).name for p in priors if not compute.asked(keys[p])]
+    slot = st.empty()
+    go = bool(waiting) and slot.button(
+        f"Run {', '.join(waiting)} as the prior", type="primary", key=key,
+        icon=":material/play_arrow:",
+        help="Each iteration runs the denoiser once: from seconds (TV) to minutes (BM3D).")
+    if waiting and not go:
+        st.caption("The restorations run when you press the button; a network takes about a "
+                   "second per iteration, BM3D several.")
+    else:
+        slot.empty()
+    out: dict[str, Result] = {}
+    bar = st.empty()
+    for index, prior in enumerate(priors):
+        if not (go or compute.asked(keys[prior])):
+            continue
+        name = denoisers.get(prior).name
+
+        def progress(done: float, index: int = index, name: str = name) -> None:
+            bar.progress(min(1.0, (index + done) / len(priors)),
+                         text=f"{name} as the prior… ({index + 1} of {len(priors)})")
+
+        progress(0.0)
+        out[name] = compute.remembered(_restore, keys[prior], problem.name, problem.settings,
+                                       problem.clean, problem.degraded, prior, solver, params,
+                                       progress=progress)
+    bar.empty()
+    return out
+
+
+def compare(scene: Scene, problem: Setup, named: Mapping[str, Result], *, key: str) -> None:
+    """Clean, degraded, the baseline and every restoration side by side, zooming together."""
+    local = scored(scene, problem)
+    degraded = f"degraded — {db(metrics.psnr(problem.clean, problem.shown))}"
+    panels = {"clean": problem.clean, degraded: problem.shown,
+              **views.result_panels(local, named)}
+    views.compare(panels, key=key, columns=min(4, len(panels)))
+    if problem.name == "super_resolution":
+        st.caption("The low-resolution image is drawn enlarged by nearest neighbour, each of "
+                   "its pixels a block; its PSNR is that block image's.")
+    if problem.name == "demosaic":
+        st.caption("The mosaic is drawn in the colour of the filter over each pixel: the "
+                   "camera measured one colour per pixel, and two thirds of the values are "
+                   "missing.")
+
+
+# --------------------------------------------------------------------------- the iterations
+
+def _iteration(stage: str) -> int:
+    return 0 if stage == "start" else int(stage.split()[-1])
+
+
+@st.fragment
+def iterations(named: Mapping[str, Result], *, key: str) -> None:
+    """A slider over the kept iterates, each prior's iterate there, and PSNR per iteration
+    for every prior on one plot (the shown iteration marked)."""
+    with errors.guard("The iterations"):
+        stages = list(next(iter(named.values())).stages)
+        at = st.select_slider("Iteration", options=stages, value=stages[-1], key=f"{key}.at",
+                              help="The iterates the solver kept: moving the slider never "
+                                   "reruns a restoration.")
+        for start in range(0, len(named), 4):
+            row = list(named.items())[start:start + 4]
+            for column, (name, res) in zip(st.columns(4), row):
+                with column:
+                    number = _iteration(at)
+                    score = f" — {db(res.curves['PSNR (dB)'][number - 1])}" if number else ""
+                    views.show_image(res.stages[at], f"{name}, {at}{score}")
+        first = next(iter(named.values()))
+        count = len(first.curves["PSNR (dB)"])
+        x = np.arange(1, count + 1)
+        left, right = st.columns(2)
+        with left:
+            psnr = {name: res.curves["PSNR (dB)"] for name, res in named.items()}
+            views.chart(figures.curves(psnr, x=x, x_title="iteration", y_title="PSNR (dB)",
+                                       title="PSNR per iteration",
+                                       marks={"shown": _iteration(at)}), key=f"{key}.psnr")
+        with right:
+            views.chart(figures.curves({"σ of the denoiser": first.curves["denoiser level"]},
+                                       x=x, x_title="iteration", y_title="σ (0–255)",
+                                       title="The noise level the denoiser is told"),
+                        key=f"{key}.level")
+
+
+# --------------------------------------------------------------------------- sampling
+
+def sampling_controls(*, key: str) -> tuple[int, int, dict[str, Any]]:
+    """The canvas of an unconstrained sample, the seed of the noise all samples start from,
+    and the sampler's settings."""
+    left, right = st.columns(2)
+    with left:
+        side = st.segmented_control("Canvas (unconstrained)", (64, 96, 128), default=64,
+                                    required=True, key=f"{key}.side", persist_state="session",
+                                    format_func=lambda s: f"{s}x{s}")
+    with right:
+        start_seed = int(st.number_input(
+            "Seed of the starting noise", 0, 2**31 - 1, 0, key=f"{key}.start_seed",
+            persist_state="session",
+            help="Every sample starts from this same noise; they differ only in the fresh "
+                 "noise injected on the way up."))
+    with st.expander("The sampler's settings"):
+        settings = controls.spec_controls(inverse.SAMPLING, f"{key}.settings")
+    return side, start_seed, settings
+
+
+def constrained_problem(problem: Setup) -> tuple[Setup, str]:
+    """The problem a constrained sample keeps, on the centre crop of the clean image, and a
+    sentence saying which: the page's own problem, or inpainting for deblurring (a noisy
+    blur has no exact measurements to keep)."""
+    height, width = problem.clean.shape[:2]
+    top, left = max(0, (height - CROP) // 2), max(0, (width - CROP) // 2)
+    crop = np.ascontiguousarray(problem.clean[top:top + CROP, left:left + CROP])
+    if problem.name == "deblur":
+        return setup("inpaint", {}, crop), ("Deblurring has no exact measurements to keep "
+                                            "(its blur is noisy), so the constrained samples "
+                                            "fill in missing pixels (inpainting, 50 % at "
+                                            "random) instead.")
+    return (setup(problem.name, dict(problem.settings), crop),
+            f"The constrained samples keep the measurements of the problem above "
+            f"({problem.title.lower()}), on the {CROP}x{CROP} centre of the image.")
+
+
+def _sample(shape: tuple[int, ...], seed: int, start_seed: int, settings: dict[str, Any],
+            constraint: Setup | None, progress: Callable[[float], None]) -> Result:
+    if constraint is None:
+        return inverse.sample(shape, SAMPLING_PRIOR, seed=seed, start_seed=start_seed,
+                              progress=progress, **settings)
+    return inverse.sample(shape, SAMPLING_PRIOR, problem=constraint.problem(),
+                          y=constraint.degraded, seed=seed, start_seed=start_seed,
+                          progress=progress, **settings)
+
+
+def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Setup, *,
+            key: str) -> tuple[dict[str, Result], dict[str, Result]]:
+    """Unconstrained samples on a ``side`` canvas and samples keeping ``constraint``'s
+    measurements, one per seed of :data:`SAMPLE_SEEDS`, by ``"seed k"``: behind one button
+    the first time, with a progress bar."""
+    plain = {seed: f"sample|{side}|{seed}|{start_seed}|{sorted(settings.items())}"
+             for seed in SAMPLE_SEEDS}
+    kept = {seed: f"{plain[seed]}|{constraint.key}" for seed in SAMPLE_SEEDS}
+    runs = [(seed, None, plain[seed], (side, side)) for seed in SAMPLE_SEEDS]
+    runs += [(seed, constraint, kept[seed], constraint.clean.shape) for seed in SAMPLE_SEEDS]
+    ready = all(compute.asked(k) for _, _, k, _ in runs)
+    slot = st.empty()
+    if not ready and not slot.button("Run the sampler", type="primary", key=key,
+                                     icon=":material/play_arrow:",
+                                     help="Six climbs from noise: a minute or so."):
+        st.caption("The sampler runs when you press the button: six climbs from noise, "
+                   "a minute or so on this server.")
+        return {}, {}
+    slot.empty()
+    bar = st.empty()
+    free: dict[str, Result] = {}
+    kept_out: dict[str, Result] = {}
+    for index, (seed, constraint_or_none, run_key, shape) in enumerate(runs):
+        what = "unconstrained" if constraint_or_none is None else "keeping the measurements"
+
+        def progress(done: float, index: int = index, what: str = what) -> None:
+            bar.progress(min(1.0, (index + max(0.0, done)) / len(runs)),
+                         text=f"Sample {index % len(SAMPLE_SEEDS) + 1} {what}… "
+                              f"({index + 1} of {len(runs)})")
+
+        progress(0.0)
+        res = compute.remembered(_sample, run_key, shape, seed, start_seed, settings,
+                                 constraint_or_none, progress=progress)
+        (free if constraint_or_none is None else kept_out)[f"seed {seed}"] = res
+    bar.empty()
+    return free, kept_out
+
+
+def sample_row(named: Mapping[str, Result], *, first: Mapping[str, np.ndarray] | None = None,
+               key: str) -> None:
+    """``first``'s images, then the samples, then the spread between the samples (their
+    standard deviation per pixel), in one row."""
+    stack = np.stack([res.image for res in named.values()])
+    spread = stack.std(axis=0)
+    spread = spread.mean(axis=-1) if spread.ndim == 3 else spread
+    shown = {**(first or {}), **{name: res.image for name, res in named.items()}}
+    columns = st.columns(len(shown) + 1)
+    for column, (name, image) in zip(columns, shown.items()):
+        with column:
+            views.show_image(views.enlarged(image, 256), name)
+    with columns[-1]:
+        views.chart(figures.heatmap(spread * 255, title="spread (std, 0–255)", height=260),
+                    key=f"{key}.spread")
+
+
+def trajectory(res: Result, *, key: str) -> None:
+    """The kept frames of one climb from noise, and the falling sigma."""
+    frames = list(res.stages.items())
+    for start in range(0, len(frames), 6):
+        for column, (name, frame) in zip(st.columns(6), frames[start:start + 6]):
+            with column:
+                views.show_image(views.enlarged(frame, 128), name)
+    fig = figures.curves({"σ": res.curves["sigma (0-255)"]},
+                         x=np.arange(1, len(res.curves["sigma (0-255)"]) + 1), x_title="step",
+                         y_title="σ (0–255, log scale)",
+                         title="The effective noise level falls as the image forms")
+    fig.update_yaxes(type="log")
+    views.chart(fig, key=f"{key}.sigma")
