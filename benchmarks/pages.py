@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The pages' url paths ("" is the home page), in the navigation's order.
-PAGES = ("", "noise", "local-filters", "bm3d", "deep-learning", "arena")
+PAGES = ("", "noise", "local-filters", "bm3d", "deep-learning", "prior", "arena")
 
 #: Chromium's flags for a headless run in a container.
 FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",

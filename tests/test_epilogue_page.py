@@ -1,0 +1,110 @@
+"""The epilogue's page under AppTest: a problem, denoisers as its prior, the sampler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from denoisers import inverse
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "chapters/epilogue.py"
+#: Two quick priors, and few iterations, so that a restoration takes a second or two.
+QUICK = {"prior.priors": ["tv", "drunet"], "prior.deblur.pnp_hqs.iterations": 3,
+         "prior.sample.settings.max_steps": 10}
+
+
+def _page(side: int = 256, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["side"] = side
+    for key, value in {**QUICK, **state}.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    _no_problems(at)
+    return at
+
+
+def _no_problems(at: AppTest) -> None:
+    problems = [e.value for e in (*at.exception, *at.error)]
+    assert not problems, problems
+
+
+def _table(at: AppTest):
+    assert at.dataframe, "no metrics table"
+    return at.dataframe[0].value
+
+
+def _image_captions(at: AppTest) -> list[str]:
+    return [img.caption for image in at.image for img in image.proto.imgs]
+
+
+def _trace_names(at: AppTest) -> list[str]:
+    return [t.get("name", "") for c in at.get("plotly_chart")
+            for t in json.loads(c.proto.spec)["data"]]
+
+
+def test_the_page_opens_on_deblurring_with_its_baseline_and_one_button():
+    at = _page()
+    assert [t.value for t in at.title] == ["The denoiser as a prior (2013–2021)"]
+    headers = [h.value for h in at.subheader]
+    assert "One denoiser, every inverse problem" in headers
+    assert "Drawing images from a denoiser" in headers
+    assert "Iteration by iteration" not in headers  # nothing has run yet
+    labels = [b.label for b in at.button]
+    assert labels == ["Run Total variation (ROF), DRUNet (small) as the prior",
+                      "Run the sampler"], labels
+    assert list(_table(at).index) == ["degraded input", "Wiener deconvolution"]
+
+
+def test_the_restorations_beat_the_degraded_image_and_can_be_scrubbed():
+    at = _page()
+    at.button(key="prior.run").click().run()
+    _no_problems(at)
+    table = _table(at)
+    assert list(table.index) == ["degraded input", "Wiener deconvolution",
+                                 "Total variation (ROF)", "DRUNet (small)"]
+    for prior in ("Total variation (ROF)", "DRUNet (small)"):
+        assert table.loc[prior, "PSNR (dB)"] > table.loc["degraded input", "PSNR (dB)"] + 1
+    slider = at.select_slider(key="prior.iterations.at")
+    assert slider.options == ["start", "iteration 1", "iteration 2", "iteration 3"]
+    assert {"Total variation (ROF)", "DRUNet (small)"} <= set(_trace_names(at))
+    slider.set_value("iteration 1").run()
+    _no_problems(at)
+    captions = _image_captions(at)
+    assert any(c.startswith("DRUNet (small), iteration 1 — ") for c in captions), captions
+    # Served from the cache on a rerun: no button waits.
+    assert [b.label for b in at.button] == ["Run the sampler"]
+
+
+@pytest.mark.parametrize("name", ["inpaint", "super_resolution"])
+def test_each_grey_problem_shows_its_degraded_image_and_baseline(name):
+    at = _page(**{"prior.problem": name})
+    baseline = {"inpaint": "biharmonic inpainting",
+                "super_resolution": "bicubic interpolation"}[name]
+    assert list(_table(at).index) == ["degraded input", baseline]
+    assert any(inverse.PROBLEMS[name].title in c.value for c in at.caption)
+
+
+def test_demosaicing_a_grey_image_says_so_and_offers_a_colour_sample():
+    at = _page(**{"prior.problem": "demosaic"})
+    assert any("Demosaicing needs a colour image" in i.value for i in at.info)
+    assert not at.dataframe
+    at.toggle(key="prior.colour").set_value(True).run()
+    _no_problems(at)
+    assert list(_table(at).index) == ["degraded input", "bilinear interpolation"]
+    assert any("of astronaut" in c.value for c in at.caption)
+
+
+def test_the_sampler_draws_three_samples_free_and_keeping_the_measurements():
+    at = _page(**{"prior.problem": "inpaint"})
+    at.button(key="prior.sample.run").click().run()
+    _no_problems(at)
+    captions = _image_captions(at)
+    assert sum(c in ("seed 1", "seed 2", "seed 3") for c in captions) == 6, captions
+    assert "degraded" in captions and "step 1" in captions
+    assert "σ" in _trace_names(at)
+    assert any("inpainting" in c.value for c in at.caption)
