@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from denoisers.core import Result
@@ -106,13 +105,10 @@ def patch_views(image: np.ndarray, seen: Result, pick: Pick) -> None:
     views.show_image(views.enlarged(_rows_mosaic(atoms[None]), 600),
                      f"the {len(atoms)} leading eigenvectors of component #{patch['component']}: "
                      "the shapes the estimate keeps most of")
-    st.plotly_chart(_posterior_bars(patch["posterior"]), key="epll.patch.posterior")
-
-
-def _posterior_bars(posterior: np.ndarray, shown: int = 10) -> go.Figure:
-    order = np.argsort(posterior)[::-1][:shown]
-    fig = go.Figure(go.Bar(x=[f"#{int(k)}" for k in order], y=posterior[order]))
-    fig.update_layout(height=300, yaxis_title="posterior probability", xaxis_title="component",
-                      margin=dict(l=0, r=0, t=40, b=0),
-                      title=f"the {shown} most likely components for this patch")
-    return fig
+    posterior = patch["posterior"]
+    likely = np.argsort(posterior)[::-1][:10]
+    st.plotly_chart(figures.bars({"posterior": posterior[likely]},
+                                 x=[f"#{int(k)}" for k in likely], x_title="component",
+                                 y_title="posterior probability",
+                                 title="the 10 most likely components for this patch"),
+                    key="epll.patch.posterior")
