@@ -69,8 +69,10 @@ class Problem:
     name: ClassVar[str]
     title: ClassVar[str]
     SETTINGS: ClassVar[tuple[Param, ...]]
-    #: The default number of plug-and-play iterations and HQS's lambda (DPIR's values).
+    #: The splittings' default number of iterations and first denoiser level (DPIR's values
+    #: for deblurring and super-resolution).
     iterations: ClassVar[int] = 8
+    sigma_start: ClassVar[float] = 49 / 255
     colour_only: ClassVar[bool] = False
 
     def __init__(self, **settings: Any) -> None:
@@ -276,13 +278,17 @@ def text_mask(shape: tuple[int, int], text: str = "Deep, Deep Trouble") -> np.nd
 class Inpaint(Problem):
     """Missing pixels: ``A`` keeps the known ones (a 0/1 mask, the same for every channel).
 
-    The baseline is scikit-image's biharmonic inpainting; the solvers start
-    from a normalised Gaussian average of the known pixels.
+    The baseline is scikit-image's biharmonic inpainting, and the solvers
+    start from it with a lower first denoiser level (20 / 255): on four
+    images (astronaut and three of train400, 50 % missing, DRUNet prior)
+    that gave 30.82 dB against 30.53 for a start from a Gaussian average of
+    the known pixels at 49 / 255 (biharmonic alone: 28.96).
     """
 
     name = "inpaint"
     title = "Inpainting"
     iterations = 20
+    sigma_start = 20 / 255
     SETTINGS = (
         Choice("mask", ("random", "text"), default="random",
                help="Pixels missing at random, or a text written over the image."),
@@ -315,17 +321,6 @@ class Inpaint(Problem):
     def _baseline(self, y: np.ndarray) -> np.ndarray:
         missing = self.known(y.shape) == 0
         return inpaint_biharmonic(y, missing, channel_axis=-1 if y.ndim == 3 else None)
-
-    def start(self, y: Any) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float64)
-        mask = self.known(y.shape)
-        spread = ndimage.gaussian_filter(mask, 2.0, mode="mirror")
-        fill = np.stack([ndimage.gaussian_filter(mask * channel, 2.0, mode="mirror")
-                         for channel in np.moveaxis(np.atleast_3d(y), -1, 0)], axis=-1)
-        fill = fill / np.maximum(spread, 1e-3)[..., None]
-        fill = fill[..., 0] if y.ndim == 2 else fill
-        m = _per_channel(mask, y.ndim)
-        return m * y + (1 - m) * fill
 
 
 # --------------------------------------------------------------------------- super-resolution

@@ -59,8 +59,9 @@ _ITERATIONS = Int("iterations", 1, 100, default=8,
                        "problem's: 8 for deblurring and super-resolution, 20 for inpainting "
                        "and demosaicing).")
 _START = Float("sigma_start", 0.005, 0.5, default=49 / 255,
-               help="The denoiser's noise level at the first iteration (0-1 scale); it falls "
-                    "geometrically to the problem's noise level.")
+               help="The denoiser's noise level at the first iteration (0-1 scale; by default "
+                    "the problem's: 49 / 255, 20 / 255 for inpainting from its biharmonic "
+                    "start); it falls geometrically to the problem's noise level.")
 
 SOLVERS: dict[str, tuple[Param, ...]] = {
     "pnp_hqs": (_ITERATIONS, _START,
@@ -82,13 +83,14 @@ Denoise = Callable[[np.ndarray, float], np.ndarray]
 
 def solver_spec(problem: Problem, solver: str) -> tuple[Param, ...]:
     """The settings of ``solver`` on ``problem``: :data:`SOLVERS`'s, with a splitting's
-    number of iterations defaulting to the problem's."""
+    number of iterations and first denoiser level defaulting to the problem's."""
     if solver not in SOLVERS:
         raise InvalidInput(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
     if solver == "red":
         return SOLVERS[solver]
-    return tuple(dataclasses.replace(p, default=problem.iterations) if p.name == "iterations"
-                 else p for p in SOLVERS[solver])
+    own = {"iterations": problem.iterations, "sigma_start": problem.sigma_start}
+    return tuple(dataclasses.replace(p, default=own[p.name]) if p.name in own else p
+                 for p in SOLVERS[solver])
 
 
 def levels(start: float, end: float, count: int) -> np.ndarray:
