@@ -11,27 +11,31 @@ from denoisers.core import Result
 from . import bm3d_views, figures, views
 from .probe import Pick
 
-#: Seconds per pixel and per iteration of a grey run with the defaults, measured on the
-#: project's 2-core CPU (see the Notes of denoisers.wnnm.wnnm): what the page's estimate
-#: of the waiting time is built on.
-SECONDS_PER_PIXEL_ITERATION = 3.0e-5
+#: Seconds a grey 256x256 run with the defaults took, by patch side (the noise band:
+#: sigma_255 <= 20, <= 40, <= 60, above), on the project's 2-core CPU shared with other
+#: jobs (load average 5 to 10): the mean over Set12's seven 256x256 images at sigma_255
+#: 15, 25 and 50, and one 256x256 crop of camera at 75 (benchmarks/quality, see
+#: assets/benchmarks/patch_priors/wnnm).
+SECONDS_256 = {6: 7.0, 7: 14.0, 8: 30.0, 9: 70.0}
 
 
 def expected_seconds(shape: tuple[int, ...], sigma: float) -> float:
-    """About how long a run with the defaults takes on an image of ``shape``: the time grows
-    with the pixels, the iterations chosen for ``sigma`` and the colour channels."""
+    """About how long a run with the defaults takes on an image of ``shape``: the time
+    grows with the pixels (block matching and the groups alike; Set12's 512x512 images took
+    2.3 to 2.9 times their 256x256 ones, the load falling meanwhile) and the colour
+    channels, and with sigma through the patch side, group size and rounds."""
     channels = 3 if len(shape) == 3 else 1
-    iterations = wnnm.settings(sigma).iterations
-    return SECONDS_PER_PIXEL_ITERATION * shape[0] * shape[1] * iterations * channels
+    pixels = shape[0] * shape[1] / (256 * 256)
+    return SECONDS_256[wnnm.settings(sigma).size] * pixels * channels
 
 
 def waiting_note(shape: tuple[int, ...], sigma: float) -> None:
     """A caption saying how long the run will take before the visitor starts it."""
     seconds = expected_seconds(shape, sigma)
     st.caption(f"At this size ({shape[1]}x{shape[0]}{', colour' if len(shape) == 3 else ''}) "
-               f"WNNM takes about {_duration(seconds)} with the defaults on the 2-core server "
-               "this site was measured on (longer when it is busy); a smaller working size in "
-               "the sidebar is quicker.")
+               f"WNNM takes about {_duration(seconds)} with the defaults (as measured on a "
+               "2-core CPU shared with other work); a smaller working size in the sidebar is "
+               "quicker.")
 
 
 def _duration(seconds: float) -> str:
