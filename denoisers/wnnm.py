@@ -298,7 +298,8 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
     - a reference every 4 pixels (their code: every ``size / 2 - 1``, 2 or
       3) within +-20 (theirs +-30): every 4 pixels gave the same PSNR as
       every 3 at sigma_255 = 25 (29.57 / 29.80 dB against 29.57 / 29.82)
-      in 60 % of the time;
+      in about 60 % of the time (50 s against 80, 12 rounds, load
+      average about 9);
     - fewer rounds: 3, 4, 6, 6 by band where their code runs 8, 12, 14,
       14. The PSNR after each round (the trace's curve) peaks early and
       then drifts by hundredths: at sigma_255 = 15 the 3rd round gave
@@ -315,8 +316,8 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
     and this library's BM3D's 32.34 / 29.92 / 26.73. Time, on the
     project's 2-core CPU shared with other jobs (load average 5 to 10): a
     256x256 image 7 / 14 / 30 s on average (4 to 44 s), a 512x512 one
-    16 / 36 / 88 s (the load fell meanwhile; at equal load the time grows
-    about as the pixels); a 256x256 crop of camera at sigma_255 = 75 took
+    16 / 36 / 88 s (the load fell meanwhile; the work grows as the
+    pixels); a 256x256 crop of camera at sigma_255 = 75 took
     70 s (24.88 dB).
 
     The weights use the paper's estimate of the clean singular values
