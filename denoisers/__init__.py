@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import (bm3d, colour, epll, ksvd, linear, metrics, nets, noise, nonlocal_means, pde,
-               sparsity, wavelets, wnnm)
+from . import (bm3d, colour, epll, ksvd, linear, lowrank, metrics, nets, noise, nonlocal_means,
+               pde, sparsity, wavelets)
 from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
                    Result, View, as_image, centre, check_sigma)
 
@@ -31,7 +31,7 @@ __all__ = [
     "methods", "get", "run", "look", "metrics", "noise",
 ]
 
-_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, wnnm, epll,
+_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, lowrank, epll,
                    nets)
 
 _REGISTRY: dict[str, Method] = {}

@@ -9,7 +9,7 @@ import pytest
 from skimage import data
 
 import denoisers
-from denoisers import metrics, noise, wnnm
+from denoisers import lowrank, metrics, noise
 from denoisers.core import InvalidInput
 from denoisers.patches import grid
 
@@ -28,7 +28,7 @@ def camera() -> tuple[np.ndarray, np.ndarray]:
 
 def test_weighted_shrinkage_by_hand():
     # n = 3 patches, sigma_n = 0.5, c = 1: n sigma_n² = 0.75, 2 c sqrt(n) sigma_n² = sqrt(3)/2.
-    shrunk, weights = wnnm.weighted_shrinkage(np.array([3.0, 2.0, 0.5]), 3, 0.5, 1.0)
+    shrunk, weights = lowrank.weighted_shrinkage(np.array([3.0, 2.0, 0.5]), 3, 0.5, 1.0)
     clean = np.array([math.sqrt(9 - 0.75), math.sqrt(4 - 0.75)])
     expected_weights = math.sqrt(3) / 2 / clean
     np.testing.assert_allclose(weights[:2], expected_weights, rtol=1e-6)
@@ -39,7 +39,7 @@ def test_weighted_shrinkage_by_hand():
 
 def test_weights_fall_as_singular_values_grow(rng):
     values = np.sort(rng.uniform(0.0, 5.0, 40))[::-1]
-    shrunk, weights = wnnm.weighted_shrinkage(values, 30, 0.2, 2.8)
+    shrunk, weights = lowrank.weighted_shrinkage(values, 30, 0.2, 2.8)
     assert np.all(np.diff(weights) >= 0)          # largest value first, smallest weight first
     assert np.all(np.diff(shrunk) <= 1e-12)       # the order of the values is kept
     kept = shrunk > 0
@@ -54,10 +54,10 @@ def test_shrink_groups_acts_on_the_singular_values_of_a_known_group():
     right = np.linalg.qr(np.array([[2.0, 1, 0], [1, 3, 1], [0, 1, 4]]))[0]
     values = np.array([3.0, 2.0, 0.5])
     group = (left * values) @ right.T
-    estimate, before, after, weights = wnnm.shrink_groups(group[None] + 0.25, np.array([0.5]),
+    estimate, before, after, weights = lowrank.shrink_groups(group[None] + 0.25, np.array([0.5]),
                                                           1.0)
     np.testing.assert_allclose(before[0], values, rtol=1e-4)
-    expected, expected_weights = wnnm.weighted_shrinkage(values, 4, 0.5, 1.0)
+    expected, expected_weights = lowrank.weighted_shrinkage(values, 4, 0.5, 1.0)
     np.testing.assert_allclose(after[0], expected, rtol=1e-4)
     np.testing.assert_allclose(weights[0, :2], expected_weights[:2], rtol=1e-4)
     np.testing.assert_allclose(estimate[0], (left * expected) @ right.T + 0.25, atol=1e-5)
@@ -66,7 +66,7 @@ def test_shrink_groups_acts_on_the_singular_values_of_a_known_group():
 def test_a_low_rank_group_is_recovered_from_its_noise(rng):
     clean = rng.uniform(0.2, 0.8, (60, 2)) @ rng.uniform(0.0, 1.0, (2, 49))   # rank 2
     noisy = clean + rng.normal(0.0, 0.1, clean.shape)
-    estimate, _, after, _ = wnnm.shrink_groups(noisy[None], np.array([0.1]), 2.8)
+    estimate, _, after, _ = lowrank.shrink_groups(noisy[None], np.array([0.1]), 2.8)
     before_error = np.linalg.norm(noisy - clean)
     after_error = np.linalg.norm(estimate[0] - clean)
     assert after_error < 0.6 * before_error, (after_error, before_error)
@@ -77,7 +77,7 @@ def test_a_low_rank_group_is_recovered_from_its_noise(rng):
 
 def test_wnnm_gains_on_a_photo(camera):
     clean, noisy = camera
-    result = wnnm.wnnm(noisy, SIGMA, **QUICK)
+    result = lowrank.wnnm(noisy, SIGMA, **QUICK)
     gain = metrics.psnr(clean, result.image) - metrics.psnr(clean, noisy)
     assert gain > 6.0, gain
     assert result.image.shape == noisy.shape and result.image.dtype == np.float32
@@ -85,14 +85,14 @@ def test_wnnm_gains_on_a_photo(camera):
 
 def test_wnnm_is_deterministic(camera):
     _, noisy = camera
-    first = wnnm.wnnm(noisy, SIGMA, iterations=2)
-    second = wnnm.wnnm(noisy, SIGMA, iterations=2)
+    first = lowrank.wnnm(noisy, SIGMA, iterations=2)
+    second = lowrank.wnnm(noisy, SIGMA, iterations=2)
     np.testing.assert_array_equal(first.image, second.image)
 
 
 def test_the_trace_measures_each_round(camera):
     clean, noisy = camera
-    traced = wnnm.wnnm(noisy, SIGMA, trace=True, reference=clean, **QUICK)
+    traced = lowrank.wnnm(noisy, SIGMA, trace=True, reference=clean, **QUICK)
     psnr = traced.curves["PSNR (dB)"]
     assert len(psnr) == 3 and psnr[-1] > metrics.psnr(clean, noisy) + 6.0
     assert psnr[-1] == pytest.approx(metrics.psnr(clean, traced.image), abs=1e-6)
@@ -106,13 +106,13 @@ def test_the_trace_measures_each_round(camera):
 def test_bad_parameters_are_refused(camera):
     _, noisy = camera
     with pytest.raises(InvalidInput, match="'size' parameter of wnnm"):
-        wnnm.wnnm(noisy, SIGMA, size=3)
+        lowrank.wnnm(noisy, SIGMA, size=3)
     with pytest.raises(InvalidInput, match="'c' parameter of wnnm"):
-        wnnm.wnnm(noisy, SIGMA, c=-1.0)
+        lowrank.wnnm(noisy, SIGMA, c=-1.0)
     with pytest.raises(InvalidInput, match="'patches' parameter of wnnm"):
         denoisers.run("wnnm", noisy, SIGMA, patches=5)
     with pytest.raises(InvalidInput, match="reference must have the noisy image's shape"):
-        wnnm.wnnm(noisy, SIGMA, trace=True, reference=noisy[:10])
+        lowrank.wnnm(noisy, SIGMA, trace=True, reference=noisy[:10])
 
 
 def test_the_look_matches_the_last_round_without_a_rerun(camera, monkeypatch):
@@ -122,8 +122,8 @@ def test_the_look_matches_the_last_round_without_a_rerun(camera, monkeypatch):
     def rerun(*args, **kwargs):
         raise AssertionError("the look reran WNNM")
 
-    monkeypatch.setattr(wnnm, "_wnnm", rerun)
-    monkeypatch.setattr(wnnm, "_iteration", rerun)
+    monkeypatch.setattr(lowrank, "_wnnm", rerun)
+    monkeypatch.setattr(lowrank, "_iteration", rerun)
     view = denoisers.look("wnnm", noisy, SIGMA, traced, (30, 41), **QUICK)
     group = view.extras["group"]
     row, col = group["patch"]
@@ -140,6 +140,6 @@ def test_the_look_matches_the_last_round_without_a_rerun(camera, monkeypatch):
 def test_a_group_of_identical_patches_is_kept_as_it_is(rng):
     patch = rng.random(49)
     group = np.repeat(patch[None, None], 80, axis=1) + rng.normal(0.0, 1e-9, (1, 80, 49))
-    estimate, before, after, _ = wnnm.shrink_groups(group, np.array([0.03]), 2.8)
+    estimate, before, after, _ = lowrank.shrink_groups(group, np.array([0.03]), 2.8)
     assert np.all(np.isfinite(estimate)) and np.all(after == 0)
     np.testing.assert_allclose(estimate[0], np.repeat(patch[None], 80, axis=0), atol=1e-6)

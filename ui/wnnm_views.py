@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from denoisers import wnnm
+from denoisers import lowrank
 from denoisers.core import Result
 
 from . import bm3d_views, figures, views
@@ -26,7 +26,7 @@ def expected_seconds(shape: tuple[int, ...], sigma: float) -> float:
     channels, and with sigma through the patch side, group size and rounds."""
     channels = 3 if len(shape) == 3 else 1
     pixels = shape[0] * shape[1] / (256 * 256)
-    return SECONDS_256[wnnm.settings(sigma).size] * pixels * channels
+    return SECONDS_256[lowrank.settings(sigma).size] * pixels * channels
 
 
 def waiting_note(shape: tuple[int, ...], sigma: float) -> None:
