@@ -28,7 +28,7 @@ from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, 
 
 __all__ = [
     "Bool", "Choice", "Float", "Int", "InvalidInput", "InvalidType", "Method", "Param", "Result", "View",
-    "methods", "get", "run", "look", "metrics", "noise",
+    "methods", "get", "run", "look", "metrics", "noise", "inverse",
 ]
 
 _FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, lowrank, epll,
@@ -182,3 +182,7 @@ def _check_probe(probe: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise InvalidInput(f"probe {probe} lies outside the image of shape {shape[:2]}")
     return row, col
+
+
+# The epilogue's inverse problems use the registry above: imported last.
+from . import inverse  # noqa: E402
