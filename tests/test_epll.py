@@ -161,6 +161,7 @@ def test_the_training_command_writes_a_loadable_prior(tmp_path, monkeypatch):
     folder = _tiny_folder(tmp_path)
     out = tmp_path / "prior.npz"
     status = train.main(["epll", "--data", str(folder), "--val", str(folder), "--out", str(out),
+                         "--checkpoint", str(tmp_path / "prior.ckpt.npz"),
                          "--components", "3", "--patches", "600", "--iterations", "3"])
     assert status == 0
     mixture = gmm.GaussianMixture.load(out)
