@@ -13,9 +13,10 @@ problem = None
 results: dict = {}
 with errors.section("One denoiser, every inverse problem"):
     text.story("prior_pnp")
+    name = inverse_views.problem_choice(key="prior")
     left, right = st.columns([1, 2])
     with left:
-        name, settings = inverse_views.problem_controls(key="prior")
+        settings = inverse_views.problem_controls(name, key="prior")
         chosen = inverse_views.clean_image(scene, name, key="prior")
         if chosen is not None:
             problem = inverse_views.setup(name, settings, chosen[0])
@@ -27,9 +28,9 @@ with errors.section("One denoiser, every inverse problem"):
             baseline = inverse_views.baseline(problem)
             results = inverse_views.restorations(problem, priors, solver, params,
                                                  key="prior.run")
-            inverse_views.compare(scene, problem, {**baseline, **results}, key="prior.compare")
             views.metrics_table(inverse_views.scored(scene, problem), {**baseline, **results},
                                 input_name="degraded input")
+        inverse_views.compare(scene, problem, {**baseline, **results}, key="prior.compare")
 
 if results:
     with errors.section("Iteration by iteration"):
@@ -51,12 +52,11 @@ with errors.section("Drawing images from a denoiser"):
                                            key="prior.sample.run")
         if free:
             st.markdown(f"**From pure noise, on a {side}x{side} canvas**")
-            inverse_views.sample_row(free, key="prior.sample.free")
+            inverse_views.sample_row(free)
             st.markdown("**Keeping the measurements**")
             st.caption(said)
             inverse_views.sample_row(kept, first={"degraded": constraint.shown,
-                                                  "clean": constraint.clean},
-                                     key="prior.sample.kept")
+                                                  "clean": constraint.clean})
             text.story("prior_spread")
             st.markdown("**One climb, step by step** (the first unconstrained sample)")
             inverse_views.trajectory(next(iter(free.values())), key="prior.sample.path")

@@ -35,8 +35,10 @@ COLOUR_SAMPLE = "astronaut"
 BASELINES = {"deblur": "Wiener deconvolution", "inpaint": "biharmonic inpainting",
              "super_resolution": "bicubic interpolation",
              "demosaic": "bilinear interpolation"}
-SOLVER_NAMES = {"pnp_hqs": "Plug-and-play HQS (DPIR)", "pnp_admm": "Plug-and-play ADMM",
-                "red": "RED"}
+SOLVER_NAMES = {"pnp_hqs": "PnP-HQS (DPIR)", "pnp_admm": "PnP-ADMM", "red": "RED"}
+#: The labels of the settings on the [0, 1] scale, which the rest of the site gives on 0-255.
+LABELS = {"sigma": "Noise σ (0–1 scale)", "sigma_start": "First level σ (0–1 scale)",
+          "sigma_denoiser": "Denoiser's σ (0–1 scale)", "sigma_end": "Last level σ (0–1 scale)"}
 #: Settings that matter for one value of a choice only, hidden for the others.
 ONLY_WHEN = {"width": ("kernel", "gaussian"), "length": ("kernel", "motion"),
              "angle": ("kernel", "motion"), "missing": ("mask", "random"),
@@ -123,18 +125,21 @@ def _colour_sample(side: int) -> np.ndarray:
     return images.downscale(images.load_sample(COLOUR_SAMPLE), side)[0]
 
 
-def problem_controls(*, key: str) -> tuple[str, dict[str, Any]]:
-    """The problem (by its title) and its settings; a setting that matters only for another
-    choice (a motion blur's length under a Gaussian blur) is not drawn and keeps its
-    default."""
+def problem_choice(*, key: str) -> str:
+    """The problem, chosen by its title."""
     names = list(inverse.PROBLEMS)
-    name = st.segmented_control("Problem", names, default=names[0], key=f"{key}.problem",
+    return st.segmented_control("Problem", names, default=names[0], key=f"{key}.problem",
                                 required=True, format_func=lambda n: inverse.PROBLEMS[n].title,
                                 bind="query-params", persist_state="session")
+
+
+def problem_controls(name: str, *, key: str) -> dict[str, Any]:
+    """The settings of problem ``name``; a setting that matters only for another choice (a
+    motion blur's length under a Gaussian blur) is not drawn and keeps its default."""
     spec = inverse.PROBLEMS[name].SETTINGS
     chosen = controls.spec_controls([p for p in spec if isinstance(p, Choice)], f"{key}.{name}")
     rest = [p for p in spec if not isinstance(p, Choice) and _applies(p, chosen)]
-    return name, {**chosen, **controls.spec_controls(rest, f"{key}.{name}")}
+    return {**chosen, **controls.spec_controls(rest, f"{key}.{name}", labels=LABELS)}
 
 
 def _applies(param: Param, chosen: Mapping[str, Any]) -> bool:
@@ -193,7 +198,7 @@ def prior_controls(problem: Setup, *, key: str) -> tuple[list[str], str, dict[st
                           format_func=SOLVER_NAMES.__getitem__, persist_state="session")
     with st.expander(f"{SOLVER_NAMES[solver]}'s settings"):
         params = controls.spec_controls(inverse.solver_spec(problem.problem(), solver),
-                                        f"{key}.{problem.name}.{solver}")
+                                        f"{key}.{problem.name}.{solver}", labels=LABELS)
     return priors, solver, params
 
 
@@ -293,7 +298,7 @@ def iterations(named: Mapping[str, Result], *, key: str) -> None:
         with right:
             views.chart(figures.curves({"σ of the denoiser": first.curves["denoiser level"]},
                                        x=x, x_title="iteration", y_title="σ (0–255)",
-                                       title="The noise level the denoiser is told"),
+                                       title="σ the denoiser is told"),
                         key=f"{key}.level")
 
 
@@ -314,7 +319,7 @@ def sampling_controls(*, key: str) -> tuple[int, int, dict[str, Any]]:
             help="Every sample starts from this same noise; they differ only in the fresh "
                  "noise injected on the way up."))
     with st.expander("The sampler's settings"):
-        settings = controls.spec_controls(inverse.SAMPLING, f"{key}.settings")
+        settings = controls.spec_controls(inverse.SAMPLING, f"{key}.settings", labels=LABELS)
     return side, start_seed, settings
 
 
@@ -383,21 +388,18 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
     return free, kept_out
 
 
-def sample_row(named: Mapping[str, Result], *, first: Mapping[str, np.ndarray] | None = None,
-               key: str) -> None:
+def sample_row(named: Mapping[str, Result], *,
+               first: Mapping[str, np.ndarray] | None = None) -> None:
     """``first``'s images, then the samples, then the spread between the samples (their
     standard deviation per pixel), in one row."""
-    stack = np.stack([res.image for res in named.values()])
-    spread = stack.std(axis=0)
+    spread = np.stack([res.image for res in named.values()]).std(axis=0)
     spread = spread.mean(axis=-1) if spread.ndim == 3 else spread
-    shown = {**(first or {}), **{name: res.image for name, res in named.items()}}
-    columns = st.columns(len(shown) + 1)
-    for column, (name, image) in zip(columns, shown.items()):
+    top = max(float(spread.max()), 1e-6)
+    shown = {**(first or {}), **{name: res.image for name, res in named.items()},
+             f"spread: white is a std of {top * 255:.0f} / 255": spread / top}
+    for column, (name, image) in zip(st.columns(len(shown)), shown.items()):
         with column:
             views.show_image(views.enlarged(image, 256), name)
-    with columns[-1]:
-        views.chart(figures.heatmap(spread * 255, title="spread (std, 0–255)", height=260),
-                    key=f"{key}.spread")
 
 
 def trajectory(res: Result, *, key: str) -> None:
@@ -411,5 +413,5 @@ def trajectory(res: Result, *, key: str) -> None:
                          x=np.arange(1, len(res.curves["sigma (0-255)"]) + 1), x_title="step",
                          y_title="σ (0–255, log scale)",
                          title="The effective noise level falls as the image forms")
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", tickvals=[1, 2, 5, 10, 20, 50, 100, 200])
     views.chart(fig, key=f"{key}.sigma")
