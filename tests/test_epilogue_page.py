@@ -106,6 +106,6 @@ def test_the_sampler_draws_three_samples_free_and_keeping_the_measurements():
     captions = _image_captions(at)
     assert sum(c in ("seed 1", "seed 2", "seed 3") for c in captions) == 6, captions
     assert "degraded" in captions and "step 1" in captions
-    assert sum(c.startswith("spread: white is a std of ") for c in captions) == 2, captions
+    assert sum(c.startswith("spread (white: ") for c in captions) == 2, captions
     assert "σ" in _trace_names(at)
     assert any("inpainting" in c.value for c in at.caption)

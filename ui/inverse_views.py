@@ -225,8 +225,8 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
         icon=":material/play_arrow:",
         help="Each iteration runs the denoiser once: from seconds (TV) to minutes (BM3D).")
     if waiting and not go:
-        st.caption("The restorations run when you press the button; a network takes about a "
-                   "second per iteration, BM3D several.")
+        st.caption("The restorations run when you press the button: each iteration runs the "
+                   "denoiser once, a second or so for a network at 256x256, several for BM3D.")
     else:
         slot.empty()
     out: dict[str, Result] = {}
@@ -364,9 +364,9 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
     slot = st.empty()
     if not ready and not slot.button("Run the sampler", type="primary", key=key,
                                      icon=":material/play_arrow:",
-                                     help="Six climbs from noise: a minute or so."):
-        st.caption("The sampler runs when you press the button: six climbs from noise, "
-                   "a minute or so on this server.")
+                                     help="Six climbs from noise, of 40 to 50 steps each."):
+        st.caption("The sampler runs when you press the button: six climbs from noise, each "
+                   "some 40 to 50 runs of the network — a minute or more on this server.")
         return {}, {}
     slot.empty()
     bar = st.empty()
@@ -391,15 +391,17 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
 def sample_row(named: Mapping[str, Result], *,
                first: Mapping[str, np.ndarray] | None = None) -> None:
     """``first``'s images, then the samples, then the spread between the samples (their
-    standard deviation per pixel), in one row."""
+    standard deviation per pixel), four to a row."""
     spread = np.stack([res.image for res in named.values()]).std(axis=0)
     spread = spread.mean(axis=-1) if spread.ndim == 3 else spread
     top = max(float(spread.max()), 1e-6)
     shown = {**(first or {}), **{name: res.image for name, res in named.items()},
-             f"spread: white is a std of {top * 255:.0f} / 255": spread / top}
-    for column, (name, image) in zip(st.columns(len(shown)), shown.items()):
-        with column:
-            views.show_image(views.enlarged(image, 256), name)
+             f"spread (white: {top * 255:.0f} / 255)": spread / top}
+    items = list(shown.items())
+    for start in range(0, len(items), 4):
+        for column, (name, image) in zip(st.columns(4), items[start:start + 4]):
+            with column:
+                views.show_image(views.enlarged(image, 256), name)
 
 
 def trajectory(res: Result, *, key: str) -> None:
