@@ -48,8 +48,8 @@ from .quality import noisy_image
 
 MODULE = "benchmarks.inverse"
 GREY_PROBLEMS = ("deblur", "inpaint", "super_resolution")
-#: The Wiener oracle's grid of flat noise-to-signal ratios.
-WIENER_GRID = np.geomspace(1e-4, 1.0, 25)
+#: The Wiener oracle's grid of balances (of the Laplacian penalty).
+WIENER_GRID = np.geomspace(1e-6, 1.0, 31)
 #: The noise levels (0-255) of the second table.
 HOLD_SIGMAS = (25, 50, 100, 150, 200, 255)
 
@@ -139,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=common.positive_int, help="use only the first N images")
     parser.add_argument("--priors", nargs="+", default=["tv", "bm3d", "drunet"], metavar="KEY",
                         help="denoisers used as priors (default: tv bm3d drunet)")
+    parser.add_argument("--problems", nargs="+", choices=list(inverse.PROBLEMS),
+                        default=list(inverse.PROBLEMS), help="which problems (default: all)")
     parser.add_argument("--holds", nargs="*", default=["drunet", "ffdnet", "dncnn_bf"],
                         metavar="KEY", help="denoisers of the how-far-they-hold table")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT)
@@ -157,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         colour = [(p.name, centre_crop(load_image(p, colour=True), args.crop))
                   for p in colour_samples.write(Path(folder))[:args.limit]]
-    rows = [row for name in GREY_PROBLEMS for row in restorations(name, grey, args.priors)]
-    rows += restorations("demosaic", colour, args.priors)
+    rows = [row for name in GREY_PROBLEMS if name in args.problems
+            for row in restorations(name, grey, args.priors)]
+    if "demosaic" in args.problems:
+        rows += restorations("demosaic", colour, args.priors)
     crop = f"centre {args.crop}x{args.crop} crops" if args.crop else "whole images"
     report = "\n".join([
         common.header("The epilogue: inverse problems with denoiser priors",
@@ -169,12 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "## Restoration: classical baseline against plug-and-play with each prior", "",
         "Settings: deblurring, Gaussian kernel std 1.6 px and noise sigma 2.55 (0-255); "
         "inpainting, 50 % of the pixels missing at random; super-resolution, x2 bicubic "
-        "downsampling; demosaicing, RGGB. Only deblurring adds noise. Baselines: Wiener "
-        "deconvolution (balance sigma^2 / var(y)), biharmonic inpainting, bicubic "
-        "interpolation, bilinear demosaicing.", "",
+        "downsampling; demosaicing, RGGB. Only deblurring adds noise. Baselines: Wiener-type "
+        "deconvolution with a Laplacian penalty, its balance by the discrepancy principle, "
+        "biharmonic inpainting, bicubic interpolation, bilinear demosaicing.", "",
         restoration_table(rows),
         "## How far the denoisers hold: PSNR (dB) of the output, told the true sigma", "",
-        holds_table(grey, args.holds) if args.holds else "(no denoiser asked for)",
+        holds_table(grey, args.holds) if args.holds else "(no denoiser asked for)\n",
     ])
     out = common.output_dir(args.out) / "inverse.md"
     out.write_text(report)

@@ -190,3 +190,15 @@ def test_pseudo_inverse_explains_the_measurements_with_the_smallest_image() -> N
         assert abs(np.sum(exact * (x - exact))) < 1e-8 * np.sum(x * x)
     with pytest.raises(InvalidInput, match="constrained sampling"):
         inverse.make("deblur").pseudo_inverse(np.zeros((8, 8)))
+
+
+def test_the_deblurring_baseline_leaves_a_residual_of_the_noise_level() -> None:
+    """The discrepancy principle: the Wiener-type estimate explains y up to noise of std sigma,
+    and it is sharper than the blurred input."""
+    problem = inverse.make("deblur")
+    clean = data.camera()[::2, ::2].astype(np.float32) / 255
+    y = problem.degrade(clean, seed=0)
+    estimate = problem.baseline(y)
+    residual = y - problem.forward(estimate.astype(np.float64))
+    assert np.sqrt(np.mean(residual**2)) == pytest.approx(problem.sigma, rel=0.05)
+    assert psnr(clean, estimate) > psnr(clean, y) + 1
