@@ -1,4 +1,4 @@
-"""Chapter: low rank and patch priors — WNNM (2014) and EPLL (2011), the last classical refinements."""
+"""Chapter: low rank and patch priors — EPLL (2011) and WNNM (2014), the last classical refinements."""
 
 import streamlit as st
 
@@ -9,32 +9,6 @@ from ui.scene import current
 st.title("Low rank and patch priors (2011–2014)")
 text.story("priors_intro")
 scene = current()
-
-wnnm = denoisers.get("wnnm")
-wnnm_res = None
-with errors.section("Similar patches make a low-rank matrix: WNNM (2014)"):
-    text.story("priors_wnnm")
-    st.caption(wnnm.paper)
-    wnnm_views.waiting_note(scene.noisy.shape, scene.sigma)
-    wnnm_params, wnnm_res = method_view.controls_and_result(wnnm, scene, key="priors.wnnm")
-    if wnnm_res is not None:
-        views.metrics_table(scene, {wnnm.name: wnnm_res})
-        views.parameters_used(wnnm_res)
-        if "colour" in wnnm_res.extras:
-            st.caption(wnnm_res.extras["colour"].capitalize() + ".")
-
-if wnnm_res is not None:
-    with errors.section("WNNM, round by round"):
-        wnnm_views.iteration_curves(wnnm_res, key="priors.wnnm.curves")
-        wnnm_views.rank_map(wnnm_res, key="priors.wnnm.ranks")
-    with errors.section("One group and its singular values"):
-        st.markdown("Click the image to choose a reference patch (the patch of the grid "
-                    "nearest the pixel): its group is matched and shrunk again from the last "
-                    "round's input, without rerunning WNNM.")
-        probe.inside(compute.Call.of(wnnm, scene, wnnm_params, trace=True), scene, wnnm_res,
-                     key="priors.wnnm.probe",
-                     draw=lambda seen, pixel, pick: wnnm_views.group_views(
-                         scene.noisy, seen, pick, key="priors.wnnm.group"))
 
 epll_method = denoisers.get("epll")
 epll_res = None
@@ -64,3 +38,29 @@ if epll_res is not None:
                      epll_res, key="priors.epll.probe",
                      draw=lambda seen, pixel, pick: epll_views.patch_views(scene.noisy, seen,
                                                                            pick))
+
+wnnm = denoisers.get("wnnm")
+wnnm_res = None
+with errors.section("Similar patches make a low-rank matrix: WNNM (2014)"):
+    text.story("priors_wnnm")
+    st.caption(wnnm.paper)
+    wnnm_views.waiting_note(scene.noisy.shape, scene.sigma)
+    wnnm_params, wnnm_res = method_view.controls_and_result(wnnm, scene, key="priors.wnnm")
+    if wnnm_res is not None:
+        views.metrics_table(scene, {wnnm.name: wnnm_res})
+        views.parameters_used(wnnm_res)
+        if "colour" in wnnm_res.extras:
+            st.caption(wnnm_res.extras["colour"].capitalize() + ".")
+
+if wnnm_res is not None:
+    with errors.section("WNNM, round by round"):
+        wnnm_views.iteration_curves(wnnm_res, key="priors.wnnm.curves")
+        wnnm_views.rank_map(wnnm_res, key="priors.wnnm.ranks")
+    with errors.section("One group and its singular values"):
+        st.markdown("Click the image to choose a reference patch (the patch of the grid "
+                    "nearest the pixel): its group is matched and shrunk again from the last "
+                    "round's input, without rerunning WNNM.")
+        probe.inside(compute.Call.of(wnnm, scene, wnnm_params, trace=True), scene, wnnm_res,
+                     key="priors.wnnm.probe",
+                     draw=lambda seen, pixel, pick: wnnm_views.group_views(
+                         scene.noisy, seen, pick, key="priors.wnnm.group"))

@@ -96,8 +96,8 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
         with slot.container():
             if not st.button(f"Run {method.name}", type="primary", key=f"run.{method.key}.{trace}",
                              icon=":material/play_arrow:"):
-                st.caption(f"{method.name} takes a few seconds; it runs when you press the "
-                           "button.")
+                st.caption(f"{method.name} is slow (seconds, more on a large image); it runs "
+                           "when you press the button.")
                 return None
         slot.empty()  # a pressed button goes: the run it asked for is under way
     with st.spinner(f"{method.name}…", show_time=True):
@@ -115,7 +115,7 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
     slot = st.empty()
     go = bool(waiting) and slot.button(
         f"Run {', '.join(waiting)}" + (f" {what}" if what else ""), type="primary", key=key,
-        icon=":material/play_arrow:", help="These methods take a few seconds each.")
+        icon=":material/play_arrow:", help="These methods are slow: seconds each, more on a large image.")
     if go:
         slot.empty()
     out: dict[str, Result] = {}
