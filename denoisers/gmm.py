@@ -604,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start from this mixture (e.g. the committed one), its heaviest "
                              "components split along their leading eigenvector up to "
                              "--components")
+    parser.add_argument("--tolerance", type=float, default=defaults.tolerance,
+                        help="stop once an iteration raises the log-likelihood per patch by "
+                             f"less (a negative value goes on through small falls); default "
+                             f"{defaults.tolerance}")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=defaults.device,
                         help="auto: cuda where torch sees one, else cpu")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -622,7 +626,7 @@ def main(argv: Sequence[str]) -> int:
                         components=args.components, patches=args.patches,
                         iterations=args.iterations, size=args.size, seed=args.seed,
                         minutes=args.minutes, checkpoint=args.checkpoint, resume=args.resume,
-                        init=args.init, device=args.device))
+                        init=args.init, device=args.device, tolerance=args.tolerance))
     except (InvalidInput, OSError) as exc:
         parser.error(str(exc))
     return 0
