@@ -606,7 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "--components")
     parser.add_argument("--tolerance", type=float, default=defaults.tolerance,
                         help="stop once an iteration raises the log-likelihood per patch by "
-                             f"less (a negative value goes on through small falls); default "
+                             "less (near convergence the covariance floor makes it fall a "
+                             "little; a negative value goes on); default "
                              f"{defaults.tolerance}")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=defaults.device,
                         help="auto: cuda where torch sees one, else cpu")
