@@ -40,7 +40,7 @@ FAMILY = "Low rank and patch priors"
 PRIOR_FILE: Path = WEIGHTS
 
 #: Patches whose components are weighed at once (bounds the memory: 4096 x K x 64 floats,
-#: 50 MB for 48 components).
+#: 84 MB for 80 components).
 _CHUNK = 4096
 
 #: The schedule of the penalty beta, in units of 1 / sigma²: Zoran & Weiss's
@@ -178,14 +178,14 @@ def epll(noisy: np.ndarray, sigma: float, *, iterations: int = 5, trace: bool = 
     noisy image and the patches equally; the last trusts the patches 32 to 1.
     Nothing is tuned by hand besides the schedule: every choice follows sigma.
 
-    The prior (``assets/weights/epll_gmm.npz``) has 48 components, fitted by
-    ``python -m denoisers.train epll`` to 100 000 patches of train400 (see
-    ``assets/weights/README.md``); Zoran & Weiss used 200 components and two
-    million patches. The cost is one (n, 64) x (64, 64 K) product per step
-    for n patches and K components, in float32 torch, chunked, on one
-    thread: a 256x256 image took 11 s on one core of the shared 2-core
-    machine, 17-22 s while the load average was 7-9 (two threads ran 2.5
-    times slower under that load).
+    The prior (``assets/weights/epll_gmm.npz``) has 80 components, fitted by
+    ``python -m denoisers.train epll`` to 400 000 patches of train400, grown
+    from a 48-component mixture (see ``assets/weights/README.md``); Zoran &
+    Weiss used 200 components and two million patches. The cost is one
+    (n, 64) x (64, 64 K) product per step for n patches and K components, in
+    float32 torch, chunked, on one thread: a 256x256 image took 7.9 s with
+    80 components (5.2 s with 48) on one core of the shared 2-core machine;
+    two threads ran 2.5 times slower under load.
 
     Measured on 256x256 crops of camera, coins and astronaut at sigma 25
     (29.49 / 28.44 / 30.01 dB with the defaults): going on past the paper's
