@@ -1,12 +1,53 @@
-"""Shared fixtures: seeded randomness and small crops of scikit-image's samples."""
+"""Shared fixtures and helpers: seeded randomness, small crops of scikit-image's samples,
+and a chapter page opened under AppTest."""
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from skimage import data
+from streamlit.testing.v1 import AppTest
 
 from denoisers.core import as_image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems(at: AppTest, *, warnings: bool = True) -> list[str]:
+    """What the page reported as exceptions and errors (and warnings, unless told not to)."""
+    shown = (*at.exception, *at.error, *(at.warning if warnings else ()))
+    return [e.value for e in shown]
+
+
+def open_page(page: str, *, side: int = 256, timeout: float = 120, warnings: bool = True,
+              **state) -> AppTest:
+    """The site at working size ``side`` with ``state`` set, switched to ``page`` (a path
+    under the project), checked to show no problem."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.session_state["side"] = side
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(page).run()
+    no_problems(at, warnings=warnings)
+    return at
+
+
+def no_problems(at: AppTest, *, warnings: bool = True) -> None:
+    """Assert that the page shows no exception or error (nor warning, unless told not to)."""
+    found = problems(at, warnings=warnings)
+    assert not found, found
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The titles of the page's plotly subplots, tags removed and stripped."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [re.sub("<[^>]+>", " ", a["text"]).strip() for s in specs
+            for a in s["layout"].get("annotations", ())]
 
 
 def crop(image: np.ndarray, size: int = 96) -> np.ndarray:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import no_problems, open_page
+
 from denoisers import inverse
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "chapters/epilogue.py"
 #: Two quick priors, and few iterations, so that a restoration takes a second or two.
 QUICK = {"prior.priors": ["tv", "drunet"], "prior.deblur.pnp_hqs.iterations": 3,
@@ -18,19 +18,7 @@ QUICK = {"prior.priors": ["tv", "drunet"], "prior.deblur.pnp_hqs.iterations": 3,
 
 
 def _page(side: int = 256, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["side"] = side
-    for key, value in {**QUICK, **state}.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    _no_problems(at)
-    return at
-
-
-def _no_problems(at: AppTest) -> None:
-    problems = [e.value for e in (*at.exception, *at.error)]
-    assert not problems, problems
+    return open_page(PAGE, side=side, timeout=180, warnings=False, **{**QUICK, **state})
 
 
 def _table(at: AppTest):
@@ -63,7 +51,7 @@ def test_the_page_opens_on_deblurring_with_its_baseline_and_one_button():
 def test_the_restorations_beat_the_degraded_image_and_can_be_scrubbed():
     at = _page()
     at.button(key="prior.run").click().run()
-    _no_problems(at)
+    no_problems(at, warnings=False)
     table = _table(at)
     assert list(table.index) == ["degraded input", "Wiener deconvolution",
                                  "Total variation (ROF)", "DRUNet (small)"]
@@ -73,7 +61,7 @@ def test_the_restorations_beat_the_degraded_image_and_can_be_scrubbed():
     assert slider.options == ["start", "iteration 1", "iteration 2", "iteration 3"]
     assert {"Total variation (ROF)", "DRUNet (small)"} <= set(_trace_names(at))
     slider.set_value("iteration 1").run()
-    _no_problems(at)
+    no_problems(at, warnings=False)
     captions = _image_captions(at)
     assert any(c.startswith("DRUNet (small), iteration 1 — ") for c in captions), captions
     # Served from the cache on a rerun: no button waits.
@@ -94,7 +82,7 @@ def test_demosaicing_a_grey_image_says_so_and_offers_a_colour_sample():
     assert any("Demosaicing needs a colour image" in i.value for i in at.info)
     assert not at.dataframe
     at.toggle(key="prior.colour").set_value(True).run()
-    _no_problems(at)
+    no_problems(at, warnings=False)
     assert list(_table(at).index) == ["degraded input", "bilinear interpolation"]
     assert any("of astronaut" in c.value for c in at.caption)
 
@@ -102,7 +90,7 @@ def test_demosaicing_a_grey_image_says_so_and_offers_a_colour_sample():
 def test_the_sampler_draws_three_samples_free_and_keeping_the_measurements():
     at = _page(**{"prior.problem": "inpaint"})
     at.button(key="prior.sample.run").click().run()
-    _no_problems(at)
+    no_problems(at, warnings=False)
     captions = _image_captions(at)
     assert sum(c in ("seed 1", "seed 2", "seed 3") for c in captions) == 6, captions
     assert "degraded" in captions and "step 1" in captions

@@ -3,42 +3,23 @@ pixel's weights beside the bilateral filter's, the method noise and the cost."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import chart_titles, no_problems, open_page
+
 PAGE = "chapters/nonlocal_means.py"
 
 
 def _page(side: int = 256, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["side"] = side
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    _no_problems(at)
-    return at
+    return open_page(PAGE, side=side, **state)
 
 
 def _run(at: AppTest) -> AppTest:
     at.button(key="run.nlm.True").click().run()
-    _no_problems(at)
+    no_problems(at)
     return at
-
-
-def _no_problems(at: AppTest) -> None:
-    problems = [e.value for e in (*at.exception, *at.error, *at.warning)]
-    assert not problems, problems
-
-
-def _chart_titles(at: AppTest) -> list[str]:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [re.sub("<[^>]+>", " ", a["text"]) for s in specs
-            for a in s["layout"].get("annotations", ())]
 
 
 def _image_captions(at: AppTest) -> list[str]:
@@ -57,9 +38,9 @@ def test_a_run_shows_both_weight_maps_the_patches_and_the_method_noise():
     headers = [h.value for h in at.main.subheader]
     assert headers == ["Similar patches, not similar pixels",
                        "Method noise: what each method removed", "The cost, and what came next"]
-    titles = _chart_titles(at)
-    assert any(t.startswith(" NL-means: weights over its 21x21 window") for t in titles), titles
-    assert any(t.startswith(" bilateral filter: weights over its") for t in titles), titles
+    titles = chart_titles(at)
+    assert any(t.startswith("NL-means: weights over its 21x21 window") for t in titles), titles
+    assert any(t.startswith("bilateral filter: weights over its") for t in titles), titles
     captions = _image_captions(at)
     assert "the pixel's own patch" in captions
     assert sum(" weight 0." in c for c in captions) == 8, captions
@@ -83,5 +64,5 @@ def test_the_controls_change_the_window_the_view_shows():
     at.toggle(key="nlm.search.auto").set_value(False).run()
     at.slider(key="nlm.search").set_value(11).run()
     _run(at)
-    assert any(t.startswith(" NL-means: weights over its 11x11 window")
-               for t in _chart_titles(at)), _chart_titles(at)
+    assert any(t.startswith("NL-means: weights over its 11x11 window")
+               for t in chart_titles(at)), chart_titles(at)

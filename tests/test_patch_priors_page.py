@@ -3,13 +3,11 @@ shows its curves, its rank map and one clicked group's singular values."""
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import chart_titles, no_problems, open_page
+
 PAGE = "chapters/patch_priors.py"
 
 
@@ -18,25 +16,7 @@ QUICK = {"wnnm.iterations.auto": False, "wnnm.iterations": 2, "wnnm.step": 6}
 
 
 def _page(side: int = 256, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state["side"] = side
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    _no_problems(at)
-    return at
-
-
-def _no_problems(at: AppTest) -> None:
-    problems = [e.value for e in (*at.exception, *at.error, *at.warning)]
-    assert not problems, problems
-
-
-def _chart_titles(at: AppTest) -> list[str]:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [re.sub("<[^>]+>", " ", a["text"]).strip() for s in specs
-            for a in s["layout"].get("annotations", ())]
+    return open_page(PAGE, side=side, timeout=300, **state)
 
 
 def test_the_page_says_how_long_wnnm_takes_before_it_runs():
@@ -50,11 +30,11 @@ def test_the_page_says_how_long_wnnm_takes_before_it_runs():
 def test_wnnm_runs_on_its_button_and_shows_a_group():
     at = _page(**QUICK)
     at.button(key="run.wnnm.True").click().run()
-    _no_problems(at)
+    no_problems(at)
     headers = [h.value for h in at.subheader]
     assert "WNNM, round by round" in headers
     assert "One group and its singular values" in headers
-    titles = _chart_titles(at)
+    titles = chart_titles(at)
     assert any(t.startswith("PSNR (dB)") for t in titles), titles
     assert any(t.startswith("rank kept by each group") for t in titles), titles
     assert any(t.startswith("kept ") and "the noise assumed here" in t for t in titles), titles

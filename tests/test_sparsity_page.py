@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import chart_titles, no_problems, open_page
+
 PAGE = "chapters/sparsity.py"
 
 
 def _page(side: int = 256, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["side"] = side
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    _no_problems(at)
-    return at
-
-
-def _no_problems(at: AppTest) -> None:
-    problems = [e.value for e in (*at.exception, *at.error, *at.warning)]
-    assert not problems, problems
+    return open_page(PAGE, side=side, **state)
 
 
 def _image_captions(at: AppTest) -> list[str]:
     return [img.caption for image in at.image for img in image.proto.imgs]
-
-
-def _chart_titles(at: AppTest) -> list[str]:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [re.sub("<[^>]+>", " ", a["text"]) for s in specs
-            for a in s["layout"].get("annotations", ())]
 
 
 def test_the_page_reads_before_k_svd_runs():
@@ -45,7 +26,7 @@ def test_the_page_reads_before_k_svd_runs():
     assert "One block, from the inside" in headers and "Learned against fixed" in headers
     captions = _image_captions(at)
     assert any("64 atoms of the 8x8 DCT" in c for c in captions), captions
-    assert any("kept: " in t for t in _chart_titles(at)), _chart_titles(at)
+    assert any("kept: " in t for t in chart_titles(at)), chart_titles(at)
     assert any("rebuilt from the kept coefficients" in c for c in captions), captions
     assert not any("learned from this noisy image" in c for c in captions)
     labels = [b.label for b in at.button]
@@ -55,12 +36,12 @@ def test_the_page_reads_before_k_svd_runs():
 def test_k_svd_shows_both_dictionaries_its_error_and_one_code():
     at = _page()
     at.button(key="run.ksvd.True").click().run()
-    _no_problems(at)
+    no_problems(at)
     captions = _image_captions(at)
     assert any(c.startswith("before: the 256 atoms of the overcomplete DCT") for c in captions)
     assert any(c.startswith("after: the 256 atoms K-SVD learned") for c in captions)
     assert any(c.startswith("the noisy patch at row") for c in captions)
-    titles = _chart_titles(at)
+    titles = chart_titles(at)
     assert any("representation error" in t for t in titles), titles
     assert any("atoms used per patch" in t for t in titles), titles
 
@@ -68,7 +49,7 @@ def test_k_svd_shows_both_dictionaries_its_error_and_one_code():
 def test_learned_against_fixed_gives_both_psnrs():
     at = _page()
     at.button(key="sparsity.versus").click().run()
-    _no_problems(at)
+    no_problems(at)
     table = next(d.value for d in at.dataframe if "fixed overcomplete DCT" in d.value.index)
     assert {"K-SVD, learned dictionary", "noisy input"} <= set(table.index)
     said = next(m.value for m in at.markdown if "changes the PSNR by" in m.value)

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import open_page
 import denoisers
 from denoisers.core import Result
 from ui import wavelet_views
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "chapters/wavelets.py"
 
 
 def _page(**state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["side"] = 256  # the smallest working size the sidebar offers
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    problems = [e.value for e in (*at.exception, *at.error, *at.warning)]
-    assert not problems, problems
-    return at
+    return open_page(PAGE, **state)  # at 256, the smallest working size the sidebar offers
 
 
 def _specs(at: AppTest) -> list[dict]:
