@@ -15,10 +15,7 @@ bilateral = denoisers.get("bilateral")
 st.caption(method.paper)
 params, res = method_view.controls_and_result(method, scene, key="nlm")
 if res is not None:
-    views.metrics_table(scene, {method.name: res})
-    views.parameters_used(res)
-    if "colour" in res.extras:
-        st.caption(res.extras["colour"].capitalize() + ".")
+    views.one_result(scene, method.name, res)
 
     with errors.section("Similar patches, not similar pixels"):
         text.story("nonlocal_pixel")

@@ -18,10 +18,7 @@ with errors.section("A prior learned from clean patches: EPLL (2011)"):
     epll_params, epll_res = method_view.controls_and_result(epll_method, scene,
                                                             key="priors.epll")
     if epll_res is not None:
-        views.metrics_table(scene, {epll_method.name: epll_res})
-        views.parameters_used(epll_res)
-        if "colour" in epll_res.extras:
-            st.caption(epll_res.extras["colour"].capitalize() + ".")
+        views.one_result(scene, epll_method.name, epll_res)
 
 if epll_res is not None:
     with errors.section("What the prior believes patches look like"):
@@ -47,10 +44,7 @@ with errors.section("Similar patches make a low-rank matrix: WNNM (2014)"):
     wnnm_views.waiting_note(scene.noisy.shape, scene.sigma)
     wnnm_params, wnnm_res = method_view.controls_and_result(wnnm, scene, key="priors.wnnm")
     if wnnm_res is not None:
-        views.metrics_table(scene, {wnnm.name: wnnm_res})
-        views.parameters_used(wnnm_res)
-        if "colour" in wnnm_res.extras:
-            st.caption(wnnm_res.extras["colour"].capitalize() + ".")
+        views.one_result(scene, wnnm.name, wnnm_res)
 
 if wnnm_res is not None:
     with errors.section("WNNM, round by round"):

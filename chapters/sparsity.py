@@ -24,10 +24,7 @@ with errors.section("A fixed dictionary: the sliding-window DCT (1996)"):
         views.compare({**views.reference_panels(scene),
                        **views.result_panels(scene, {dct.name: dct_res})},
                       key="sparsity.dct.compare", width=600)
-    views.metrics_table(scene, {dct.name: dct_res})
-    views.parameters_used(dct_res)
-    if "colour" in dct_res.extras:
-        st.caption(dct_res.extras["colour"].capitalize() + ".")
+    views.one_result(scene, dct.name, dct_res)
     left, right = st.columns(2)
     with left:
         views.chart(figures.heatmap(dct_res.stages["coefficients kept per block"],
@@ -55,10 +52,7 @@ with errors.section("A learned dictionary: K-SVD (2006)"):
     st.caption(ksvd.paper)
     params, res = method_view.controls_and_result(ksvd, scene, key="sparsity.ksvd")
     if res is not None:
-        views.metrics_table(scene, {ksvd.name: res})
-        views.parameters_used(res)
-        if "colour" in res.extras:
-            st.caption(res.extras["colour"].capitalize() + ".")
+        views.one_result(scene, ksvd.name, res)
 
 if res is not None:
     with errors.section("The dictionary, before and after learning"):

@@ -240,8 +240,7 @@ def method_noise_panels(scene: Scene, named: Mapping[str, Result], *, key: str) 
 
 def insides(res: Result, *, key: str, per_row: int = 3) -> None:
     """Draw a result's stages (as maps with a colour bar, ``per_row`` across) and its curves."""
-    if "colour" in res.extras:
-        st.caption(res.extras["colour"].capitalize() + ".")
+    colour_note(res)
     stages = list(res.stages.items())
     display = res.extras.get("display", {})
     for start in range(0, len(stages), per_row):
@@ -277,6 +276,20 @@ def parameters_used(res: Result) -> None:
                      f"{name} = {value}" for name, value in res.extras.get("params", {}).items())
     if used:
         st.caption(f"Parameters used: {used}.")
+
+
+def colour_note(res: Result) -> None:
+    """A caption saying how a colour image was handled (e.g. channel by channel), if it was."""
+    if "colour" in res.extras:
+        st.caption(res.extras["colour"].capitalize() + ".")
+
+
+def one_result(scene: Scene, name: str, res: Result) -> None:
+    """One method's result in words: its PSNR/SSIM table, the parameters it used and how
+    it handled colour."""
+    metrics_table(scene, {name: res})
+    parameters_used(res)
+    colour_note(res)
 
 
 def download(image: np.ndarray, name: str, *, key: str) -> None:

@@ -38,11 +38,6 @@ def traced_sigma(scene: Scene) -> float:
     return min(1.0, scene.sigma * float(colour.CHANNEL_SIGMA[0]))
 
 
-def _luminance_note(res: Result) -> None:
-    if "colour" in res.extras:
-        st.caption(res.extras["colour"].capitalize() + ".")
-
-
 # --------------------------------------------------------------------------- the pyramid
 
 def _approximation(shape: tuple[int, ...], levels: int) -> tuple[int, int]:
@@ -115,7 +110,7 @@ def pyramid(res: Result, *, key: str) -> None:
         f"one before, the finest on the outside. Detail brightness is √(|c| / {white * SCALE:.3g}) "
         f"on the 0–255 scale; the thumbnail is in grey levels. Drag or scroll to zoom both. "
         f"Thresholding kept {kept:.1%} of the detail coefficients and set the rest to zero.")
-    _luminance_note(res)
+    views.colour_note(res)
 
 
 def _kept_fraction(before: np.ndarray, after: np.ndarray, levels: int) -> float:
@@ -165,7 +160,7 @@ def thresholds(res: Result, scene: Scene, *, key: str) -> None:
         st.caption(f"{rule} fits a threshold to each subband. Where a subband holds much "
                    "image its threshold is small, so little is removed; where it is mostly noise "
                    "it is large. Compare each bar with the dotted line, the noise σ.")
-    _luminance_note(res)
+    views.colour_note(res)
 
 
 # --------------------------------------------------------------------------- one subband
@@ -216,7 +211,7 @@ def histogram(res: Result, scene: Scene, *, key: str) -> None:
         + ". On the log axis the noise alone would follow the parabola"
         + ("" if sigma > 0 else " (there is no noise here)")
         + "; what lies above it in the tails is the image's edges and texture.")
-    _luminance_note(res)
+    views.colour_note(res)
 
 
 # --------------------------------------------------------------------------- shrinkage
