@@ -408,6 +408,27 @@ def _check_size(img: Image.Image, max_side: int, max_pixels: int) -> None:
         )
 
 
+def _reduced_jpeg(img: Image.Image, max_side: int, notes: list[str]) -> None:
+    """Have a JPEG at least twice too large decoded at 1/2, 1/4 or 1/8 of its size.
+
+    libjpeg scales in the frequency domain while decoding (what Pillow's
+    ``draft`` asks for), never to less than what fitting into ``max_side``
+    needs; :func:`downscale` then does the rest. Without it, a file of a few
+    kilobytes whose header claims tens of megapixels (libjpeg fills what the
+    scan lacks with grey) costs seconds and gigabytes; with it, milliseconds.
+    """
+    width, height = img.size
+    longer = max(width, height)
+    if img.format != "JPEG" or longer < 2 * max_side:
+        return
+    fitted = (max(1, width * max_side // longer), max(1, height * max_side // longer))
+    img.draft(None, fitted)
+    if img.size != (width, height):
+        notes.append(f"This {width}x{height} JPEG was decoded at "
+                     f"1/{round(width / img.size[0])} of its size, {img.size[0]}x{img.size[1]} "
+                     "(JPEG allows that, and it is faster), before downscaling.")
+
+
 def _grey_if_equal(array: np.ndarray, notes: list[str]) -> np.ndarray:
     """A colour image whose three channels are equal, as the grey image it is."""
     if array.ndim == 3 and np.array_equal(array[..., 0], array[..., 1]) \
@@ -428,7 +449,8 @@ def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
     [0, 1] and stretched from their [min, max] otherwise (NaN or infinity is
     refused); alpha composited over white; a colour image with equal channels
     treated as grey; downscaling to ``max_side`` on the longer side
-    (:func:`downscale`). Only the PNG, JPEG, TIFF, BMP, WebP and GIF decoders
+    (:func:`downscale`), after decoding at 1/2, 1/4 or 1/8 scale a JPEG at
+    least twice too large (:func:`_reduced_jpeg`). Only the PNG, JPEG, TIFF, BMP, WebP and GIF decoders
     are tried.
 
     Returns
@@ -461,6 +483,7 @@ def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
     img = _open(data, sizes["max_pixels"])
     _check_size(img, sizes["max_side"], sizes["max_pixels"])
     notes: list[str] = []
+    _reduced_jpeg(img, sizes["max_side"], notes)
     array = _grey_if_equal(_pixels(img, notes), notes)
     array, note = downscale(array, sizes["max_side"])
     if note:

@@ -324,6 +324,54 @@ def test_large_image_is_downscaled_with_a_note(files):
     assert abs(float(loaded.image[-1, 0, 1]) - 1.0) < 0.01
 
 
+def _claiming(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with its baseline frame header (SOF0) claiming ``width`` x ``height``."""
+    data = bytearray(jpeg)
+    at = data.index(b"\xff\xc0")
+    data[at + 5:at + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("max_side, scale, decoded, fitted", [
+    (1024, 4, "1581x1581", "1024x1024"),
+    (256, 8, "791x791", "256x256"),
+])
+def test_a_small_jpeg_claiming_forty_megapixels_is_decoded_at_reduced_scale(
+        max_side, scale, decoded, fitted):
+    # Found by benchmarks.fuzz: libjpeg fills what the scan lacks with grey, so this
+    # 1 KB file was decoded whole, 6324x6324 pixels, at seconds and a gigabyte a time.
+    data = _claiming(_save(Image.fromarray(_gradient(40, 30)), "JPEG", quality=90), 6324, 6324)
+    assert len(data) < 2000
+    loaded = load_upload(data, max_side=max_side)
+    _check_image(loaded.image, (max_side, max_side, 3))
+    assert loaded.notes == (
+        f"This 6324x6324 JPEG was decoded at 1/{scale} of its size, {decoded} (JPEG allows "
+        "that, and it is faster), before downscaling.",
+        f"Downscaled from {decoded} to {fitted} to fit the working size, {max_side} pixels on "
+        "the longer side.")
+
+
+def test_a_large_jpeg_decoded_at_half_scale_is_close_to_the_whole_decode():
+    stored = np.asarray(Image.fromarray(_gradient(300, 150)).resize((2400, 1200)))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = _save(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+    loaded = load_upload(data)
+    _check_image(loaded.image, (1024, 512, 3))  # upright: 1200 wide, 2400 tall
+    assert loaded.notes[0] == ("This 2400x1200 JPEG was decoded at 1/2 of its size, 1200x600 "
+                               "(JPEG allows that, and it is faster), before downscaling.")
+    with Image.open(io.BytesIO(data)) as whole:
+        upright = whole.convert("RGB").transpose(Image.Transpose.ROTATE_270)
+    expected = np.asarray(upright.resize((512, 1024), Image.Resampling.LANCZOS)) / 255
+    assert np.sqrt(np.mean((loaded.image - expected) ** 2)) < 1 / 255
+
+
+def test_a_jpeg_less_than_twice_too_large_is_decoded_whole():
+    loaded = load_upload(_save(Image.fromarray(_gradient(1500, 1000)), "JPEG"))
+    assert loaded.notes == ("Downscaled from 1500x1000 to 1024x683 to fit the working size, "
+                            "1024 pixels on the longer side.",)
+
+
 def test_too_elongated_to_fit_is_refused_before_decoding():
     data = _bomb_png(20_000, 100)  # its pixel data is far too short: never decoded
     with pytest.raises(ImageError, match=r"too narrow: at 20000x100 pixels.*less than 8"):
