@@ -71,3 +71,18 @@ def grey_samples() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="session")
 def colour_sample() -> np.ndarray:
     return crop(data.astronaut(), 64)
+
+
+# --------------------------------------------------------------------------- run summary
+
+#: Lines tests leave for the end of the run (tests/test_fuzz_images.py: how many fuzzed
+#: uploads were tried and how they ended), printed where pytest's capture does not hide them.
+SUMMARY = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = terminalreporter.config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.section("numbers from the tests")
+        for line in lines:
+            terminalreporter.write_line(line)
