@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, text, views
+from ui import compute, controls, errors, links, text, views
 from ui.scene import current
 
 st.title("Arena")
@@ -13,10 +13,10 @@ scene = current()
 everything = {m.key: m for m in denoisers.methods()}
 # The first choice: each family's latest method that runs live (methods() is in history's order).
 first = {m.family: m.key for m in everything.values() if not m.slow}
-chosen = st.multiselect(
+chosen = links.multiselect(
     "Methods", list(everything), default=list(first.values()),
     format_func=lambda k: f"{everything[k].name} ({everything[k].year})",
-    key="arena.methods", bind="query-params", persist_state="session")
+    key="arena.methods", persist_state="session")
 
 params: dict[str, dict] = {}
 if chosen:

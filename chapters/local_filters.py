@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, errors, method_view, probe, text, views
+from ui import compute, errors, links, method_view, probe, text, views
 from ui.scene import current
 
 KEYS = ("gaussian", "wiener", "median", "bilateral")
@@ -14,9 +14,8 @@ scene = current()
 
 
 methods = {key: denoisers.get(key) for key in KEYS}
-key = st.segmented_control("Method", KEYS, default=KEYS[0], key="local.method", required=True,
-                           format_func=lambda k: methods[k].name,
-                           bind="query-params", persist_state="session")
+key = links.segmented_control("Method", KEYS, default=KEYS[0], key="local.method",
+                              format_func=lambda k: methods[k].name, persist_state="session")
 method = methods[key]
 st.markdown(f"**{method.name}** — {method.idea}")
 st.caption(f"{method.paper}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import errors, evolution_views, method_view, pde_views, text, views
+from ui import errors, evolution_views, links, method_view, pde_views, text, views
 from ui.scene import current
 
 KEYS = ("heat", "perona_malik", "tv", "beltrami")
@@ -13,9 +13,8 @@ text.story("pde_intro")
 scene = current()
 
 methods = {key: denoisers.get(key) for key in KEYS}
-key = st.segmented_control("Method", KEYS, default=KEYS[0], key="pde.method", required=True,
-                           format_func=lambda k: methods[k].name,
-                           bind="query-params", persist_state="session")
+key = links.segmented_control("Method", KEYS, default=KEYS[0], key="pde.method",
+                              format_func=lambda k: methods[k].name, persist_state="session")
 method = methods[key]
 text.story(f"pde_{key}")
 st.latex(pde_views.EQUATIONS[key])

@@ -11,6 +11,8 @@ import streamlit as st
 
 from denoisers.core import Bool, Choice, Float, Int, Method, Param
 
+from . import links
+
 #: The most values an integer slider offers; a wider range gets a number box.
 SLIDER_STEPS = 1000
 
@@ -23,7 +25,7 @@ def method_controls(method: Method, sigma: float) -> dict[str, Any]:
 
 def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None,
                   columns: int = 1, labels: Mapping[str, str] | None = None,
-                  bind: str | None = None) -> dict[str, Any]:
+                  link: bool = False) -> dict[str, Any]:
     """Draw a widget per parameter of ``spec``; return the values chosen.
 
     Float and Int become sliders (an Int of more than :data:`SLIDER_STEPS`
@@ -33,10 +35,11 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
     it, so the method applies its own rule. Widget keys are
     ``"<prefix>.<param>"`` and persist across pages; ``columns`` > 1 lays
     the widgets out side by side; ``labels`` replaces the label made from a
-    parameter's name; ``bind="query-params"`` keeps a value in the page's
-    address, so a shared link opens with it. The same spec checks the values where
-    they are used (:func:`denoisers.core.check_params`), so a control can
-    never offer a value the library refuses.
+    parameter's name; ``link=True`` keeps a value in the page's address, so a
+    shared link opens with it (the widgets of :mod:`ui.links`, which check the
+    value a link gives against the same range or options). The same spec
+    checks the values where they are used (:func:`denoisers.core.check_params`),
+    so a control can never offer a value the library refuses.
     """
     slots = st.columns(columns) if columns > 1 else None
     values: dict[str, Any] = {}
@@ -49,7 +52,7 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
                 values[param.name] = _auto_control(param, key, sigma)
             else:
                 values[param.name] = _control(param, key, param.default,
-                                              (labels or {}).get(param.name), bind)
+                                              (labels or {}).get(param.name), link)
     return values
 
 
@@ -70,23 +73,25 @@ def _auto_control(param: Param, key: str, sigma: float) -> Any:
 
 
 def _control(param: Param, key: str, initial: Any, label: str | None = None,
-             bind: str | None = None) -> Any:
+             link: bool = False) -> Any:
     label = label or _label(param)
-    common = {"key": key, "help": param.help or None, "persist_state": "session", "bind": bind}
+    widgets = links if link else st
+    common = {"key": key, "help": param.help or None, "persist_state": "session"}
     if isinstance(param, Float):
         step = param.step or _float_step(param)
         initial = min(param.high, max(param.low, round(initial / step) * step))
-        return st.slider(label, param.low, param.high, float(initial), step, **common)
+        return widgets.slider(label, param.low, param.high, float(initial), step, **common)
     if isinstance(param, Int) and _values(param) > SLIDER_STEPS:
-        return st.number_input(label, param.low, param.high, int(initial),
-                               2 if param.odd else 1, **common)
+        return widgets.number_input(label, param.low, param.high, int(initial),
+                                    2 if param.odd else 1, **common)
     if isinstance(param, Int):
-        return st.slider(label, param.low, param.high, int(initial), 2 if param.odd else 1,
-                         **common)
+        return widgets.slider(label, param.low, param.high, int(initial),
+                              2 if param.odd else 1, **common)
     if isinstance(param, Choice):
-        return st.selectbox(label, param.options, index=param.options.index(initial), **common)
+        return widgets.selectbox(label, param.options, index=param.options.index(initial),
+                                 **common)
     if isinstance(param, Bool):
-        return st.toggle(label, value=bool(initial), **common)
+        return widgets.toggle(label, value=bool(initial), **common)
     raise TypeError(f"no control for a {type(param).__name__} parameter")
 
 

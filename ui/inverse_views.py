@@ -23,7 +23,7 @@ from denoisers import images, inverse, metrics
 from denoisers.core import Choice, Param, Result, digest
 from denoisers.inverse.problems import bayer_masks
 
-from . import compute, controls, errors, figures, views
+from . import compute, controls, errors, figures, links, views
 from .scene import Scene
 from .text import db
 
@@ -128,9 +128,9 @@ def _colour_sample(side: int) -> np.ndarray:
 def problem_choice(*, key: str) -> str:
     """The problem, chosen by its title."""
     names = list(inverse.PROBLEMS)
-    return st.segmented_control("Problem", names, default=names[0], key=f"{key}.problem",
-                                required=True, format_func=lambda n: inverse.PROBLEMS[n].title,
-                                bind="query-params", persist_state="session")
+    return links.segmented_control("Problem", names, default=names[0], key=f"{key}.problem",
+                                   format_func=lambda n: inverse.PROBLEMS[n].title,
+                                   persist_state="session")
 
 
 def problem_controls(name: str, *, key: str) -> dict[str, Any]:

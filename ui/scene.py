@@ -26,7 +26,9 @@ import streamlit as st
 from denoisers import images, noise
 from denoisers.core import digest
 
+from . import links
 from .controls import spec_controls
+from .text import plain
 
 #: The longest side the site works at; set DDT_MAX_SIDE to change it.
 MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", images.MAX_SIDE))
@@ -51,6 +53,9 @@ class Scene:
     hidden. ``sigma`` is on the [0, 1] scale and is what methods are told.
     ``key`` names the noisy image and sigma, ``clean_key`` the clean image
     (its digest, None without one): cache keys, computed once per run.
+    ``source`` names the image for pages to write (a sample's name, or
+    "upload: " and the file's name escaped with :func:`ui.text.plain`, so it
+    is safe in markdown) and ``messages`` are markdown, escaped the same way.
     """
 
     source: str
@@ -93,8 +98,8 @@ def sidebar() -> Scene:
         st.subheader("Image")
         clean, source, notes, messages = _pick_image()
         st.subheader("Noise")
-        real = st.toggle(
-            "The image is already noisy", key="real", bind="query-params",
+        real = links.toggle(
+            "The image is already noisy", key="real",
             help="For a real photo: no noise is added, sigma is estimated from the image "
                  "(wavelet MAD) and metrics that need a clean original are hidden.",
         )
@@ -139,37 +144,38 @@ def _in_use(what: str, image: np.ndarray) -> None:
 def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
     """The image in use, its name, the notes on reading it, and messages for the page."""
     names = list(images.SAMPLES)
-    name = st.selectbox("Sample image", names, key="image", bind="query-params",
-                        on_change=_sample_chosen,
-                        help="Picking a sample uses it, and clears an upload if there is one.")
+    name = links.selectbox("Sample image", names, key="image", on_change=_sample_chosen,
+                           help="Picking a sample uses it, and clears an upload if there is "
+                                "one.")
     about = st.empty()
     upload = st.file_uploader(
         "…or upload your own", type=None, key=_upload_key(),
         help="Any PNG, JPEG, TIFF, BMP, WebP or GIF. While it is here it is used instead of "
              "the sample; images larger than the working size below are downscaled to it.",
     )
-    side = st.select_slider(
+    side = links.select_slider(
         "Working size (longer side, pixels)", WORKING_SIDES, value=DEFAULT_SIDE, key="side",
-        bind="query-params",
         help=f"Larger images are downscaled to this size; smaller sides run faster. The "
              f"largest this site offers is {MAX_SIDE}.",
     )
     messages: tuple[str, ...] = ()
     if upload is not None:
         data = upload.getvalue()
+        # The file's name is the visitor's, and a decoder's message may quote the file.
+        upload_name = plain(upload.name)
         try:
             loaded = _decoded(hashlib.sha256(data).hexdigest(), data, side)
         except images.ImageError as error:
-            st.error(f"{upload.name}: {error} Showing the sample image instead.")
-            messages = (f"Your upload {upload.name} could not be used: {error} The page shows "
-                        f"the sample image “{name}” instead.",)
+            st.error(f"{upload_name}: {plain(str(error))} Showing the sample image instead.")
+            messages = (f"Your upload {upload_name} could not be used: {plain(str(error))} "
+                        f"The page shows the sample image “{name}” instead.",)
         else:
             about.caption("Not in use while your upload is: pick a sample to use it instead "
                           "(that clears the upload).")
             for note in loaded.notes:
-                st.info(note)
-            _in_use(f"your upload *{upload.name}*", loaded.image)
-            return loaded.image, f"upload: {upload.name}", loaded.notes, messages
+                st.info(plain(note))
+            _in_use(f"your upload *{upload_name}*", loaded.image)
+            return loaded.image, f"upload: {upload_name}", loaded.notes, messages
     about.caption(images.SAMPLES[name])
     loaded = _sample(name, side)
     _in_use(f"the sample *{name}*", loaded.image)
@@ -178,25 +184,27 @@ def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
 
 def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
                  messages: tuple[str, ...]) -> Scene:
-    model = st.selectbox("Noise model", list(NOISE_LABELS), key="noise", bind="query-params",
-                         format_func=NOISE_LABELS.__getitem__)
+    model = links.selectbox("Noise model", list(NOISE_LABELS), key="noise",
+                            format_func=NOISE_LABELS.__getitem__)
     if model == "gaussian":
-        level255 = st.slider("σ (0–255 scale)", 0, 100, 25, key="sigma", bind="query-params",
-                             help="Standard deviation of the noise; the essay's Figure 2 uses 100.")
+        level255 = links.slider("σ (0–255 scale)", 0, 100, 25, key="sigma",
+                                help="Standard deviation of the noise; the essay's Figure 2 "
+                                     "uses 100.")
         level, label = level255 / 255, f"Gaussian, σ = {level255}"
     elif model == "poisson":
         peak = noise.LEVELS["poisson"]
-        level = st.select_slider("Peak photon count", PEAKS, value=int(peak.default), key="peak",
-                                 bind="query-params", help=peak.help)
+        level = links.select_slider("Peak photon count", PEAKS, value=int(peak.default),
+                                    key="peak", help=peak.help)
         label = f"Poisson, peak {level}"
     else:
-        level = spec_controls((noise.LEVELS["salt_pepper"],), "level", bind="query-params",
+        level = spec_controls((noise.LEVELS["salt_pepper"],), "level", link=True,
                               labels={"amount": "Fraction of pixels hit"})["amount"]
         label = f"salt and pepper, {level:.0%} of pixels"
-    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params",
-                               help="The same image, noise, level and seed give the same noise."))
-    clip = st.toggle(
-        "Clip the noisy image to [0, 1]", key="clip", bind="query-params",
+    seed = int(links.number_input("Seed", 0, 2**31 - 1, 0, key="seed",
+                                  help="The same image, noise, level and seed give the same "
+                                       "noise."))
+    clip = links.toggle(
+        "Clip the noisy image to [0, 1]", key="clip",
         help="A camera clips; the benchmarks of the field do not. Clipping biases dark and "
              "bright regions, so it changes every comparison.",
         disabled=model == "salt_pepper",

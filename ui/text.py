@@ -1,15 +1,28 @@
 """The words the pages show: the narrative (markdown files under assets/text, one per
-chapter section) and the one way a PSNR is written."""
+chapter section), the one way a PSNR is written, and visitor text made safe to show."""
 
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from pathlib import Path
 
 import streamlit as st
 
 TEXT_DIR = Path(__file__).resolve().parent.parent / "assets" / "text"
+
+#: Characters that open markup anywhere in a line of Streamlit markdown: escapes, code,
+#: emphasis, links and images, HTML and autolinks, entities, LaTeX, strikethrough, tables,
+#: headings, e-mail autolinks, and the colon of directives (``:red[…]``), icons
+#: (``:material/…:``) and emoji short codes.
+_MARKUP = re.compile(r"([\\`*_\[\]<>&$~|#!@:])")
+#: What opens a block only at the start of a line: a list item (``-``, ``+``, ``1.``, ``1)``).
+_BLOCK_START = re.compile(r"^(\d*)([-+.)])")
+#: "www." starts a link in GitHub's markdown without any markup around it.
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
+#: Invisible and unbreakable: after a colon, it keeps an emoji short code from matching.
+WORD_JOINER = "\u2060"
 
 
 @cache
@@ -20,6 +33,18 @@ def _read(name: str) -> str:
 def story(name: str) -> None:
     """Draw ``assets/text/<name>.md`` as markdown."""
     st.markdown(_read(name))
+
+
+def plain(text: str) -> str:
+    """``text`` from a visitor (a file name, a value in a link) escaped so that markdown,
+    where Streamlit writes it (``st.markdown``, ``st.error``, a caption), shows it as it is:
+    no link, image, HTML, emphasis, code, heading, list, LaTeX, icon or emoji comes out of
+    it. Line breaks and other control characters become spaces (a name is one line), the
+    ends are stripped, every markup character gets a backslash, and a colon is followed by
+    an invisible word joiner (emoji short codes are matched after escapes are read)."""
+    line = "".join(" " if c.isspace() or not c.isprintable() else c for c in text).strip()
+    escaped = _WWW.sub(r"\1\\.", _BLOCK_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", line)))
+    return escaped.replace(":", ":" + WORD_JOINER)
 
 
 def db(value: float, *, unit: bool = True) -> str:
