@@ -22,7 +22,7 @@ import streamlit as st
 
 from denoisers import metrics, noise
 from denoisers.core import digest
-from ui import figures, text, views
+from ui import figures, memory, text, views
 from ui.scene import current
 
 #: Width, in pixels, of the column the image panels are drawn for (the page's full width).
@@ -31,7 +31,7 @@ _ZOOM_HELP = ("Drag to pan, scroll or box-select to zoom: all panels follow. "
               "Double-click to reset.")
 
 
-@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=memory.entries("noise_and_metrics._models"), ttl=3600, show_spinner=False)
 def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[go.Figure]:
     """The three noise models drawn on the image, side by side, titled with their PSNR."""
     drawn = {
@@ -44,7 +44,7 @@ def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[g
     return figures.panel_figures(panels, width=PANEL_WIDTH)
 
 
-@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=memory.entries("noise_and_metrics._scores"), ttl=3600, show_spinner=False)
 def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarray,
             sigma: float) -> dict[str, Any]:
     """The histogram, the measured and estimated σ, the image degraded to the noisy image's

@@ -9,6 +9,8 @@ pixel is :func:`look`, cached on its own and computed from the run.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,19 +21,33 @@ import streamlit as st
 import denoisers
 from denoisers.core import Method, Result, View
 
+from . import memory
 from .scene import Scene
 
 _DONE = "compute.done"
 
+#: A file to which every computation that actually runs (a cache miss) appends one JSON
+#: line, when the environment names one: the load benchmark counts them there.
+LEDGER_VARIABLE = "DDT_COMPUTE_LEDGER"
 
-@st.cache_data(max_entries=128, ttl=6 * 3600, show_spinner=False)
+
+def _record(what: str, key: str) -> None:
+    """Note in the ledger, if there is one, that computation ``key`` of kind ``what`` ran."""
+    path = os.environ.get(LEDGER_VARIABLE)
+    if path:
+        with open(path, "a", encoding="utf-8") as ledger:
+            ledger.write(json.dumps({"what": what, "key": key}) + "\n")
+
+
+@st.cache_data(max_entries=memory.entries("compute._run"), ttl=6 * 3600, show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
          _reference: np.ndarray | None) -> Result:
+    _record(key, f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}")
     return denoisers.run(key, _noisy, sigma, trace=trace, reference=_reference, **dict(params))
 
 
-@st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("compute._look"), ttl=6 * 3600, show_spinner=False)
 def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
           params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result) -> View:
     return denoisers.look(key, _noisy, sigma, _traced, probe, **dict(params))
@@ -136,28 +152,41 @@ class _NotKept(Exception):
 _MISSING = object()
 
 
-@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("compute._kept"), ttl=6 * 3600, show_spinner=False)
 def _kept(name: str, key: str, _value: Any) -> Any:
     if _value is _MISSING:
         raise _NotKept
     return _value
 
 
-def remembered(function: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Any:
+@st.cache_data(max_entries=memory.entries("compute._kept_small"), ttl=6 * 3600,
+               show_spinner=False)
+def _kept_small(name: str, key: str, _value: Any) -> Any:
+    if _value is _MISSING:
+        raise _NotKept
+    return _value
+
+
+def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool = False,
+               **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` cached across reruns and sessions, for a slow computation
     that is not a method's run (an inverse problem's restoration, a sample).
 
     ``key`` must name everything the arguments hold (digests of arrays, settings): the
     arguments themselves are not hashed. The function runs outside ``st.cache_data``'s
     record of the elements it draws, so a ``progress`` callback among the arguments may
-    update a bar drawn outside it; a call served from the cache reports nothing. Kept in
-    at most 32 entries.
+    update a bar drawn outside it; a call served from the cache reports nothing. A result
+    as large as the working image is kept in ``compute._kept``'s few entries
+    (:mod:`ui.memory`); a ``small`` one, whose size does not grow with the working image
+    (a sample on a small canvas), in ``compute._kept_small``'s many.
     """
     name = f"{function.__module__}.{function.__qualname__}"
+    kept = _kept_small if small else _kept
     try:
-        out = _kept(name, key, _MISSING)
+        out = kept(name, key, _MISSING)
     except _NotKept:
-        out = _kept(name, key, function(*args, **kwargs))
+        _record(name, key)
+        out = kept(name, key, function(*args, **kwargs))
     st.session_state.setdefault(_DONE, set()).add(key)
     return out
 

@@ -23,7 +23,7 @@ from denoisers import images, inverse, metrics
 from denoisers.core import Choice, Param, Result, digest
 from denoisers.inverse.problems import bayer_masks
 
-from . import compute, controls, errors, figures, links, views
+from . import compute, controls, errors, figures, links, memory, views
 from .scene import Scene
 from .text import db
 
@@ -120,7 +120,7 @@ def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str] 
     return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE
 
 
-@st.cache_data(max_entries=8, ttl=24 * 3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("inverse_views._colour_sample"), ttl=24 * 3600, show_spinner=False)
 def _colour_sample(side: int) -> np.ndarray:
     return images.downscale(images.load_sample(COLOUR_SAMPLE), side)[0]
 
@@ -157,13 +157,13 @@ def setup(name: str, settings: Mapping[str, Any], clean: np.ndarray) -> Setup:
     return Setup(name, frozen, clean, clean_key, _degraded(name, frozen, clean_key, clean))
 
 
-@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="Degrading the image…")
+@st.cache_data(max_entries=memory.entries("inverse_views._degraded"), ttl=6 * 3600, show_spinner="Degrading the image…")
 def _degraded(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
               _clean: np.ndarray) -> np.ndarray:
     return bound(name, dict(settings), _clean.shape).degrade(_clean, seed=0)
 
 
-@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="The classical restoration…")
+@st.cache_data(max_entries=memory.entries("inverse_views._baseline"), ttl=6 * 3600, show_spinner="The classical restoration…")
 def _baseline(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
               _degraded_image: np.ndarray, shape: tuple[int, ...]) -> Result:
     start = time.perf_counter()
@@ -382,7 +382,7 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
 
         progress(0.0)
         res = compute.remembered(_sample, run_key, shape, seed, start_seed, settings,
-                                 constraint_or_none, progress=progress)
+                                 constraint_or_none, small=True, progress=progress)
         (free if constraint_or_none is None else kept_out)[f"seed {seed}"] = res
     bar.empty()
     return free, kept_out

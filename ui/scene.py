@@ -26,7 +26,7 @@ import streamlit as st
 from denoisers import images, noise
 from denoisers.core import digest
 
-from . import links
+from . import links, memory
 from .controls import spec_controls
 from .text import plain
 
@@ -233,24 +233,24 @@ def _key(noisy: np.ndarray, sigma: float) -> str:
     return f"{digest(noisy)}-{sigma:.6f}"
 
 
-@st.cache_data(max_entries=64, ttl=24 * 3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("scene._sample"), ttl=24 * 3600, show_spinner=False)
 def _sample(name: str, side: int) -> images.Loaded:
     image, note = images.downscale(images.load_sample(name), side)
     return images.Loaded(image, (note,) if note else ())
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner="Reading the image…")
+@st.cache_data(max_entries=memory.entries("scene._decoded"), ttl=3600, show_spinner="Reading the image…")
 def _decoded(sha: str, _data: bytes, side: int) -> images.Loaded:
     return images.load_upload(_data, max_side=side)
 
 
-@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("scene._noisy"), ttl=3600, show_spinner=False)
 def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float, seed: int,
            clip: bool) -> tuple[np.ndarray, float]:
     drawn = noise.add_noise(_clean, model, level, seed=seed, clip=clip)
     return drawn.image, drawn.sigma
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=memory.entries("scene._estimated_sigma"), ttl=3600, show_spinner=False)
 def _estimated_sigma(image_key: str, _image: np.ndarray) -> float:
     return noise.estimate_sigma(_image)
