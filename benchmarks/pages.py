@@ -25,6 +25,7 @@ PATH, or ``--chromium``); nothing else outside the standard library.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import socket
@@ -33,7 +34,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,27 +89,38 @@ def site(port: int | None = None, log: Path | None = None,
     if port is not None and _healthy(f"http://127.0.0.1:{port}"):
         yield f"http://127.0.0.1:{port}"
         return
+    with server(port, log, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def server(port: int | None = None, log: Path | None = None, timeout: float = 60,
+           env: Mapping[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start the site (``streamlit run app.py``) on ``port`` (a free one if None), with
+    ``env`` added to the environment, for the block: its base url and its process."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     out = open(log, "wb") if log else subprocess.DEVNULL
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         # Not watching the sources: an edit during a run would reload modules under it.
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the site did not start on port {port}"
                                    + (f"; see {log}" if log else ""))
             time.sleep(0.5)
-        yield url
+        yield url, process
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
         if log:
             out.close()
 

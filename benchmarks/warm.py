@@ -1,0 +1,93 @@
+"""Warm the site's caches before a lecture: every chapter's computations, done once.
+
+    python -m benchmarks.warm [--url http://127.0.0.1:8501] [--images camera astronaut]
+                              [--sigmas 25 50] [--side 512] [--no-press]
+
+Opens, through Streamlit's own protocol (:class:`benchmarks.visitor.Visitor`),
+every page of the running site at ``--url`` with each sample image and σ the
+lecture will use (the sidebar's ``image``, ``sigma`` and ``side`` query
+parameters), and presses every button that runs a slow method or a sweep
+(labels starting "Run" or "Measure"), so that the students who come next find
+each computation in the server's cache, computed once. Run it against the
+server the class will use (the replica, under the compose file, is the one
+the proxy sends you to: warm each through its own port, or run it once per
+replica). Prints each page's time and, at the end, each cache's size and the
+computations it holds (from Streamlit's ``/_stcore/metrics``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+import urllib.parse
+from collections.abc import Sequence
+
+from . import common
+from .visitor import Visitor, cache_metrics
+
+#: The buttons that start a slow computation: the same as ``benchmarks.pages --press``.
+PRESS = re.compile(r"^(Run|Measure) ")
+
+
+async def warm_page(visitor: Visitor, page: str, press: bool, most: int = 8) -> tuple[float, list[str]]:
+    """Open ``page`` and press, one at a time, each run button it shows (a press may show
+    others); return the seconds taken and the problems the page showed."""
+    reply = await visitor.open(page)
+    seconds, problems, pressed = reply.seconds, list(reply.problems), set()
+    for _ in range(most if press else 0):
+        button = next((e for e in visitor.last.elements if e.kind == "button"
+                       and PRESS.match(e.label) and e.label not in pressed), None)
+        if button is None:
+            break
+        pressed.add(button.label)
+        reply = await visitor.press(button.label)
+        seconds += reply.seconds
+        problems += reply.problems
+    return seconds, problems
+
+
+async def warm(url: str, images: Sequence[str], sigmas: Sequence[int], side: int,
+               press: bool) -> list[list[str]]:
+    """Warm every page for every image and σ; one table row per page."""
+    rows = []
+    for image in images:
+        for sigma in sigmas:
+            query = urllib.parse.urlencode({"image": image, "sigma": sigma, "side": side})
+            async with Visitor(url, query) as visitor:
+                await visitor.open("")
+                for page in list(visitor.pages):
+                    seconds, problems = await warm_page(visitor, page, press)
+                    rows.append([image, str(sigma), page or "home", f"{seconds:.1f}",
+                                 "; ".join(problems) or "none"])
+                    common.progress(" | ".join(rows[-1]))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8501", help="the running site")
+    parser.add_argument("--images", nargs="+", default=["camera"], help="sample image names")
+    parser.add_argument("--sigmas", type=common.natural_int, nargs="+", default=[25],
+                        help="noise levels on the 0-255 scale")
+    parser.add_argument("--side", type=common.positive_int, default=512,
+                        help="the working size the class will use")
+    parser.add_argument("--no-press", action="store_true",
+                        help="open the pages only; leave the slow methods to the class")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    rows = asyncio.run(warm(args.url.rstrip("/"), args.images, args.sigmas, args.side,
+                            not args.no_press))
+    print(common.markdown_table(["image", "σ", "page", "seconds", "problems"], rows))
+    print(common.markdown_table(
+        ["cache", "MB", "computations run"],
+        [[name, f"{size / 2**20:.1f}", str(stored)]
+         for name, (size, stored) in sorted(cache_metrics(args.url).items())]))
+    print(f"warmed in {time.perf_counter() - start:.0f} s")
+    return 1 if any(row[-1] != "none" for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
