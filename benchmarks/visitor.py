@@ -112,7 +112,11 @@ class Visitor:
     # What a visitor does -------------------------------------------------------------------
 
     async def open(self, page: str = "") -> Reply:
-        """Go to ``page`` (its url path; "" is the home page) and wait for it."""
+        """Go to ``page`` (its url path; "" is the home page) and wait for it. The pages'
+        addresses arrive with the first run, so a session's first visit opens the home page
+        before going on."""
+        if page and not self.pages:
+            await self.run()
         self.page = page
         return await self.run()
 
