@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import io
 import json
 import os
@@ -48,7 +49,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -151,10 +151,16 @@ class Server:
         return {name: size for name, (size, _) in cache_metrics(self.url).items()}
 
 
+@functools.cache
+def _pictures() -> tuple[np.ndarray, ...]:
+    """The colour pictures the students' photos are cut from, read once."""
+    return samples.astronaut(), samples.chelsea(), samples.coffee(), samples.rocket()
+
+
 def photo(index: int, shape: tuple[int, int]) -> bytes:
     """A student's own photo: a JPEG crop of one of scikit-image's colour pictures, a
     different crop, flip and brightness for every ``index``."""
-    pictures = (samples.astronaut(), samples.chelsea(), samples.coffee(), samples.rocket())
+    pictures = _pictures()
     picture = pictures[index % len(pictures)]
     rng = np.random.default_rng(index)
     scale = max(shape[0] / picture.shape[0], shape[1] / picture.shape[1]) * rng.uniform(1, 1.5)
