@@ -4,9 +4,10 @@ Everything this page computes (three noise models, the histogram, the noise
 estimate, the image blurred to the noisy image's PSNR, two SSIM maps) and the
 figures that show them are cached, keyed by explicit digests of the images and
 the noise settings, so a rerun that changes nothing (or comes back to an earlier
-setting) recomputes nothing. The cache is ``st.cache_resource``, shared and
-never copied, because what it holds are finished Plotly figures (and the
-numbers in their titles), which nothing here changes: a figure handed to
+setting) recomputes nothing. The cache is :func:`ui.lru.shared` (bounded by
+bytes, and shared, never copied, like ``st.cache_resource``), because what it
+holds are finished Plotly figures (and the numbers in their titles), which
+nothing here changes: a figure handed to
 ``st.plotly_chart`` is only serialised, while a copy (``st.cache_data``
 unpickles one per run, and a figure given as a dict is validated again) costs
 0.1-0.2 s per figure on every rerun.
@@ -22,7 +23,7 @@ import streamlit as st
 
 from denoisers import metrics, noise
 from denoisers.core import digest
-from ui import figures, memory, text, views
+from ui import figures, lru, text, views
 from ui.scene import current
 
 #: Width, in pixels, of the column the image panels are drawn for (the page's full width).
@@ -31,7 +32,7 @@ _ZOOM_HELP = ("Drag to pan, scroll or box-select to zoom: all panels follow. "
               "Double-click to reset.")
 
 
-@st.cache_resource(max_entries=memory.entries("noise_and_metrics._models"), ttl=3600, show_spinner=False)
+@lru.shared("noise_and_metrics._models")
 def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[go.Figure]:
     """The three noise models drawn on the image, side by side, titled with their PSNR."""
     drawn = {
@@ -44,7 +45,7 @@ def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[g
     return figures.panel_figures(panels, width=PANEL_WIDTH)
 
 
-@st.cache_resource(max_entries=memory.entries("noise_and_metrics._scores"), ttl=3600, show_spinner=False)
+@lru.shared("noise_and_metrics._scores")
 def _scores(scene_key: str, clean_key: str, _clean: np.ndarray, _noisy: np.ndarray,
             sigma: float) -> dict[str, Any]:
     """The histogram, the measured and estimated σ, the image degraded to the noisy image's

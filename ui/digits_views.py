@@ -9,7 +9,7 @@ import streamlit as st
 from denoisers import sparsity
 from denoisers.nets import digits
 
-from . import figures, memory, views
+from . import figures, memory, store, views
 from .controls import spec_controls
 
 #: The parameters the interlude offers, as the library specifies them
@@ -20,9 +20,12 @@ LABELS = {"hidden": "Hidden units", "activation": "Nonlinearity", "epochs": "Epo
 SPEC = tuple(p for p in digits.SPEC if p.name in LABELS)
 
 
-@st.cache_data(max_entries=memory.entries("digits_views._trained"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("digits_views._trained"),
+               ttl=memory.ttl("digits_views._trained"), show_spinner=False)
 def _trained(hidden: int, activation: str, epochs: int, seed: int) -> digits.DigitsRun:
-    return digits.train_digits_mlp((hidden,), activation, epochs, seed)
+    return store.through("digits_views._trained", f"{hidden} {activation} {epochs} {seed}",
+                         lambda: digits.train_digits_mlp((hidden,), activation, epochs, seed),
+                         keep=True)
 
 
 def _two(hidden: int, activation: str, epochs: int) -> tuple[digits.DigitsRun, digits.DigitsRun,

@@ -11,7 +11,7 @@ import denoisers
 from denoisers.core import Result
 from denoisers.pde import tv
 
-from . import compute, evolution_views, figures, memory, views
+from . import compute, evolution_views, figures, memory, store, views
 from .scene import Scene
 
 #: Each method's equation, as the page writes it with ``st.latex``.
@@ -61,7 +61,8 @@ def _flux(res: Result) -> None:
                "larger a step, the less flows across it, so edges survive.")
 
 
-@st.cache_data(max_entries=memory.entries("pde_views._heat_and_gaussian"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("pde_views._heat_and_gaussian"),
+               ttl=memory.ttl("pde_views._heat_and_gaussian"), show_spinner=False)
 def _heat_and_gaussian(image_key: str, _image: np.ndarray, time: float
                        ) -> tuple[np.ndarray, np.ndarray]:
     """The site's own heat flow for ``time`` and its own Gaussian smoothing of width
@@ -94,9 +95,11 @@ def _heat_is_gaussian(res: Result, scene: Scene) -> None:
                   key="pde.heat.gaussian", width=600)
 
 
-@st.cache_data(max_entries=memory.entries("pde_views._staircase_demo"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("pde_views._staircase_demo"),
+               ttl=memory.ttl("pde_views._staircase_demo"), show_spinner=False)
 def _staircase_demo(sigma: float) -> dict[str, np.ndarray]:
-    return tv.staircase_demo(sigma)
+    return store.through("pde_views._staircase_demo", f"{sigma}",
+                         lambda: tv.staircase_demo(sigma), keep=True)
 
 
 def _staircase(sigma: float) -> None:

@@ -35,6 +35,9 @@ MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", images.MAX_SIDE))
 WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE) + (MAX_SIDE,)
 DEFAULT_SIDE = 512 if 512 in WORKING_SIDES else WORKING_SIDES[-1]
 
+#: How a scene's ``source`` begins for a visitor's upload.
+UPLOAD_PREFIX = "upload: "
+
 NOISE_LABELS = {
     "gaussian": "Gaussian",
     "poisson": "Poisson (photon counts)",
@@ -70,6 +73,12 @@ class Scene:
     #: What the visitor must be told at the top of the page (an upload that could not be used).
     messages: tuple[str, ...] = ()
     clean_key: str | None = None
+
+    @property
+    def sample(self) -> bool:
+        """Whether the image is one of the site's samples, not a visitor's upload: only a
+        sample's results are written to the on-disk store (:mod:`ui.store`)."""
+        return not self.source.startswith(UPLOAD_PREFIX)
 
     @property
     def real(self) -> bool:
@@ -175,7 +184,7 @@ def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
             for note in loaded.notes:
                 st.info(plain(note))
             _in_use(f"your upload *{upload_name}*", loaded.image)
-            return loaded.image, f"upload: {upload_name}", loaded.notes, messages
+            return loaded.image, f"{UPLOAD_PREFIX}{upload_name}", loaded.notes, messages
     about.caption(images.SAMPLES[name])
     loaded = _sample(name, side)
     _in_use(f"the sample *{name}*", loaded.image)
@@ -233,24 +242,28 @@ def _key(noisy: np.ndarray, sigma: float) -> str:
     return f"{digest(noisy)}-{sigma:.6f}"
 
 
-@st.cache_data(max_entries=memory.entries("scene._sample"), ttl=24 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("scene._sample"), ttl=memory.ttl("scene._sample"),
+               show_spinner=False)
 def _sample(name: str, side: int) -> images.Loaded:
     image, note = images.downscale(images.load_sample(name), side)
     return images.Loaded(image, (note,) if note else ())
 
 
-@st.cache_data(max_entries=memory.entries("scene._decoded"), ttl=3600, show_spinner="Reading the image…")
+@st.cache_data(max_size=memory.max_size("scene._decoded"), ttl=memory.ttl("scene._decoded"),
+               show_spinner="Reading the image…")
 def _decoded(sha: str, _data: bytes, side: int) -> images.Loaded:
     return images.load_upload(_data, max_side=side)
 
 
-@st.cache_data(max_entries=memory.entries("scene._noisy"), ttl=3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("scene._noisy"), ttl=memory.ttl("scene._noisy"),
+               show_spinner=False)
 def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float, seed: int,
            clip: bool) -> tuple[np.ndarray, float]:
     drawn = noise.add_noise(_clean, model, level, seed=seed, clip=clip)
     return drawn.image, drawn.sigma
 
 
-@st.cache_data(max_entries=memory.entries("scene._estimated_sigma"), ttl=3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("scene._estimated_sigma"),
+               ttl=memory.ttl("scene._estimated_sigma"), show_spinner=False)
 def _estimated_sigma(image_key: str, _image: np.ndarray) -> float:
     return noise.estimate_sigma(_image)

@@ -15,7 +15,7 @@ from denoisers import metrics
 from denoisers.core import Result, digest
 from denoisers.images import to_png_bytes, to_uint8
 
-from . import figures, memory
+from . import figures, lru, memory
 from .scene import Scene
 from .text import db
 
@@ -126,7 +126,7 @@ def _height_rule(css_class: str, fig: go.Figure) -> str:
     return f".{css_class} {{ flex: none !important; height: {height} !important;{width} }}"
 
 
-@st.cache_resource(max_entries=memory.entries("views._panel_figures"), ttl=3600, show_spinner=False)
+@lru.shared("views._panel_figures")
 def _panel_figures(identity: tuple[tuple[str, str], ...], _panels: dict[str, np.ndarray],
                    width: int, columns: int | None) -> list[go.Figure]:
     """:func:`figures.panel_figures`, kept by the panels' titles and digests: a rerun that
@@ -135,7 +135,8 @@ def _panel_figures(identity: tuple[tuple[str, str], ...], _panels: dict[str, np.
     return figures.panel_figures(_panels, width=width, columns=columns)
 
 
-@st.cache_data(max_entries=memory.entries("views._scores"), ttl=3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("views._scores"), ttl=memory.ttl("views._scores"),
+               show_spinner=False)
 def _scores(clean_key: str, image_key: str, _clean: np.ndarray,
             _image: np.ndarray) -> tuple[float, float]:
     """PSNR and SSIM of an image against the clean one, kept by their digests (an SSIM costs

@@ -21,7 +21,7 @@ from denoisers import colour
 from denoisers.core import Method, Result, digest
 from denoisers.wavelets import ORIENTATIONS
 
-from . import compute, figures, memory, views
+from . import compute, figures, lru, views
 from .scene import Scene
 from .text import db
 
@@ -78,7 +78,7 @@ def _subband_lines(shape: tuple[int, ...], levels: int) -> list[tuple[float, flo
     return lines
 
 
-@st.cache_resource(max_entries=memory.entries("wavelet_views._pyramid_figures"), ttl=3600, show_spinner=False)
+@lru.shared("wavelet_views._pyramid_figures")
 def _pyramid_figures(identity: tuple[str, str, int], _before: np.ndarray, _after: np.ndarray,
                      levels: int) -> list[go.Figure]:
     """The two pyramids side by side (zoom synced), with the subbands' borders drawn."""
