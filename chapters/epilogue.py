@@ -19,7 +19,7 @@ with errors.section("One denoiser, every inverse problem"):
         settings = inverse_views.problem_controls(name, key="prior")
         chosen = inverse_views.clean_image(scene, name, key="prior")
         if chosen is not None:
-            problem = inverse_views.setup(name, settings, chosen[0])
+            problem = inverse_views.setup(name, settings, chosen[0], keep=chosen[2])
             priors, solver, params = inverse_views.prior_controls(problem, key="prior")
     if problem is not None:
         with right:

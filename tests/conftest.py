@@ -4,6 +4,7 @@ and a chapter page opened under AppTest."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from streamlit.testing.v1 import AppTest
 from denoisers.core import as_image
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The site's on-disk result store (ui/store.py) is off in tests, so that no test is served
+# what another computed, and nothing is written into the checkout; the store's own tests
+# and the lecture's give it a folder of their own.
+os.environ["DDT_STORE"] = "off"
 
 
 def problems(at: AppTest, *, warnings: bool = True) -> list[str]:

@@ -21,7 +21,7 @@ import streamlit as st
 import denoisers
 from denoisers.core import Method, Result, View
 
-from . import memory
+from . import memory, store
 from .scene import Scene
 
 _DONE = "compute.done"
@@ -39,18 +39,28 @@ def _record(what: str, key: str) -> None:
             ledger.write(json.dumps({"what": what, "key": key}) + "\n")
 
 
-@st.cache_data(max_entries=memory.entries("compute._run"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("compute._run"), ttl=memory.ttl("compute._run"),
+               show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
-         _reference: np.ndarray | None) -> Result:
-    _record(key, f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}")
-    return denoisers.run(key, _noisy, sigma, trace=trace, reference=_reference, **dict(params))
+         _reference: np.ndarray | None, keep: bool) -> Result:
+    ident = f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}"
+
+    def computed() -> Result:
+        _record(key, ident)
+        return denoisers.run(key, _noisy, sigma, trace=trace, reference=_reference, **dict(params))
+
+    return store.through("compute._run", ident, computed, keep=keep)
 
 
-@st.cache_data(max_entries=memory.entries("compute._look"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("compute._look"), ttl=memory.ttl("compute._look"),
+               show_spinner=False)
 def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
-          params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result) -> View:
-    return denoisers.look(key, _noisy, sigma, _traced, probe, **dict(params))
+          params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result,
+          keep: bool) -> View:
+    return store.through("compute._look", f"{key} {image_key} {sigma} {params} {probe}",
+                         lambda: denoisers.look(key, _noisy, sigma, _traced, probe, **dict(params)),
+                         keep=keep)
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,8 @@ class Call:
     A traced run of a method that measures itself against a clean image
     (PSNR per iteration) is given the scene's clean image as its
     ``reference`` where there is one; ``reference_key`` is that image's
-    digest, so the cache tells such runs apart.
+    digest, so the cache tells such runs apart. ``keep`` says whether the result may be
+    written to the on-disk store (:mod:`ui.store`): a sample's may, an upload's never.
     """
 
     method: Method
@@ -69,6 +80,7 @@ class Call:
     params: tuple[tuple[str, Any], ...]
     trace: bool = False
     reference_key: str | None = None
+    keep: bool = False
 
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
@@ -77,7 +89,7 @@ class Call:
         measured = trace and method.takes_reference and scene.clean is not None
         return cls(method, scene.key, round(float(sigma), 6),
                    tuple(sorted((params or {}).items())), trace,
-                   scene.clean_key if measured else None)
+                   scene.clean_key if measured else None, scene.sample)
 
     @property
     def waiting(self) -> bool:
@@ -87,14 +99,14 @@ class Call:
     def run(self, scene: Scene) -> Result:
         reference = scene.clean if self.reference_key is not None else None
         out = _run(self.method.key, self.scene_key, scene.noisy, self.sigma, self.params,
-                   self.trace, self.reference_key, reference)
+                   self.trace, self.reference_key, reference, self.keep)
         st.session_state.setdefault(_DONE, set()).add(self)
         return out
 
     def look(self, noisy: np.ndarray, traced: Result, probe: tuple[int, int]) -> Result:
         """``traced`` (this call's traced result) with the view of pixel ``probe`` added."""
         return _look(self.method.key, self.scene_key, noisy, self.sigma, self.params, probe,
-                     traced).onto(traced)
+                     traced, self.keep).onto(traced)
 
 
 def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
@@ -152,15 +164,16 @@ class _NotKept(Exception):
 _MISSING = object()
 
 
-@st.cache_data(max_entries=memory.entries("compute._kept"), ttl=6 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("compute._kept"), ttl=memory.ttl("compute._kept"),
+               show_spinner=False)
 def _kept(name: str, key: str, _value: Any) -> Any:
     if _value is _MISSING:
         raise _NotKept
     return _value
 
 
-@st.cache_data(max_entries=memory.entries("compute._kept_small"), ttl=6 * 3600,
-               show_spinner=False)
+@st.cache_data(max_size=memory.max_size("compute._kept_small"),
+               ttl=memory.ttl("compute._kept_small"), show_spinner=False)
 def _kept_small(name: str, key: str, _value: Any) -> Any:
     if _value is _MISSING:
         raise _NotKept
@@ -168,7 +181,7 @@ def _kept_small(name: str, key: str, _value: Any) -> Any:
 
 
 def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool = False,
-               **kwargs: Any) -> Any:
+               keep: bool = False, **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` cached across reruns and sessions, for a slow computation
     that is not a method's run (an inverse problem's restoration, a sample).
 
@@ -176,17 +189,23 @@ def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool =
     arguments themselves are not hashed. The function runs outside ``st.cache_data``'s
     record of the elements it draws, so a ``progress`` callback among the arguments may
     update a bar drawn outside it; a call served from the cache reports nothing. A result
-    as large as the working image is kept in ``compute._kept``'s few entries
-    (:mod:`ui.memory`); a ``small`` one, whose size does not grow with the working image
-    (a sample on a small canvas), in ``compute._kept_small``'s many.
+    as large as the working image is kept in ``compute._kept`` (:mod:`ui.memory`); a
+    ``small`` one, whose size does not grow with the working image (a sample on a small
+    canvas), in ``compute._kept_small``, so that samples do not evict restorations. With
+    ``keep`` (a computation on a sample image, not an upload), the result is also written
+    to the on-disk store (:mod:`ui.store`) and read from it after a restart.
     """
     name = f"{function.__module__}.{function.__qualname__}"
     kept = _kept_small if small else _kept
     try:
         out = kept(name, key, _MISSING)
     except _NotKept:
-        _record(name, key)
-        out = kept(name, key, function(*args, **kwargs))
+
+        def computed() -> Any:
+            _record(name, key)
+            return function(*args, **kwargs)
+
+        out = kept(name, key, store.through(name, key, computed, keep=keep))
     st.session_state.setdefault(_DONE, set()).add(key)
     return out
 

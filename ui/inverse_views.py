@@ -23,7 +23,7 @@ from denoisers import images, inverse, metrics
 from denoisers.core import Choice, Param, Result, digest
 from denoisers.inverse.problems import bayer_masks
 
-from . import compute, controls, errors, figures, links, memory, views
+from . import compute, controls, errors, figures, links, memory, store, views
 from .scene import Scene
 from .text import db
 
@@ -52,13 +52,16 @@ CROP = 128
 
 @dataclass(frozen=True)
 class Setup:
-    """An inverse problem on a clean image: its name, settings and degraded image."""
+    """An inverse problem on a clean image: its name, settings and degraded image; ``keep``
+    says whether what is computed from it may be written to the on-disk store
+    (:mod:`ui.store`): on a sample, yes; on a visitor's upload, never."""
 
     name: str
     settings: tuple[tuple[str, Any], ...]
     clean: np.ndarray
     clean_key: str
     degraded: np.ndarray
+    keep: bool = False
 
     @property
     def title(self) -> str:
@@ -100,16 +103,17 @@ def displayed(name: str, degraded: np.ndarray, shape: tuple[int, ...]) -> np.nda
 
 # --------------------------------------------------------------------------- the problem
 
-def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str] | None:
-    """The image the problem degrades and its source: the scene's clean image (its noisy
-    one when it has none); for demosaicing of a grey image, a colour sample if the visitor
-    takes it, else None (and a plain message saying why)."""
+def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str, bool] | None:
+    """The image the problem degrades, its source and whether it is one of the site's
+    samples (not an upload): the scene's clean image (its noisy one when it has none); for
+    demosaicing of a grey image, a colour sample if the visitor takes it, else None (and a
+    plain message saying why)."""
     image = scene.noisy if scene.real else scene.clean
     if scene.real:
         st.caption("The sidebar's image is marked as already noisy: it is degraded as it is, "
                    "and scores are measured against it.")
     if name != "demosaic" or image.ndim == 3:
-        return image, scene.source
+        return image, scene.source, scene.sample
     st.info(f"Demosaicing needs a colour image, and the sidebar's image ({scene.source}) is "
             f"grey: a camera's colour filter has nothing to filter. Pick a colour sample in "
             f"the sidebar (astronaut, coffee, chelsea, rocket), or use the {COLOUR_SAMPLE} "
@@ -117,10 +121,11 @@ def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str] 
     if not st.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
                      persist_state="session"):
         return None
-    return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE
+    return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE, True
 
 
-@st.cache_data(max_entries=memory.entries("inverse_views._colour_sample"), ttl=24 * 3600, show_spinner=False)
+@st.cache_data(max_size=memory.max_size("inverse_views._colour_sample"),
+               ttl=memory.ttl("inverse_views._colour_sample"), show_spinner=False)
 def _colour_sample(side: int) -> np.ndarray:
     return images.downscale(images.load_sample(COLOUR_SAMPLE), side)[0]
 
@@ -150,31 +155,40 @@ def _applies(param: Param, chosen: Mapping[str, Any]) -> bool:
     return chosen.get(choice) == value
 
 
-def setup(name: str, settings: Mapping[str, Any], clean: np.ndarray) -> Setup:
-    """The problem on ``clean``, degraded with seed 0 (cached by the image's digest)."""
+def setup(name: str, settings: Mapping[str, Any], clean: np.ndarray, *, keep: bool) -> Setup:
+    """The problem on ``clean``, degraded with seed 0 (cached by the image's digest);
+    ``keep``: whether ``clean`` is a sample, whose results may go to the on-disk store."""
     clean_key = digest(clean)
     frozen = tuple(sorted(settings.items()))
-    return Setup(name, frozen, clean, clean_key, _degraded(name, frozen, clean_key, clean))
+    return Setup(name, frozen, clean, clean_key, _degraded(name, frozen, clean_key, clean), keep)
 
 
-@st.cache_data(max_entries=memory.entries("inverse_views._degraded"), ttl=6 * 3600, show_spinner="Degrading the image…")
+@st.cache_data(max_size=memory.max_size("inverse_views._degraded"),
+               ttl=memory.ttl("inverse_views._degraded"), show_spinner="Degrading the image…")
 def _degraded(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
               _clean: np.ndarray) -> np.ndarray:
     return bound(name, dict(settings), _clean.shape).degrade(_clean, seed=0)
 
 
-@st.cache_data(max_entries=memory.entries("inverse_views._baseline"), ttl=6 * 3600, show_spinner="The classical restoration…")
+@st.cache_data(max_size=memory.max_size("inverse_views._baseline"),
+               ttl=memory.ttl("inverse_views._baseline"), show_spinner="The classical restoration…")
 def _baseline(name: str, settings: tuple[tuple[str, Any], ...], clean_key: str,
-              _degraded_image: np.ndarray, shape: tuple[int, ...]) -> Result:
-    start = time.perf_counter()
-    image = bound(name, dict(settings), shape).baseline(_degraded_image)
-    return Result(np.clip(image, 0, 1), seconds=time.perf_counter() - start)
+              _degraded_image: np.ndarray, shape: tuple[int, ...], keep: bool) -> Result:
+
+    def computed() -> Result:
+        start = time.perf_counter()
+        image = bound(name, dict(settings), shape).baseline(_degraded_image)
+        return Result(np.clip(image, 0, 1), seconds=time.perf_counter() - start)
+
+    return store.through("inverse_views._baseline", f"{name} {settings} {clean_key} {shape}",
+                         computed, keep=keep)
 
 
 def baseline(problem: Setup) -> dict[str, Result]:
     """The problem's classical restoration, by name."""
     return {BASELINES[problem.name]: _baseline(problem.name, problem.settings, problem.clean_key,
-                                               problem.degraded, problem.clean.shape)}
+                                               problem.degraded, problem.clean.shape,
+                                               problem.keep)}
 
 
 def scored(scene: Scene, problem: Setup) -> Scene:
@@ -243,7 +257,7 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
         progress(0.0)
         out[name] = compute.remembered(_restore, keys[prior], problem.name, problem.settings,
                                        problem.clean, problem.degraded, prior, solver, params,
-                                       progress=progress)
+                                       keep=problem.keep, progress=progress)
     bar.empty()
     return out
 
@@ -331,11 +345,11 @@ def constrained_problem(problem: Setup) -> tuple[Setup, str]:
     top, left = max(0, (height - CROP) // 2), max(0, (width - CROP) // 2)
     crop = np.ascontiguousarray(problem.clean[top:top + CROP, left:left + CROP])
     if problem.name == "deblur":
-        return setup("inpaint", {}, crop), ("Deblurring has no exact measurements to keep "
+        return setup("inpaint", {}, crop, keep=problem.keep), ("Deblurring has no exact measurements to keep "
                                             "(its blur is noisy), so the constrained samples "
                                             "fill in missing pixels (inpainting, 50 % at "
                                             "random) instead.")
-    return (setup(problem.name, dict(problem.settings), crop),
+    return (setup(problem.name, dict(problem.settings), crop, keep=problem.keep),
             f"The constrained samples keep the measurements of the problem above "
             f"({problem.title.lower()}), on the {CROP}x{CROP} centre of the image.")
 
@@ -382,7 +396,8 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
 
         progress(0.0)
         res = compute.remembered(_sample, run_key, shape, seed, start_seed, settings,
-                                 constraint_or_none, small=True, progress=progress)
+                                 constraint_or_none, small=True, progress=progress,
+                                 keep=constraint_or_none is None or constraint_or_none.keep)
         (free if constraint_or_none is None else kept_out)[f"seed {seed}"] = res
     bar.empty()
     return free, kept_out
