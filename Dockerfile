@@ -24,7 +24,11 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
  && pip install -r requirements.txt
 
 # The site runs as an unprivileged user; the code stays owned by root, read-only to it.
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin ddt
+# /store is the on-disk result store (ui/store.py), the one folder it writes: a volume
+# mounted there (compose.yaml) starts owned by the user, and outlives the container.
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin ddt \
+ && mkdir /store && chown ddt:ddt /store
+ENV DDT_STORE=/store
 
 # Only what the site imports or reads: no tests, benchmarks or training checkpoints.
 COPY .streamlit/ .streamlit/

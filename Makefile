@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv dev clean
+.PHONY: run test warm venv dev clean
 
 run: $(VENV)/.installed
 	$(BIN)/streamlit run app.py
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# Before a lecture: every page's computations for camera at sigma 25, working size 512, kept
+# in the on-disk store (.store, or DDT_STORE) that `make run` reads after any restart. Other
+# images, noise levels or pages: .venv/bin/python -m benchmarks.warm --start --help
+warm: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.warm --start
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -59,6 +59,7 @@ import numpy as np
 from PIL import Image
 from skimage import data as samples
 
+from ui import store
 from ui.compute import LEDGER_VARIABLE
 from ui.scene import WORKING_SIDES
 
@@ -300,8 +301,9 @@ def _on_fresh_server(work: Callable[[Server], Awaitable[T]], log: Path) -> T:
     the server's output written to ``log``."""
     with tempfile.TemporaryDirectory() as scratch:
         ledger = Path(scratch) / "ledger.jsonl"
-        with server(log=log,
-                    env={LEDGER_VARIABLE: str(ledger)}) as (url, process):
+        # No on-disk store: every server starts cold, and what it computes is counted.
+        with server(log=log, env={LEDGER_VARIABLE: str(ledger),
+                                  store.FOLDER_VARIABLE: "off"}) as (url, process):
             return asyncio.run(work(Server(url, process.pid, ledger)))
 
 

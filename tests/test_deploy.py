@@ -25,6 +25,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from ui import memory, store
+
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ("Dockerfile", ".dockerignore", "compose.yaml", "deploy/haproxy.cfg", "requirements.txt")
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -309,6 +311,26 @@ def directive(lines: list[list[str]], *head: str) -> list[str] | None:
     return matches[-1] if matches else None
 
 
+def _replica_problems(app: dict) -> list[str]:
+    """What each replica lacks: one thread per library (several replicas share the cores),
+    a memory limit that holds the caches' budget, and the shared on-disk store."""
+    problems = []
+    environment = app.get("environment", {})
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if str(environment.get(variable)) != "1":
+            problems.append(f"{variable} is not 1: each replica would use every core")
+    limit = app.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory", "")
+    match = re.fullmatch(r"(\d+)([mg])", str(limit).lower())
+    megabytes = int(match[1]) * (1024 if match[2] == "g" else 1) if match else 0
+    if megabytes < memory.BUDGET_MB + 512:
+        problems.append(f"the memory limit {limit!r} does not hold the caches' budget "
+                        f"({memory.BUDGET_MB} MiB) and the server")
+    folder = environment.get(store.FOLDER_VARIABLE)
+    if not folder or not any(str(v).endswith(f":{folder}") for v in app.get("volumes") or []):
+        problems.append("the replicas' on-disk store is not a volume they share")
+    return problems
+
+
 def deployment_problems(files: dict[str, str]) -> list[str]:
     """What is wrong with compose.yaml and deploy/haproxy.cfg, against the Dockerfile."""
     problems = []
@@ -326,6 +348,7 @@ def deployment_problems(files: dict[str, str]) -> list[str]:
         problems.append(f"the site runs {replicas} replica(s), not several")
     if app.get("ports"):
         problems.append(f"the {app_name} service publishes ports of its own: {app['ports']}")
+    problems += _replica_problems(app)
 
     proxies = [(name, s) for name, s in services.items() if s.get("ports") and name != app_name]
     if len(proxies) != 1:
@@ -456,6 +479,10 @@ BREAKAGES = [
     (".dockerignore", "tests\n", "tests\n**/*.pt\n", ".dockerignore",
      "assets/weights/dncnn.pt is needed"),
     ("compose.yaml", "replicas: 4", "replicas: 1", "deployment", "1 replica"),
+    ("compose.yaml", 'OMP_NUM_THREADS: "1"', 'OMP_NUM_THREADS: "2"', "deployment",
+     "OMP_NUM_THREADS is not 1"),
+    ("compose.yaml", "memory: 5g", "memory: 2g", "deployment", "does not hold the caches"),
+    ("compose.yaml", "      - store:/store\n", "", "deployment", "not a volume they share"),
     ("compose.yaml", "    restart: unless-stopped\n\n  proxy:",
      '    ports: ["8502:8501"]\n    restart: unless-stopped\n\n  proxy:', "deployment",
      "publishes ports"),
