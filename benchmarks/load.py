@@ -12,7 +12,9 @@ script step by step, all sessions doing each step at the same moment:
 3. ``chapter``: open the BM3D chapter and press its run button;
 4. ``arena``: open the Arena and run three methods (Gaussian, TV, FFDNet);
 5. ``upload``: upload a photo of one's own (a different one per session) and
-   see the three methods on it.
+   see the three methods on it;
+6. ``upload, chapter``: open the chapter again on one's own photo and run
+   BM3D on it (distinct work for every session).
 
 Per step it reports the median and 95th-percentile time to a visible result
 (the script's run finished and its images fetched), the problems shown
@@ -200,6 +202,7 @@ def _lesson(lesson: Lesson) -> list[tuple[str, Callable[[Visitor, int], Awaitabl
         ("arena, three methods", lambda v, i: _arena(v, lesson)),
         ("upload", lambda v, i: v.upload(UPLOADER, f"student-{i}.jpg",
                                           photo(i, lesson.photo))),
+        ("upload, chapter " + lesson.chapter, lambda v, i: _chapter(v, lesson)),
     ]
 
 
