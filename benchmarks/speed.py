@@ -12,6 +12,8 @@ megapixels per second. ``--peers`` times the reference implementations of
 side. ``--trace`` times the registered methods with ``trace=True``: with the
 inside views their chapter pages draw (for the networks: the feature maps,
 the first-layer filters, the equivalent kernel and the receptive field).
+``--targets`` times instead the lecture's speed targets, each beside its peer
+(:mod:`benchmarks.speed_targets`), and writes ``speed_targets.md``.
 
 Writes ``speed.csv`` and ``speed.md`` (``speed_trace.*`` with ``--trace``)
 to ``--out``.
@@ -33,7 +35,7 @@ from skimage.transform import resize
 
 from denoisers.noise import add_gaussian
 
-from . import common
+from . import common, speed_targets
 from .quality import PEERS, Contender, add_contender_options, choose
 
 MODULE = "benchmarks.speed"
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_contender_options(parser, "timed in the same run")
     parser.add_argument("--trace", action="store_true",
                         help="time the registered methods with their inside views (trace=True)")
+    parser.add_argument("--targets", action="store_true",
+                        help="time the lecture's speed targets beside their peers instead")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT,
                         help=f"output folder (default: {common.DEFAULT_OUT})")
     parser.add_argument("--seed", type=common.natural_int, default=0,
@@ -130,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.targets:
+        return speed_targets.run_targets(argv, args.repeats, args.out, MODULE)
     contenders, notes = choose(parser, args, trace=args.trace)
     images = {size: camera_image(size, args.seed) for size in args.sizes}
 
