@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import metrics
 from .core import Float, Int, InvalidInput, Method, Param, Progress, Result, View, report, validated
-from .patches import Aggregator, Matches, block_match, extract, grid, reference_grid
+from .patches import Matches, block_match, extract, grid, reference_grid
 
 FAMILY = "Low rank and patch priors"
 
@@ -153,16 +153,28 @@ def shrink_groups(groups: np.ndarray, noise: np.ndarray, c: float
     centred = data - mean
     gram = centred.transpose(1, 2) @ centred                       # (g, d, d)
     eigenvalues, vectors = _eigh(gram)                              # ascending
-    eigenvalues, vectors = eigenvalues.flip(-1), vectors.flip(-1)  # largest first
     rank = min(groups.shape[1], groups.shape[2])
-    values = eigenvalues[:, :rank].clamp_min(0.0).sqrt().numpy()
+    values = eigenvalues[:, -rank:].clamp_min(0.0).sqrt().numpy()  # ascending
     shrunk, weights = weighted_shrinkage(values, groups.shape[1], noise, c)
     ratio = np.divide(shrunk, values, out=np.zeros_like(values), where=values > 0)
-    basis = vectors[:, :, :rank]
-    projector = (basis * torch.from_numpy(ratio.astype(np.float32))[:, None, :]) @ \
-        basis.transpose(1, 2)
-    estimate = centred @ projector + mean
-    return estimate.numpy(), values.astype(np.float64), shrunk, weights
+    estimate = _project(centred, vectors[:, :, -rank:], ratio) + mean
+    largest_first = np.s_[:, ::-1]
+    return (estimate.numpy(), values[largest_first].astype(np.float64),
+            shrunk[largest_first], weights[largest_first])
+
+
+def _project(centred, vectors, ratio: np.ndarray):
+    """``Yc U diag(ratio) Uᵀ`` for each group, with the eigenvectors U (g, d, r) and their
+    ratios (g, r) in ascending order of the values: only the columns of the largest
+    kept rank in the batch enter the products (values below a kept one are never kept)."""
+    import torch
+
+    kept = int((ratio > 0).sum(axis=1).max(initial=0))
+    if kept == 0:
+        return torch.zeros_like(centred)
+    basis = vectors[:, :, -kept:]
+    scale = torch.from_numpy(np.ascontiguousarray(ratio[:, -kept:], np.float32))
+    return centred @ ((basis * scale[:, None, :]) @ basis.transpose(1, 2))
 
 
 def _eigh(gram):
@@ -173,7 +185,8 @@ def _eigh(gram):
 
     try:
         values, vectors = torch.linalg.eigh(gram)
-        if bool(torch.isfinite(values).all()) and bool(torch.isfinite(vectors).all()):
+        # One sum each: a NaN or an infinity anywhere makes it non-finite.
+        if bool(torch.isfinite(values.sum() + vectors.sum())):
             return values, vectors
     except torch.linalg.LinAlgError:
         pass
@@ -422,7 +435,7 @@ def _iteration(current: np.ndarray, matches: Matches, noise: np.ndarray, size: i
                ) -> tuple[np.ndarray, np.ndarray]:
     """One round of shrinkage of every group, put back by averaging: the estimate and the
     rank each group kept."""
-    accumulator = Aggregator(current.shape)
+    sums = _CornerSums(current.shape, size)
     total = len(matches.rows)
     ranks = np.zeros(total, np.int64)
     for start in range(0, total, _BATCH):
@@ -431,9 +444,58 @@ def _iteration(current: np.ndarray, matches: Matches, noise: np.ndarray, size: i
         groups = extract(current, rows, cols, size).reshape(*rows.shape, size * size)
         estimate, _, shrunk, _ = shrink_groups(groups, noise[start:stop], c)
         ranks[start:stop] = (shrunk > 0).sum(axis=1)
-        accumulator.add(estimate.reshape(*rows.shape, size, size), rows, cols)
+        sums.add(estimate, rows, cols)
         report(progress, span[0] + (span[1] - span[0]) * stop / total)
-    return accumulator.result(), ranks
+    return sums.mean(), ranks
+
+
+class _CornerSums:
+    """The plain average of overlapping patch estimates, summed by the patches' corners.
+
+    WNNM puts back some 80 patches per reference patch, a few million pixels
+    a round, and many patches fall at the same corner. Adding each whole
+    patch (s² values) to a row of a (corners, s²) table (torch's
+    ``index_add_``, float32) and spreading the table over the image once at
+    the end (s² shifted additions, float64) gives the same average as
+    :class:`~denoisers.patches.Aggregator` (to float32 rounding) in about a
+    quarter of its time: no index per pixel, one scatter per patch.
+    """
+
+    def __init__(self, shape: tuple[int, int], size: int) -> None:
+        import torch
+
+        self.shape, self.size = shape, size
+        self.corners = (shape[0] - size + 1, shape[1] - size + 1)
+        self.sums = torch.zeros(self.corners[0] * self.corners[1], size * size)
+        self.counts = np.zeros(self.corners[0] * self.corners[1], np.int64)
+
+    def add(self, patches: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Add patches (..., s²), flattened row by row, at top-left corners (rows, cols)."""
+        import torch
+
+        corners = (rows * self.corners[1] + cols).ravel()
+        self.sums.index_add_(0, torch.from_numpy(corners),
+                             torch.from_numpy(patches.reshape(len(corners), -1)))
+        self.counts += np.bincount(corners, minlength=len(self.counts))
+
+    def mean(self) -> np.ndarray:
+        """The average (H, W) float32 of every patch added; 0 where none fell."""
+        planes = self.sums.numpy().reshape(*self.corners, self.size, self.size)
+        counts = self.counts.reshape(self.corners)
+        numerator = self._spread(lambda u, v: planes[:, :, u, v])
+        denominator = self._spread(lambda u, v: counts)
+        mean = np.divide(numerator, denominator, out=np.zeros_like(numerator),
+                         where=denominator > 0)
+        return mean.astype(np.float32)
+
+    def _spread(self, plane: Callable[[int, int], np.ndarray]) -> np.ndarray:
+        """The float64 image whose pixel (y, x) sums ``plane(u, v)[y - u, x - v]`` over the
+        patch's pixels (u, v)."""
+        out = np.zeros(self.shape)
+        for u in range(self.size):
+            for v in range(self.size):
+                out[u:u + self.corners[0], v:v + self.corners[1]] += plane(u, v)
+        return out
 
 
 def wnnm_group(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
