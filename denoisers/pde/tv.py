@@ -174,44 +174,63 @@ class _Chambolle(_Solver):
 
     ``u = f + div q`` and ``q <- (q + tau grad u) / (1 + tau |grad u| / w)``:
     a gradient step on the dual problem ``max D(q) = 1/2 ||f||² - 1/2 ||f +
-    div q||²`` followed by a rescaling that keeps ``|q| <= w``. After each
-    step the state holds ``u``, its gradient and its magnitude, which the
-    next step and the duality gap both use.
+    div q||²`` followed by a rescaling that keeps ``|q| <= w``.
+
+    The iteration runs on scaled variables, which spares it three of its
+    nineteen passes over the image: the field ``r = q / w`` (``|r| <= 1``;
+    ``down`` and ``right`` hold it) and the image ``v = a u = a f + tau div
+    r`` with ``a = tau / w``, whose gradient ``h = grad v`` is ``a grad u``.
+    The step becomes ``r <- (r + h) / (1 + |h|)``: the same iterates, up to
+    float32 rounding. After each step the state holds ``div r``, ``h`` and
+    ``|h|``, which the next step and the duality gap both use.
     """
 
     def __init__(self, f: np.ndarray, weight: float) -> None:
         super().__init__(f, weight)
+        self.scale = np.float32(CHAMBOLLE_STEP / weight)
+        self.scaled_f = f * self.scale
+        self.v = self.scaled_f.copy()
         self.residual = np.zeros_like(f)
+        self.denominator = np.empty_like(self.norm)
         self._measure()
 
     def _measure(self) -> None:
-        _gradient(self.u, self.grad_down, self.grad_right)
+        _gradient(self.v, self.grad_down, self.grad_right)
         _magnitude(self.grad_down, self.grad_right, self.norm, self.scratch)
 
     def step(self) -> None:
-        tau = np.float32(CHAMBOLLE_STEP)
-        denominator = self.norm
-        denominator *= tau / np.float32(self.weight)
-        denominator += np.float32(1.0)
-        for q, g in ((self.down, self.grad_down), (self.right, self.grad_right)):
-            g *= tau
-            q += g
-            q /= denominator
+        np.add(self.norm, np.float32(1.0), out=self.denominator)
+        for r, h in ((self.down, self.grad_down), (self.right, self.grad_right)):
+            r += h
+            r /= self.denominator
         _divergence(self.down, self.right, self.residual)
-        np.add(self.f, self.residual, out=self.u)
+        np.multiply(self.residual, np.float32(CHAMBOLLE_STEP), out=self.v)
+        self.v += self.scaled_f
         self._measure()
+
+    @property
+    def estimate(self) -> np.ndarray:
+        """``u = f + w div r``, computed when asked for."""
+        np.multiply(self.residual, np.float32(self.weight), out=self.u)
+        self.u += self.f
+        return self.u
+
+    def dual(self) -> np.ndarray:
+        return super().dual() * np.float32(self.weight)
 
     def gap(self) -> tuple[float, float]:
         """The energy ``E(u)`` and the duality gap ``E(u) - D(q)``.
 
         With ``u = f + div q`` the gap is ``sum(w |grad u| - q . grad u)``,
-        a sum of non-negative terms (``|q| <= w``), which float32 sums well.
+        a sum of non-negative terms (``|q| <= w``); in the scaled variables
+        ``|grad u| = |h| / a``, ``q . grad u = (w / a) r . h`` and ``div q
+        = w div r``.
         """
-        w = self.weight
-        variation = float(self.norm.sum(dtype=np.float64))
-        fidelity = 0.5 * float(np.vdot(self.residual, self.residual))
-        alignment = float(np.vdot(self.down, self.grad_down)) + float(
-            np.vdot(self.right, self.grad_right))
+        w, a = self.weight, float(self.scale)
+        variation = float(self.norm.sum(dtype=np.float64)) / a
+        fidelity = 0.5 * w * w * float(np.vdot(self.residual, self.residual))
+        alignment = w / a * (float(np.vdot(self.down, self.grad_down))
+                             + float(np.vdot(self.right, self.grad_right)))
         return fidelity + w * variation, w * variation - alignment
 
 
