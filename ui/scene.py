@@ -16,6 +16,7 @@ before the page runs).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -236,6 +237,31 @@ def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
     return Scene(scene.source, scene.clean, noisy, sigma, f"Gaussian, σ = {sigma255:g}",
                  scene.seed, scene.clip, scene.notes, _key(noisy, sigma), scene.messages,
                  scene.clean_key)
+
+
+def centre(scene: Scene, side: int) -> Scene:
+    """The centre ``side`` x ``side`` crop of the scene (the scene itself when it is no
+    larger).
+
+    The noise is cropped, not drawn again, so the crop is exactly what the visitor sees in
+    that part of the image, for every noise model and for an already-noisy photo; its
+    digests are the crop's own, so caches tell it from the whole, and ``source`` is kept,
+    so a crop of a sample may still go to the on-disk store (:attr:`Scene.sample`).
+    """
+    if max(scene.noisy.shape[:2]) <= side:
+        return scene
+    noisy = centre_crop(scene.noisy, side)
+    clean = None if scene.clean is None else centre_crop(scene.clean, side)
+    return dataclasses.replace(scene, clean=clean, noisy=noisy, key=_key(noisy, scene.sigma),
+                               clean_key=None if clean is None else digest(clean))
+
+
+def centre_crop(image: np.ndarray, side: int) -> np.ndarray:
+    """The centre ``side`` x ``side`` of ``image`` (a side shorter than ``side`` is kept
+    whole), as a contiguous array of its own."""
+    height, width = image.shape[:2]
+    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
+    return np.ascontiguousarray(image[top:top + side, left:left + side])
 
 
 def _key(noisy: np.ndarray, sigma: float) -> str:
