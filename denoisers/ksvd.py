@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from . import sparsity
 from .core import Bool, Float, Int, InvalidInput, Method, Param, Progress, Result, report, validated
@@ -129,6 +130,12 @@ class Codes:
     atoms: np.ndarray
     coefficients: np.ndarray
     counts: np.ndarray
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The nonzero entries of the codes: the signal, atom and coefficient of each."""
+        used = (np.arange(self.atoms.shape[1]) < self.counts[:, None]) & (self.coefficients != 0)
+        users = np.nonzero(used)[0]
+        return users, self.atoms[used], self.coefficients[used]
 
     def dense(self, size: int) -> np.ndarray:
         """The codes as a dense (N, size) float32 matrix (one column per atom)."""
@@ -224,10 +231,12 @@ def _omp_batch(flat: np.ndarray, gram: np.ndarray, signals: np.ndarray, toleranc
 
     The inverse of the chosen atoms' Gram matrix grows by one row and column
     per step (the block inverse through the Schur complement), so a step
-    costs O(k²) per signal besides the correlations' O(n K). Signals that
-    are done are written out at once and dropped from the arrays once a
-    quarter of them is done (copying the arrays costs more than carrying a
-    few finished rows along).
+    costs O(k²) per signal besides the correlations' O(n K); it is kept at
+    its size, (signals, k, k), not at the largest (most signals stop after a
+    few atoms: allocating and compacting (signals, limit, limit) arrays took
+    half the time). Signals that are done are written out at once and
+    dropped from the arrays once a quarter of them is done (copying the
+    arrays costs more than carrying a few finished rows along).
     """
     atoms32 = flat.astype(np.float32)
     diagonal = np.diagonal(gram)
@@ -239,7 +248,7 @@ def _omp_batch(flat: np.ndarray, gram: np.ndarray, signals: np.ndarray, toleranc
     correlations = alpha0.astype(np.float32)
     size = len(active)
     chosen = np.zeros((size, limit), np.int64)
-    inverse = np.zeros((size, limit, limit))
+    inverse = np.zeros((size, 0, 0))                                  # (a, k, k)
     rhs = np.zeros((size, limit))
     live = np.ones(size, bool)
     for k in range(limit):
@@ -248,16 +257,18 @@ def _omp_batch(flat: np.ndarray, gram: np.ndarray, signals: np.ndarray, toleranc
         rows = np.arange(size)
         picks = np.argmax(np.abs(correlations), axis=1)
         column = gram[chosen[:, :k], picks[:, None]]                  # (a, k)
-        u = np.einsum("aij,aj->ai", inverse[:, :k, :k], column)
+        u = np.einsum("aij,aj->ai", inverse, column)
         schur = np.maximum(diagonal[picks] - (column * u).sum(axis=1), 1e-10)
         scaled = u / schur[:, None]
-        inverse[:, :k, :k] += u[:, :, None] * scaled[:, None, :]
-        inverse[:, :k, k] = -scaled
-        inverse[:, k, :k] = -scaled
-        inverse[:, k, k] = 1.0 / schur
+        grown = np.empty((size, k + 1, k + 1))
+        grown[:, :k, :k] = inverse + u[:, :, None] * scaled[:, None, :]
+        grown[:, :k, k] = -scaled
+        grown[:, k, :k] = -scaled
+        grown[:, k, k] = 1.0 / schur
+        inverse = grown
         chosen[:, k] = picks
         rhs[:, k] = alpha0[rows, picks]
-        gamma = np.einsum("aij,aj->ai", inverse[:, :k + 1, :k + 1], rhs[:, :k + 1])
+        gamma = np.einsum("aij,aj->ai", inverse, rhs[:, :k + 1])
         residual = energy - (rhs[:, :k + 1] * gamma).sum(axis=1)
         going = (residual > tolerance) & live if k + 1 < limit else np.zeros(size, bool)
         done = live & ~going
@@ -270,10 +281,8 @@ def _omp_batch(flat: np.ndarray, gram: np.ndarray, signals: np.ndarray, toleranc
             break
         if live.sum() < 0.75 * size:
             active, x32, energy, alpha0 = active[live], x32[live], energy[live], alpha0[live]
-            chosen, rhs, gamma = chosen[live], rhs[live], gamma[live]
-            kept = np.zeros((int(live.sum()), limit, limit))
-            kept[:, :k + 1, :k + 1] = inverse[live, :k + 1, :k + 1]
-            inverse, size = kept, len(active)
+            chosen, rhs, gamma, inverse = chosen[live], rhs[live], gamma[live], inverse[live]
+            size = len(active)
             live = np.ones(size, bool)
         # The correlations of the residual with every atom, D (x - D_I g), as two
         # products with the whole dictionary (the code spread over all K atoms).
@@ -318,33 +327,64 @@ def ksvd_update(dictionary: np.ndarray, signals: np.ndarray, codes: np.ndarray,
     al. 2008): ``d = E γ / ||E γ||``, then ``γ = Eᵀ d``, each the exact
     minimiser given the other, so the representation error never rises.
     An atom no signal uses is replaced by the worst represented signal.
+    The work is done on the codes' nonzero entries (:func:`_update_atoms`).
+    """
+    dense = np.array(codes, np.float64)
+    users, atoms = np.nonzero(dense)
+    flat, coefficients, _ = _update_atoms(dictionary, signals, users, atoms,
+                                          dense[users, atoms], fixed)
+    dense[users, atoms] = coefficients
+    return flat.reshape(np.shape(dictionary)), dense
+
+
+def _update_atoms(dictionary: np.ndarray, signals: np.ndarray, users: np.ndarray,
+                  atoms: np.ndarray, coefficients: np.ndarray,
+                  fixed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ksvd_update` on sparse codes: entry e says that signal ``users[e]`` uses atom
+    ``atoms[e]`` with ``coefficients[e]`` (each pair once, nonzero).
+
+    Returns the updated atoms (K, n), the updated coefficients of the same entries and the
+    residual ``X - D Γ`` after the update (N, n). Each atom's step touches only the rows of
+    its own users: O(n) per entry instead of O(n) per signal and atom.
     """
     flat = np.array(dictionary, np.float64).reshape(len(dictionary), -1)
     signals = np.asarray(signals, np.float64)
-    gamma = np.array(codes, np.float64).T.copy()      # (K, N): one row per atom
-    residual = signals - gamma.T @ flat
+    coefficients = np.array(coefficients, np.float64)
+    residual = signals - sparse.csr_matrix((coefficients, (users, atoms)),
+                                           shape=(len(signals), len(flat))) @ flat
+    order = np.argsort(atoms, kind="stable")
+    bounds = np.searchsorted(atoms[order], np.arange(len(flat) + 1))
     replaced: set[int] = set()
     for j in range(fixed, len(flat)):
-        users = np.flatnonzero(gamma[j])
-        if len(users) == 0:
-            errors = (residual * residual).sum(axis=1)
-            errors[list(replaced)] = -1.0
-            worst = int(np.argmax(errors))
-            replaced.add(worst)
-            norm = np.linalg.norm(signals[worst])
-            if norm > 0:
-                flat[j] = signals[worst] / norm
+        entries = order[bounds[j]:bounds[j + 1]]
+        if len(entries) == 0:
+            _replace_unused(flat, j, signals, residual, replaced)
             continue
-        error = residual[users] + np.outer(gamma[j, users], flat[j])
-        atom = gamma[j, users] @ error
+        rows, gamma = users[entries], coefficients[entries]
+        error = residual[rows] + np.outer(gamma, flat[j])
+        atom = gamma @ error
         norm = np.linalg.norm(atom)
         if norm == 0:
             continue
         atom /= norm
         flat[j] = atom
-        gamma[j, users] = error @ atom
-        residual[users] = error - np.outer(gamma[j, users], atom)
-    return flat.reshape(np.shape(dictionary)), gamma.T
+        gamma = error @ atom
+        coefficients[entries] = gamma
+        residual[rows] = error - np.outer(gamma, atom)
+    return flat, coefficients, residual
+
+
+def _replace_unused(flat: np.ndarray, j: int, signals: np.ndarray, residual: np.ndarray,
+                    replaced: set[int]) -> None:
+    """Atom ``j``, which no signal uses, becomes the worst represented signal not taken yet
+    by another unused atom of this update (normalised)."""
+    errors = (residual * residual).sum(axis=1)
+    errors[list(replaced)] = -1.0
+    worst = int(np.argmax(errors))
+    replaced.add(worst)
+    norm = np.linalg.norm(signals[worst])
+    if norm > 0:
+        flat[j] = signals[worst] / norm
 
 
 def learn_dictionary(dictionary: np.ndarray, signals: np.ndarray, *, iterations: int,
@@ -381,8 +421,8 @@ def learn_dictionary(dictionary: np.ndarray, signals: np.ndarray, *, iterations:
     errors, counts = [], []
     for t in range(iterations):
         codes = omp(flat, signals, tolerance=tolerance, max_atoms=max_atoms)
-        flat, gamma = ksvd_update(flat, signals, codes.dense(len(flat)), fixed=fixed)
-        residual = signals - gamma @ flat
+        users, atoms, coefficients = codes.entries()
+        flat, _, residual = _update_atoms(flat, signals, users, atoms, coefficients, fixed)
         errors.append(math.sqrt(float((residual * residual).mean())))
         counts.append(float(codes.counts.mean()))
         report(progress, (t + 1) / iterations)
@@ -647,9 +687,6 @@ def _trace(result: Result, padded: np.ndarray, start: np.ndarray, dictionary: np
         "indices": chosen.copy(),
         "coefficients": weights.astype(np.float32),
     }
-
-
-METHODS: tuple[Method, ...] = ()
 
 
 METHODS: tuple[Method, ...] = (
