@@ -11,18 +11,26 @@ Each family module (``linear``, ...) declares a tuple ``METHODS`` of
 :class:`~denoisers.core.Method`; this module gathers them in history's order.
 Nothing here imports Streamlit: the library runs in notebooks, tests and
 benchmarks on its own.
+
+``import denoisers`` is light: the family modules (some bring torch) are
+imported when the registry is first asked for a method, in history's order
+and only as far as needed (:func:`get` stops at the family that registers
+the key, :func:`methods` imports them all), and the submodules
+(``denoisers.metrics``, ``denoisers.inverse``, ...) on first access.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import threading
 import time
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from . import (bm3d, colour, epll, ksvd, linear, lowrank, metrics, nets, noise, nonlocal_means,
-               pde, sparsity, wavelets)
+from . import colour
 from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
                    Result, View, as_image, centre, check_sigma)
 
@@ -31,10 +39,28 @@ __all__ = [
     "methods", "get", "run", "look", "metrics", "noise", "inverse",
 ]
 
-_FAMILY_MODULES = (linear, pde, wavelets, sparsity, ksvd, nonlocal_means, bm3d, lowrank, epll,
-                   nets)
+#: The modules that register methods, in history's order.
+_FAMILIES = ("linear", "pde", "wavelets", "sparsity", "ksvd", "nonlocal_means", "bm3d", "lowrank",
+             "epll", "nets")
+
+#: The submodules reached as attributes of the package, imported on first access.
+_SUBMODULES = frozenset(_FAMILIES + (
+    "gmm", "images", "inverse", "metrics", "noise", "patches", "train"))
 
 _REGISTRY: dict[str, Method] = {}
+_registered = 0  # how many of _FAMILIES are in the registry
+_registering = threading.RLock()  # sessions of the site ask from several threads at once
+
+
+def __getattr__(name: str) -> ModuleType:
+    """A submodule, imported on first access (``denoisers.metrics``, ...)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBMODULES)
 
 
 def _register(method: Method) -> None:
@@ -47,19 +73,27 @@ def _register(method: Method) -> None:
     _REGISTRY[method.key] = method
 
 
-for _module in _FAMILY_MODULES:
-    for _method in _module.METHODS:
-        _register(_method)
+def _register_families(until: str | None = None) -> None:
+    """Import and register the families not registered yet, in order, until ``until`` is
+    registered (all of them when None)."""
+    global _registered
+    with _registering:
+        while _registered < len(_FAMILIES) and (until is None or until not in _REGISTRY):
+            for method in importlib.import_module(f".{_FAMILIES[_registered]}", __name__).METHODS:
+                _register(method)
+            _registered += 1
 
 
 def methods(family: str | None = None) -> list[Method]:
     """The registered methods in history's order (by year), optionally of one family."""
+    _register_families()
     found = sorted(_REGISTRY.values(), key=lambda m: m.year)
     return [m for m in found if family is None or m.family == family]
 
 
 def get(key: str) -> Method:
     """The method registered under ``key``; a ValueError lists the keys otherwise."""
+    _register_families(until=key)
     try:
         return _REGISTRY[key]
     except KeyError:
@@ -182,7 +216,3 @@ def _check_probe(probe: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise InvalidInput(f"probe {probe} lies outside the image of shape {shape[:2]}")
     return row, col
-
-
-# The epilogue's inverse problems use the registry above: imported last.
-from . import inverse  # noqa: E402
