@@ -139,20 +139,17 @@ class Codes:
 
     def dense(self, size: int) -> np.ndarray:
         """The codes as a dense (N, size) float32 matrix (one column per atom)."""
-        out = np.zeros((len(self.counts), size), np.float32)
-        rows = np.repeat(np.arange(len(self.counts))[:, None], self.atoms.shape[1], axis=1)
-        np.add.at(out, (rows, self.atoms), self.coefficients.astype(np.float32))
-        return out
+        return self.matrix(size).toarray().astype(np.float32)
 
     def reconstruct(self, dictionary: np.ndarray) -> np.ndarray:
         """The coded signals, (N, n) float32, from the (K, n) dictionary."""
         flat = dictionary.reshape(len(dictionary), -1).astype(np.float32)
-        out = np.zeros((len(self.counts), flat.shape[1]), np.float32)
-        for j in range(int(self.counts.max(initial=0))):
-            rows = np.flatnonzero(self.counts > j)
-            out[rows] += self.coefficients[rows, j, None].astype(np.float32) * \
-                flat[self.atoms[rows, j]]
-        return out
+        return np.asarray(self.matrix(len(flat)).astype(np.float32) @ flat, np.float32)
+
+    def matrix(self, size: int) -> sparse.csr_matrix:
+        """The codes as a sparse (N, size) matrix (one column per atom), float64."""
+        users, atoms, coefficients = self.entries()
+        return sparse.csr_matrix((coefficients, (users, atoms)), shape=(len(self.counts), size))
 
 
 def omp(dictionary: np.ndarray, signals: np.ndarray, *, tolerance: float = 0.0,
@@ -284,11 +281,10 @@ def _omp_batch(flat: np.ndarray, gram: np.ndarray, signals: np.ndarray, toleranc
             chosen, rhs, gamma, inverse = chosen[live], rhs[live], gamma[live], inverse[live]
             size = len(active)
             live = np.ones(size, bool)
-        # The correlations of the residual with every atom, D (x - D_I g), as two
-        # products with the whole dictionary (the code spread over all K atoms).
-        spread = np.zeros((size, len(flat)), np.float32)
-        np.put_along_axis(spread, chosen[:, :k + 1], gamma.astype(np.float32), axis=1)
-        correlations = (x32 - spread @ atoms32) @ atoms32.T
+        # The correlations of the residual with every atom, D (x - D_I g): the code
+        # rebuilt from its own atoms, then one product with the whole dictionary.
+        rebuilt = np.einsum("ak,akn->an", gamma.astype(np.float32), atoms32[chosen[:, :k + 1]])
+        correlations = (x32 - rebuilt) @ atoms32.T
         np.put_along_axis(correlations, chosen[:, :k + 1], 0.0, axis=1)
 
 
@@ -350,8 +346,8 @@ def _update_atoms(dictionary: np.ndarray, signals: np.ndarray, users: np.ndarray
     flat = np.array(dictionary, np.float64).reshape(len(dictionary), -1)
     signals = np.asarray(signals, np.float64)
     coefficients = np.array(coefficients, np.float64)
-    residual = signals - sparse.csr_matrix((coefficients, (users, atoms)),
-                                           shape=(len(signals), len(flat))) @ flat
+    codes = sparse.csr_matrix((coefficients, (users, atoms)), shape=(len(signals), len(flat)))
+    residual = signals - codes @ flat
     order = np.argsort(atoms, kind="stable")
     bounds = np.searchsorted(atoms[order], np.arange(len(flat) + 1))
     replaced: set[int] = set()
