@@ -19,12 +19,18 @@ with errors.section("One denoiser, every inverse problem"):
         settings = inverse_views.problem_controls(name, key="prior")
         chosen = inverse_views.clean_image(scene, name, key="prior")
         if chosen is not None:
-            problem = inverse_views.setup(name, settings, chosen[0], keep=chosen[2])
-            priors, solver, params = inverse_views.prior_controls(problem, key="prior")
+            priors, solver, params = inverse_views.prior_controls(name, settings, key="prior")
+            image = inverse_views.working_image(chosen[0], name, priors, params, key="prior")
+            problem = inverse_views.setup(name, settings, image, keep=chosen[2])
     if problem is not None:
         with right:
-            st.caption(f"{problem.title} of {chosen[1]}. The sidebar's noise is not used "
-                       "here: each problem adds its own (none but deblurring's by default).")
+            height, width = image.shape[:2]
+            where = ("" if image.shape == chosen[0].shape else
+                     f", on its centre {width}x{height} (the switch on the left gives the "
+                     "full size)")
+            st.caption(f"{problem.title} of {chosen[1]}{where}. The sidebar's noise is not "
+                       "used here: each problem adds its own (none but deblurring's by "
+                       "default).")
             baseline = inverse_views.baseline(problem)
             results = inverse_views.restorations(problem, priors, solver, params,
                                                  key="prior.run")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import no_problems, open_page
@@ -97,3 +100,54 @@ def test_the_sampler_draws_three_samples_free_and_keeping_the_measurements():
     assert sum(c.startswith("spread (white: ") for c in captions) == 2, captions
     assert "σ" in _trace_names(at)
     assert any("inpainting" in c.value for c in at.caption)
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_bm3d_is_offered_but_not_chosen_by_default():
+    at = open_page(PAGE, side=256, timeout=180, warnings=False)
+    priors = at.multiselect(key="prior.priors")
+    assert priors.value == ["tv", "drunet"]
+    assert "bm3d" in priors.options or "BM3D / CBM3D" in priors.options, priors.options
+
+
+def test_the_waiting_buttons_say_how_long_they_take():
+    at = _page()
+    captions = _captions(at)
+    assert any(c.startswith("The restorations run when you press the button: about ")
+               and "at 256x256" in c for c in captions), captions
+    assert any(c.startswith("The sampler runs when you press the button: 6 climbs")
+               and " — about " in c for c in captions), captions
+
+
+def test_at_512_the_restorations_run_on_the_centre_256_and_the_switch_gives_the_full_size():
+    at = _page(side=512)
+    switch = at.toggle(key="prior.full")
+    assert switch.label.startswith("Full size, 512x512: about ") and switch.value is False
+    assert any("on its centre 256x256" in c for c in _captions(at)), _captions(at)
+    assert any("at 256x256" in c for c in _captions(at)), _captions(at)
+    switch.set_value(True).run()
+    no_problems(at, warnings=False)
+    assert not any("on its centre" in c for c in _captions(at)), _captions(at)
+    assert any("at 512x512" in c for c in _captions(at)), _captions(at)
+    at.toggle(key="prior.full").set_value(False).run()
+    at.button(key="prior.run").click().run()
+    no_problems(at, warnings=False)
+    assert _compared_sizes(at) == {(256, 256)}
+    table = _table(at)
+    assert table.loc["DRUNet (small)", "PSNR (dB)"] > table.loc["degraded input", "PSNR (dB)"] + 1
+
+
+def test_at_256_there_is_no_switch():
+    at = _page()
+    assert "prior.full" not in [t.key for t in at.toggle]
+
+
+def _compared_sizes(at: AppTest) -> set[tuple[int, int]]:
+    """The sizes of the images the page's zoomable comparisons draw."""
+    sources = [t["source"] for c in at.get("plotly_chart")
+               for t in json.loads(c.proto.spec)["data"] if t.get("source")]
+    assert sources, "no image compared"
+    return {Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1]))).size for s in sources}

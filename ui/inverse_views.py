@@ -23,12 +23,13 @@ from denoisers import images, inverse, metrics
 from denoisers.core import Choice, Param, Result, digest
 from denoisers.inverse.problems import bayer_masks
 
-from . import compute, controls, errors, figures, links, memory, store, views
-from .scene import Scene
+from . import compute, controls, errors, figures, links, memory, method_view, store, timing, views
+from .scene import Scene, centre_crop
 from .text import db
 
-#: The priors offered first: a classical energy, the classical summit, a network.
-DEFAULT_PRIORS = ("tv", "bm3d", "drunet")
+#: The priors offered first: a classical energy and a network. BM3D, the classical summit,
+#: is one choice away: it takes minutes where these take seconds.
+DEFAULT_PRIORS = ("tv", "drunet")
 #: The colour sample offered for demosaicing when the sidebar's image is grey.
 COLOUR_SAMPLE = "astronaut"
 #: Each problem's classical restoration, as the table names it.
@@ -47,7 +48,10 @@ ONLY_WHEN = {"width": ("kernel", "gaussian"), "length": ("kernel", "motion"),
 SAMPLING_PRIOR = "dncnn_bf"
 SAMPLE_SEEDS = (1, 2, 3)
 #: The side of the centre crop a constrained sample is drawn on.
-CROP = 128
+CROP = 96
+#: About how many steps a climb takes at the sampler's default settings (41 to 47 measured
+#: on camera, free and keeping an inpainting's measurements).
+SAMPLE_STEPS = 50
 
 
 @dataclass(frozen=True)
@@ -200,20 +204,44 @@ def scored(scene: Scene, problem: Setup) -> Scene:
 
 # --------------------------------------------------------------------------- the priors
 
-def prior_controls(problem: Setup, *, key: str) -> tuple[list[str], str, dict[str, Any]]:
-    """The denoisers to plug in, the solver and its settings."""
+def prior_controls(name: str, settings: Mapping[str, Any], *,
+                   key: str) -> tuple[list[str], str, dict[str, Any]]:
+    """The denoisers to plug into problem ``name`` with ``settings``, the solver and its
+    settings."""
     methods = {m.key: m for m in denoisers.methods()}
     priors = st.multiselect(
         "Denoisers as the prior", list(methods), default=list(DEFAULT_PRIORS),
         format_func=lambda k: methods[k].name, key=f"{key}.priors", persist_state="session",
         help="Any denoiser of the site. Each iteration runs it once: the slow ones (BM3D, "
-             "non-local means, K-SVD, EPLL, WNNM) take seconds to minutes per iteration.")
+             "non-local means, K-SVD, EPLL, WNNM) take seconds to minutes per iteration, "
+             "so a restoration with one of them takes minutes.")
     solver = st.selectbox("Solver", list(inverse.SOLVERS), key=f"{key}.solver",
                           format_func=SOLVER_NAMES.__getitem__, persist_state="session")
     with st.expander(f"{SOLVER_NAMES[solver]}'s settings"):
-        params = controls.spec_controls(inverse.solver_spec(problem.problem(), solver),
-                                        f"{key}.{problem.name}.{solver}", labels=LABELS)
+        params = controls.spec_controls(inverse.solver_spec(inverse.make(name, **settings),
+                                                            solver),
+                                        f"{key}.{name}.{solver}", labels=LABELS)
     return priors, solver, params
+
+
+def restoration_seconds(name: str, priors: list[str], shape: tuple[int, ...],
+                        params: Mapping[str, Any]) -> float | None:
+    """About how long the restorations of problem ``name`` with ``priors`` take on an image
+    of ``shape`` (:func:`ui.timing.restoration_seconds`); None if one of them is unknown."""
+    each = [timing.restoration_seconds(name, prior, shape, params["iterations"])
+            for prior in priors]
+    return None if None in each else sum(each)
+
+
+def working_image(image: np.ndarray, name: str, priors: list[str], params: Mapping[str, Any],
+                  *, key: str) -> np.ndarray:
+    """The image the restorations run on: its centre :data:`~ui.method_view.HEAVY_SIDE`
+    square, or the whole of it when the visitor turns on the switch, whose label says how
+    long ``priors`` take on the whole."""
+    seconds = restoration_seconds(name, priors, image.shape, params)
+    if method_view.full_size(image.shape, seconds, key=key):
+        return image
+    return centre_crop(image, method_view.HEAVY_SIDE)
 
 
 def _restore(name: str, settings: tuple[tuple[str, Any], ...], clean: np.ndarray,
@@ -239,8 +267,8 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
         icon=":material/play_arrow:",
         help="Each iteration runs the denoiser once: from seconds (TV) to minutes (BM3D).")
     if waiting and not go:
-        st.caption("The restorations run when you press the button: each iteration runs the "
-                   "denoiser once, a second or so for a network at 256x256, several for BM3D.")
+        st.caption(_waiting_caption(problem, [p for p in priors if not compute.asked(keys[p])],
+                                    params))
     else:
         slot.empty()
     out: dict[str, Result] = {}
@@ -260,6 +288,15 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
                                        keep=problem.keep, progress=progress)
     bar.empty()
     return out
+
+
+def _waiting_caption(problem: Setup, priors: list[str], params: Mapping[str, Any]) -> str:
+    """What the restorations' button says beneath it: how long they will take."""
+    seconds = restoration_seconds(problem.name, priors, problem.clean.shape, params)
+    height, width = problem.clean.shape[:2]
+    said = "seconds or more" if seconds is None else timing.duration(seconds)
+    return (f"The restorations run when you press the button: {said} at {width}x{height} "
+            "(each iteration runs the denoiser once).")
 
 
 def compare(scene: Scene, problem: Setup, named: Mapping[str, Result], *, key: str) -> None:
@@ -341,9 +378,7 @@ def constrained_problem(problem: Setup) -> tuple[Setup, str]:
     """The problem a constrained sample keeps, on the centre crop of the clean image, and a
     sentence saying which: the page's own problem, or inpainting for deblurring (a noisy
     blur has no exact measurements to keep)."""
-    height, width = problem.clean.shape[:2]
-    top, left = max(0, (height - CROP) // 2), max(0, (width - CROP) // 2)
-    crop = np.ascontiguousarray(problem.clean[top:top + CROP, left:left + CROP])
+    crop = centre_crop(problem.clean, CROP)
     if problem.name == "deblur":
         return setup("inpaint", {}, crop, keep=problem.keep), ("Deblurring has no exact measurements to keep "
                                             "(its blur is noisy), so the constrained samples "
@@ -364,6 +399,14 @@ def _sample(shape: tuple[int, ...], seed: int, start_seed: int, settings: dict[s
                           progress=progress, **settings)
 
 
+def sampling_seconds(shapes: list[tuple[int, ...]], settings: Mapping[str, Any]) -> float | None:
+    """About how long climbs on canvases of ``shapes`` take: each some :data:`SAMPLE_STEPS`
+    runs of the prior (fewer if ``settings`` bound the steps lower); None if unknown."""
+    steps = min(SAMPLE_STEPS, settings.get("max_steps", SAMPLE_STEPS))
+    each = [timing.expected_seconds(SAMPLING_PRIOR, shape, 1.0) for shape in shapes]
+    return None if None in each else steps * sum(each)
+
+
 def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Setup, *,
             key: str) -> tuple[dict[str, Result], dict[str, Result]]:
     """Unconstrained samples on a ``side`` canvas and samples keeping ``constraint``'s
@@ -379,8 +422,10 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
     if not ready and not slot.button("Run the sampler", type="primary", key=key,
                                      icon=":material/play_arrow:",
                                      help="Six climbs from noise, of 40 to 50 steps each."):
-        st.caption("The sampler runs when you press the button: six climbs from noise, each "
-                   "some 40 to 50 runs of the network — a minute or more on this server.")
+        seconds = sampling_seconds([shape for _, _, _, shape in runs], settings)
+        said = "seconds or more" if seconds is None else timing.duration(seconds)
+        st.caption(f"The sampler runs when you press the button: {len(runs)} climbs from "
+                   f"noise, each some 40 to 50 runs of the network — {said} in all.")
         return {}, {}
     slot.empty()
     bar = st.empty()

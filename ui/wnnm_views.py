@@ -5,42 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from denoisers import lowrank
 from denoisers.core import Result
 
 from . import bm3d_views, figures, views
 from .probe import Pick
-
-#: Seconds a grey 256x256 run with the defaults took, by patch side (the noise band:
-#: sigma_255 <= 20, <= 40, <= 60, above), on the project's 2-core CPU shared with other
-#: jobs (load average 5 to 10): the mean over Set12's seven 256x256 images at sigma_255
-#: 15, 25 and 50, and one 256x256 crop of camera at 75 (benchmarks/quality, see
-#: assets/benchmarks/patch_priors/wnnm).
-SECONDS_256 = {6: 7.0, 7: 14.0, 8: 30.0, 9: 70.0}
-
-
-def expected_seconds(shape: tuple[int, ...], sigma: float) -> float:
-    """About how long a run with the defaults takes on an image of ``shape``: the time
-    grows with the pixels (block matching and the groups alike; Set12's 512x512 images took
-    2.3 to 2.9 times their 256x256 ones, the load falling meanwhile) and the colour
-    channels, and with sigma through the patch side, group size and rounds."""
-    channels = 3 if len(shape) == 3 else 1
-    pixels = shape[0] * shape[1] / (256 * 256)
-    return SECONDS_256[lowrank.settings(sigma).size] * pixels * channels
-
-
-def waiting_note(shape: tuple[int, ...], sigma: float) -> None:
-    """A caption saying how long the run will take before the visitor starts it."""
-    seconds = expected_seconds(shape, sigma)
-    st.caption(f"At this size ({shape[1]}x{shape[0]}{', colour' if len(shape) == 3 else ''}) "
-               f"WNNM takes about {_duration(seconds)} with the defaults (as measured on a "
-               "2-core CPU shared with other work); a smaller working size in the sidebar is "
-               "quicker.")
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
-
 
 def iteration_curves(res: Result, *, key: str) -> None:
     """The PSNR after each iteration (with a clean image) and the noise level it assumed."""
