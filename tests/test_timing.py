@@ -111,3 +111,12 @@ def test_a_centre_crop_keeps_the_noise_and_has_digests_of_its_own(rng):
     assert crop.key != whole.key and crop.clean_key != whole.clean_key
     assert crop.sample and crop.sigma == whole.sigma
     assert scene.centre(crop, 256) is crop
+
+
+def test_a_batch_states_the_time_of_all_its_runs_together(monkeypatch):
+    bm3d = denoisers.get("bm3d")
+    monkeypatch.setattr(timing, "expected_seconds", lambda key, shape, sigma: 2.0 * sigma)
+    caption = timing.batch_caption([(bm3d, 1.0), (bm3d, 2.0), (bm3d, 3.0)], (256, 256))
+    assert "3 runs" in caption and "12 s in all" in caption and "256x256" in caption
+    monkeypatch.setattr(timing, "expected_seconds", lambda key, shape, sigma: None)
+    assert "seconds or more" in timing.batch_caption([(bm3d, 1.0)], (256, 256))

@@ -21,7 +21,7 @@ import streamlit as st
 import denoisers
 from denoisers.core import Method, Result, View
 
-from . import memory, store
+from . import memory, store, timing
 from .scene import Scene
 
 _DONE = "compute.done"
@@ -124,8 +124,7 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
         with slot.container():
             if not st.button(f"Run {method.name}", type="primary", key=f"run.{method.key}.{trace}",
                              icon=":material/play_arrow:"):
-                st.caption(f"{method.name} is slow (seconds, more on a large image); it runs "
-                           "when you press the button.")
+                st.caption(timing.waiting_caption(method, scene.noisy.shape, call.sigma))
                 return None
         slot.empty()  # a pressed button goes: the run it asked for is under way
     with st.spinner(f"{method.name}…", show_time=True):
@@ -146,6 +145,9 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
         icon=":material/play_arrow:", help="These methods are slow: seconds each, more on a large image.")
     if go:
         slot.empty()
+    elif waiting:
+        st.caption(timing.batch_caption([(c.method, c.sigma) for c in calls.values()
+                                         if c.waiting], scene.noisy.shape))
     out: dict[str, Result] = {}
     bar = st.empty()
     for i, (name, call) in enumerate(calls.items()):

@@ -17,6 +17,7 @@ import csv
 import functools
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from denoisers import inverse, lowrank
@@ -128,6 +129,19 @@ def waiting_caption(method: Method, shape: tuple[int, ...], sigma: float) -> str
                 "when you press the button.")
     return (f"{method.name} takes {duration(seconds)} on this {_size(shape)} image; it runs "
             "when you press the button.")
+
+
+def batch_caption(runs: Sequence[tuple[Method, float]], shape: tuple[int, ...]) -> str:
+    """What a button that runs several slow computations (``(method, sigma)`` each, on an
+    image of ``shape``) says beneath it: how long they take together, when that is known."""
+    names = ", ".join(dict.fromkeys(method.name for method, _ in runs))
+    seconds = [expected_seconds(method.key, shape, sigma) for method, sigma in runs]
+    count = "one run" if len(runs) == 1 else f"{len(runs)} runs"
+    if any(s is None for s in seconds):
+        return (f"{names}: {count}, seconds or more each on this {_size(shape)} image; they "
+                "run when you press the button.")
+    return (f"{names}: {count}, {duration(sum(seconds))} in all on this "
+            f"{_size(shape)} image; they run when you press the button.")
 
 
 def _size(shape: tuple[int, ...]) -> str:
