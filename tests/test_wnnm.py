@@ -11,7 +11,7 @@ from skimage import data
 import denoisers
 from denoisers import lowrank, metrics, noise
 from denoisers.core import InvalidInput
-from denoisers.patches import grid
+from denoisers.patches import Aggregator, grid
 
 from conftest import crop
 
@@ -143,3 +143,18 @@ def test_a_group_of_identical_patches_is_kept_as_it_is(rng):
     estimate, before, after, _ = lowrank.shrink_groups(group, np.array([0.03]), 2.8)
     assert np.all(np.isfinite(estimate)) and np.all(after == 0)
     np.testing.assert_allclose(estimate[0], np.repeat(patch[None], 80, axis=0), atol=1e-6)
+
+
+def test_corner_sums_average_as_the_aggregator_does(rng):
+    # WNNM's own put-back (whole patches summed at their corners, spread once) against the
+    # shared per-pixel Aggregator, on overlapping patches with repeated corners.
+    shape, size = (23, 31), 5
+    rows = rng.integers(0, shape[0] - size + 1, (40, 9))
+    cols = rng.integers(0, shape[1] - size + 1, (40, 9))
+    patches = rng.random((40, 9, size, size)).astype(np.float32)
+    sums = lowrank._CornerSums(shape, size)
+    for half in (slice(0, 20), slice(20, 40)):
+        sums.add(patches[half].reshape(20, 9, size * size), rows[half], cols[half])
+    reference = Aggregator(shape)
+    reference.add(patches, rows, cols)
+    np.testing.assert_allclose(sums.mean(), reference.result(), rtol=1e-6, atol=1e-7)
