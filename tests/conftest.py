@@ -3,6 +3,8 @@ and a chapter page opened under AppTest."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data
 from streamlit.testing.v1 import AppTest
 
@@ -47,6 +50,14 @@ def no_problems(at: AppTest, *, warnings: bool = True) -> None:
     """Assert that the page shows no exception or error (nor warning, unless told not to)."""
     found = problems(at, warnings=warnings)
     assert not found, found
+
+
+def compared_sizes(at: AppTest) -> set[tuple[int, int]]:
+    """The sizes (width, height) of the images the page's zoomable comparisons draw."""
+    sources = [t["source"] for c in at.get("plotly_chart")
+               for t in json.loads(c.proto.spec)["data"] if t.get("source")]
+    assert sources, "no image compared"
+    return {Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1]))).size for s in sources}
 
 
 def chart_titles(at: AppTest) -> list[str]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import no_problems, open_page
+from conftest import compared_sizes, no_problems, open_page
 
 from denoisers import inverse
 
@@ -135,7 +132,7 @@ def test_at_512_the_restorations_run_on_the_centre_256_and_the_switch_gives_the_
     at.toggle(key="prior.full").set_value(False).run()
     at.button(key="prior.run").click().run()
     no_problems(at, warnings=False)
-    assert _compared_sizes(at) == {(256, 256)}
+    assert compared_sizes(at) == {(256, 256)}
     table = _table(at)
     assert table.loc["DRUNet (small)", "PSNR (dB)"] > table.loc["degraded input", "PSNR (dB)"] + 1
 
@@ -143,11 +140,3 @@ def test_at_512_the_restorations_run_on_the_centre_256_and_the_switch_gives_the_
 def test_at_256_there_is_no_switch():
     at = _page()
     assert "prior.full" not in [t.key for t in at.toggle]
-
-
-def _compared_sizes(at: AppTest) -> set[tuple[int, int]]:
-    """The sizes of the images the page's zoomable comparisons draw."""
-    sources = [t["source"] for c in at.get("plotly_chart")
-               for t in json.loads(c.proto.spec)["data"] if t.get("source")]
-    assert sources, "no image compared"
-    return {Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1]))).size for s in sources}

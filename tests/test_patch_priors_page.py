@@ -3,14 +3,10 @@ shows its curves, its rank map and one clicked group's singular values."""
 
 from __future__ import annotations
 
-import base64
-import io
-import json
 
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import chart_titles, no_problems, open_page
+from conftest import chart_titles, compared_sizes, no_problems, open_page
 
 from ui import timing
 
@@ -73,15 +69,7 @@ def test_at_512_wnnm_runs_on_the_centre_256_and_its_group_is_picked_there():
     assert any(c.startswith("WNNM ran on the centre 256x256 of the image (512x512)")
                for c in _captions(at)), _captions(at)
     assert "One group and its singular values" in [h.value for h in at.subheader]
-    assert _compared_sizes(at) == {(256, 256)}
-
-
-def _compared_sizes(at: AppTest) -> set[tuple[int, int]]:
-    """The sizes of the images the page's zoomable comparisons draw."""
-    sources = [t["source"] for c in at.get("plotly_chart")
-               for t in json.loads(c.proto.spec)["data"] if t.get("source")]
-    assert sources, "no image compared"
-    return {Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1]))).size for s in sources}
+    assert compared_sizes(at) == {(256, 256)}
 
 
 def test_the_switch_gives_wnnm_the_full_size():
