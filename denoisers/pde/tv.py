@@ -176,8 +176,8 @@ class _Chambolle(_Solver):
     a gradient step on the dual problem ``max D(q) = 1/2 ||f||² - 1/2 ||f +
     div q||²`` followed by a rescaling that keeps ``|q| <= w``.
 
-    The iteration runs on scaled variables, which spares it three of its
-    nineteen passes over the image: the field ``r = q / w`` (``|r| <= 1``;
+    The iteration runs on scaled variables, which spares it two of its
+    eighteen passes over the image: the field ``r = q / w`` (``|r| <= 1``;
     ``down`` and ``right`` hold it) and the image ``v = a u = a f + tau div
     r`` with ``a = tau / w``, whose gradient ``h = grad v`` is ``a grad u``.
     The step becomes ``r <- (r + h) / (1 + |h|)``: the same iterates, up to
