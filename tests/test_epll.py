@@ -92,6 +92,38 @@ def test_a_single_gaussian_gives_the_wiener_filter_in_closed_form(rng):
     assert (chosen.numpy() == 0).all()
 
 
+def _camera_patches() -> torch.Tensor:
+    """The DC-free 8x8 patches of a camera crop, after the noise of ``SIGMA``."""
+    noisy = noise.add_gaussian(_camera_crop(40), SIGMA, seed=3)
+    columns = torch.nn.functional.unfold(torch.as_tensor(noisy)[None, None], 8)[0].T
+    return columns - columns.mean(1, keepdim=True)
+
+
+def test_with_every_component_shortlisted_the_choice_is_the_full_posteriors(monkeypatch):
+    prior = load_prior(str(epll_module.PRIOR_FILE))
+    patches = _camera_patches()
+    monkeypatch.setattr(epll_module, "_SHORTLIST", prior.mixture.components)
+    variance = SIGMA ** 2 / 4
+    estimates, chosen = map_patches(prior, patches, variance)
+    scores, _ = epll_module.posterior_scores(prior, patches, variance)
+    np.testing.assert_array_equal(chosen.numpy(), scores.argmax(1).numpy())
+    values, vectors = prior.eigenvalues[chosen], prior.eigenvectors[chosen]
+    centred = patches - prior.means[chosen]
+    shrunk = torch.einsum("nij,ni->nj", vectors, centred) * values / (values + variance)
+    expected = prior.means[chosen] + torch.einsum("nij,nj->ni", vectors, shrunk)
+    np.testing.assert_allclose(estimates.numpy(), expected.numpy(), atol=1e-5)
+
+
+def test_the_low_rank_shortlist_holds_the_full_posteriors_best_for_most_patches():
+    prior = load_prior(str(epll_module.PRIOR_FILE))
+    patches = _camera_patches()
+    for beta in (1.0, 32.0):
+        scores, _ = epll_module.posterior_scores(prior, patches, SIGMA ** 2 / beta)
+        listed = epll_module.shortlist(prior, patches, SIGMA ** 2 / beta)
+        held = (listed == scores.argmax(1, keepdim=True)).any(1).float().mean()
+        assert listed.shape == (len(patches), epll_module._SHORTLIST) and held > 0.8
+
+
 # --------------------------------------------------------------------------- the method
 
 
