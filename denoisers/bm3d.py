@@ -46,7 +46,7 @@ from scipy import fft
 from . import colour, metrics
 from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
                    validated)
-from .patches import Aggregator, Matches, block_match, extract, grid
+from .patches import Aggregator, Matches, extract, grid, grid_match
 
 FAMILY = "Collaborative filtering"
 
@@ -297,8 +297,9 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     accumulators = [Aggregator((height, width), kaiser_window(size, profile.beta))
                     for _ in range(n_channels)]
     bands = _reference_bands(height, width, size, settings.step)
-    for done, (rows, cols) in enumerate(bands):
-        matches = block_match(guide, rows, cols, size=size, radius=radius, k=settings.group)
+    for done, (band_rows, band_cols) in enumerate(bands):
+        matches = grid_match(guide, band_rows, band_cols, size=size, radius=radius,
+                             k=settings.group)
         for g_rows, g_cols in _groups_by_length(matches, settings, match_sigma):
             for c, accumulator in enumerate(accumulators):
                 filtered, weights = _filter_groups(
@@ -313,12 +314,11 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
 def _reference_bands(height: int, width: int, size: int,
                      step: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The reference blocks of the grid, in bands of whole grid rows of at most
-    :data:`_BATCH_BLOCKS` blocks: the (rows, cols) of each band's corners."""
+    :data:`_BATCH_BLOCKS` blocks: each band's grid rows and the grid columns."""
     rows_grid, cols_grid = grid(height, size, step), grid(width, size, step)
     per_band = max(1, _BATCH_BLOCKS // len(cols_grid))
-    return [(np.repeat(band, len(cols_grid)), np.tile(cols_grid, len(band)))
-            for band in (rows_grid[first:first + per_band]
-                         for first in range(0, len(rows_grid), per_band))]
+    return [(rows_grid[first:first + per_band], cols_grid)
+            for first in range(0, len(rows_grid), per_band)]
 
 
 def _groups_by_length(matches: Matches, settings: StageSettings,
@@ -372,8 +372,8 @@ def _group_view(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
     row, col = _snap(probe, grid(height, size, settings.step), grid(width, size, settings.step),
                      size)
     match_sigma = sigma if pilot is None else 0.0
-    matches = block_match(image if pilot is None else pilot, np.array([row]), np.array([col]),
-                          size=size, radius=radius, k=settings.group)
+    matches = grid_match(image if pilot is None else pilot, np.array([row]), np.array([col]),
+                         size=size, radius=radius, k=settings.group)
     length = int(_group_sizes(matches, settings, match_sigma)[0])
     rows, cols = matches.rows[:, :length], matches.cols[:, :length]
     transform = _Transform(size, settings.transform)

@@ -76,6 +76,22 @@ def test_block_matching_agrees_with_brute_force(rng):
             assert np.isclose(np.mean((image[y:y + 5, x:x + 5] - ref) ** 2), d, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape, size, step, radius, k",
+                         [((30, 27), 5, 4, 4, 6), ((64, 50), 8, 3, 19, 16),
+                          ((40, 100), 8, 3, 7, 32), ((9, 12), 8, 3, 3, 16)])
+def test_grid_matching_finds_what_block_matching_finds(rng, shape, size, step, radius, k):
+    """The matrix-product matcher of a grid agrees with the window sums, up to rounding."""
+    image = rng.random(shape).astype(np.float32)
+    rows, cols = patches.grid(shape[0], size, step), patches.grid(shape[1], size, step)
+    expected = patches.block_match(image, *patches.reference_grid(shape, size, step),
+                                   size=size, radius=radius, k=k)
+    found = patches.grid_match(image, rows, cols, size=size, radius=radius, k=k)
+    finite = np.isfinite(expected.distances)
+    assert np.array_equal(np.isfinite(found.distances), finite)
+    np.testing.assert_allclose(found.distances[finite], expected.distances[finite], atol=1e-6)
+    assert np.array_equal(found.rows, expected.rows) and np.array_equal(found.cols, expected.cols)
+
+
 def test_block_matching_finds_an_exact_copy_and_puts_the_reference_first(rng):
     image = rng.random((48, 48)).astype(np.float32)
     image[30:38, 25:33] = image[12:20, 10:18]  # a copy 18 rows and 15 columns away
