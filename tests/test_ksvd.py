@@ -118,6 +118,18 @@ def test_a_dictionary_update_never_raises_the_representation_error(rng):
         np.testing.assert_allclose(np.linalg.norm(flat, axis=1), 1.0, atol=1e-9)
 
 
+def test_learning_updates_the_atoms_as_ksvd_update_does_on_dense_codes(rng):
+    # learn_dictionary updates on the codes' nonzero entries; ksvd_update takes dense codes
+    truth = _random_dictionary(rng, 64, 32)
+    x, _, _ = _planted(rng, truth, 800, 3)
+    start = _random_dictionary(rng, 64, 32)
+    codes = omp(start, x, max_atoms=3)
+    dense, _ = ksvd_update(start, x, codes.dense(64))
+    sparse, _ = learn_dictionary(start, x, iterations=1, max_atoms=3)
+    np.testing.assert_allclose(sparse, dense, atol=1e-5)
+    np.testing.assert_allclose(codes.reconstruct(start), codes.dense(64) @ start, atol=1e-5)
+
+
 def test_ksvd_lowers_the_representation_error_iteration_by_iteration(rng):
     truth = _random_dictionary(rng, 64, 32)
     x, _, _ = _planted(rng, truth, 2000, 3)
