@@ -32,11 +32,11 @@ For each step it prints the seconds to idle (from the action until
 Streamlit's script state is "notRunning", a title is on the page and no
 spinner is visible, held for :data:`QUIET` seconds; watched inside the page,
 so a short run is not missed between two polls), the computations run
-(lines added to the ledger during the step) and the problems the page shows
-(exceptions, error boxes, a step that did not finish), then a summary per
-phase, and writes both as markdown to ``--out`` with the command, date,
-machine and load average. Times are this machine's: compare them within one
-run.
+(lines added to the ledger during the step) and the problems (exceptions and
+error boxes on the page, a step that did not finish, an action after which
+nothing ran: a lost click), then a summary per phase, and writes both as
+markdown to ``--out`` with the command, date, machine and load average.
+Times are this machine's: compare them within one run.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ PHASES = ("cold", "warm", "restart")
 #: Seconds a page must stay idle before a step counts as done; the time reported is when
 #: the idle stretch began.
 QUIET = 0.75
-#: Seconds after an action with no sign of work at all, after which it counts as done at once.
+#: Seconds after an action with no sign of work at all, after which it counts as lost.
 GRACE = 2.0
 #: The window: a desktop, as ``benchmarks.steps`` uses.
 VIEWPORT = {"width": 1440, "height": 900}
@@ -158,19 +158,26 @@ def page_name(path: str) -> str:
 
 # --------------------------------------------------------------------------- waiting
 
+class NothingRan(RuntimeError):
+    """An action after which the page set no work going: a click or a key that was lost."""
+
+
 def until_idle(tab, start: float, starts_before: int, timeout: float) -> float:
     """Wait until the page in ``tab`` has been idle for :data:`QUIET` s after an action
     taken at ``start`` (time.time()) when :data:`WATCH` had counted ``starts_before`` busy
-    stretches; return the seconds from the action to the idle stretch's beginning (0 for
-    an action that set no work going within :data:`GRACE` s). TimeoutError after
-    ``timeout`` s."""
+    stretches; return the seconds from the action to the idle stretch's beginning.
+
+    Raises NothingRan when no work began within :data:`GRACE` s (every action of the
+    walk runs the script), TimeoutError when the page is still busy after ``timeout`` s.
+    """
     while True:
         seen = tab.evaluate("() => window.__lecture") or {"busy": True, "busyStarts": 0}
         now = time.time()
         worked = seen["busyStarts"] > starts_before
-        if (not seen["busy"] and (worked or now - start > GRACE)
-                and now - max(seen["idleSince"] / 1000, start) >= QUIET):
-            return max(0.0, seen["idleSince"] / 1000 - start) if worked else 0.0
+        if not worked and not seen["busy"] and now - start > GRACE:
+            raise NothingRan(f"nothing ran within {GRACE:g} s of the action")
+        if worked and not seen["busy"] and now - seen["idleSince"] / 1000 >= QUIET:
+            return max(0.0, seen["idleSince"] / 1000 - start)
         if now - start > timeout:
             raise TimeoutError(f"still busy after {timeout:g} s")
         tab.wait_for_timeout(100)
@@ -214,6 +221,7 @@ def picture_click(tab) -> Callable[[], None] | None:
         return None
     picture = tab.frame_locator(PICTURE).first.locator("img")
     picture.scroll_into_view_if_needed()
+    picture.evaluate("img => img.decode()")  # drawn, so that the click lands on it
     box = picture.bounding_box()
     return lambda: picture.click(position={"x": box["width"] / 3, "y": box["height"] / 3})
 
