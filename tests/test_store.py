@@ -107,3 +107,23 @@ def test_a_method_s_run_survives_a_restart_without_computing(folder: Path, tmp_p
     np.testing.assert_array_equal(again.image, first.image)
     assert again.stages.keys() == first.stages.keys()
     compute._run.clear()
+
+
+def test_a_stored_slow_run_needs_no_button(folder: Path, grey_samples):
+    """A slow method's call waits for its button, unless its result is in the store (a
+    warmed lecture's, after a restart or in a new session): then it shows at once. An
+    upload's never is."""
+    import denoisers
+    from ui.scene import Scene
+
+    noisy = noise.add_gaussian(grey_samples["camera"][:64, :64], 0.1, seed=0)
+    bm3d = denoisers.get("bm3d")
+    for source, kept in (("camera", True), ("upload: photo.png", False)):
+        scene = Scene(source, None, noisy, 0.1, "Gaussian", 0, False, (), f"{digest(noisy)}-0.1")
+        call = compute.Call.of(bm3d, scene)
+        assert call.waiting and call.keep == kept
+        compute._run.clear()
+        compute._run(bm3d.key, call.scene_key, noisy, call.sigma, call.params, call.trace,
+                     None, None, call.keep)
+        assert call.waiting != kept
+    compute._run.clear()

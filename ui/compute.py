@@ -39,12 +39,18 @@ def _record(what: str, key: str) -> None:
             ledger.write(json.dumps({"what": what, "key": key}) + "\n")
 
 
+def _ident(key: str, image_key: str, sigma: float, params: tuple[tuple[str, Any], ...],
+           trace: bool, reference_key: str | None) -> str:
+    """What names a method's run in the ledger and the on-disk store."""
+    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}"
+
+
 @st.cache_data(max_size=memory.max_size("compute._run"), ttl=memory.ttl("compute._run"),
                show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
          _reference: np.ndarray | None, keep: bool) -> Result:
-    ident = f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}"
+    ident = _ident(key, image_key, sigma, params, trace, reference_key)
 
     def computed() -> Result:
         _record(key, ident)
@@ -93,8 +99,16 @@ class Call:
 
     @property
     def waiting(self) -> bool:
-        """A slow method that has not been asked to run yet in this session."""
-        return self.method.slow and self not in st.session_state.setdefault(_DONE, set())
+        """A slow method that has not been asked to run yet in this session, and whose
+        result is not in the on-disk store either (a warmed lecture's is: it shows at
+        once)."""
+        return (self.method.slow and self not in st.session_state.setdefault(_DONE, set())
+                and not store.stored("compute._run", self.ident, keep=self.keep))
+
+    @property
+    def ident(self) -> str:
+        return _ident(self.method.key, self.scene_key, self.sigma, self.params, self.trace,
+                      self.reference_key)
 
     def run(self, scene: Scene) -> Result:
         reference = scene.clean if self.reference_key is not None else None
@@ -197,7 +211,7 @@ def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool =
     ``keep`` (a computation on a sample image, not an upload), the result is also written
     to the on-disk store (:mod:`ui.store`) and read from it after a restart.
     """
-    name = f"{function.__module__}.{function.__qualname__}"
+    name = _name(function)
     kept = _kept_small if small else _kept
     try:
         out = kept(name, key, _MISSING)
@@ -212,7 +226,13 @@ def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool =
     return out
 
 
-def asked(key: str) -> bool:
-    """Whether the :func:`remembered` call under ``key`` has run (or been served) in this
-    session: a page shows its result again without waiting for its button."""
-    return key in st.session_state.get(_DONE, set())
+def asked(function: Callable[..., Any], key: str, *, keep: bool = False) -> bool:
+    """Whether the :func:`remembered` call of ``function`` under ``key`` has run (or been
+    served) in this session, or (with ``keep``) is in the on-disk store: a page shows its
+    result without waiting for its button."""
+    return key in st.session_state.get(_DONE, set()) or store.stored(
+        _name(function), key, keep=keep)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return f"{function.__module__}.{function.__qualname__}"

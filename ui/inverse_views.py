@@ -260,21 +260,21 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
         st.caption("Choose at least one denoiser to plug in.")
         return {}
     keys = {prior: f"{problem.key}|{prior}|{solver}|{sorted(params.items())}" for prior in priors}
-    waiting = [denoisers.get(p).name for p in priors if not compute.asked(keys[p])]
+    ready = {p: compute.asked(_restore, keys[p], keep=problem.keep) for p in priors}
+    waiting = [denoisers.get(p).name for p in priors if not ready[p]]
     slot = st.empty()
     go = bool(waiting) and slot.button(
         f"Run {', '.join(waiting)} as the prior", type="primary", key=key,
         icon=":material/play_arrow:",
         help="Each iteration runs the denoiser once: from seconds (TV) to minutes (BM3D).")
     if waiting and not go:
-        st.caption(_waiting_caption(problem, [p for p in priors if not compute.asked(keys[p])],
-                                    params))
+        st.caption(_waiting_caption(problem, [p for p in priors if not ready[p]], params))
     else:
         slot.empty()
     out: dict[str, Result] = {}
     bar = st.empty()
     for index, prior in enumerate(priors):
-        if not (go or compute.asked(keys[prior])):
+        if not (go or ready[prior]):
             continue
         name = denoisers.get(prior).name
 
@@ -417,7 +417,7 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
     kept = {seed: f"{plain[seed]}|{constraint.key}" for seed in SAMPLE_SEEDS}
     runs = [(seed, None, plain[seed], (side, side)) for seed in SAMPLE_SEEDS]
     runs += [(seed, constraint, kept[seed], constraint.clean.shape) for seed in SAMPLE_SEEDS]
-    ready = all(compute.asked(k) for _, _, k, _ in runs)
+    ready = all(compute.asked(_sample, k, keep=c is None or c.keep) for _, c, k, _ in runs)
     slot = st.empty()
     if not ready and not slot.button("Run the sampler", type="primary", key=key,
                                      icon=":material/play_arrow:",

@@ -71,6 +71,10 @@ class Store:
         digest = hashlib.sha256(f"{self.version}\0{name}\0{key}".encode()).hexdigest()
         return self.folder / digest[:2] / f"{digest}.pkl"
 
+    def has(self, name: str, key: str) -> bool:
+        """Whether an entry is stored (it may still be evicted before it is read)."""
+        return self.path(name, key).is_file()
+
     def load(self, name: str, key: str) -> tuple[bool, Any]:
         """``(True, value)`` for a stored entry (renewing its use), else ``(False, None)``.
         An unreadable entry is deleted and reported missing."""
@@ -141,6 +145,13 @@ def current() -> Store | None:
         return None
     megabytes = float(os.environ.get(SIZE_VARIABLE, DEFAULT_MB))
     return Store(Path(folder), int(megabytes * 2 ** 20), code_version())
+
+
+def stored(name: str, key: str, *, keep: bool) -> bool:
+    """Whether computation ``key`` of cache ``name`` is in the store (only a ``keep`` one
+    can be): a page then shows it without waiting for its button."""
+    store = current() if keep else None
+    return store is not None and store.has(name, key)
 
 
 def through(name: str, key: str, compute: Callable[[], R], *, keep: bool) -> R:
