@@ -13,8 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft, optimize
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from scipy import fft
 
 from .core import InvalidInput, as_image
 
@@ -33,6 +32,8 @@ def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
 
     The estimate is compared as it is (not clipped); identical images give inf.
     """
+    from skimage.metrics import peak_signal_noise_ratio  # deferred: it imports scipy.stats
+
     a, b = _pair(clean, estimate)
     with np.errstate(divide="ignore"):  # identical images: inf, without a warning
         return float(peak_signal_noise_ratio(a, b, data_range=DATA_RANGE))
@@ -71,6 +72,8 @@ def method_noise(noisy: np.ndarray, estimate: np.ndarray) -> np.ndarray:
 
 
 def _ssim(clean: np.ndarray, estimate: np.ndarray, *, full: bool):
+    from skimage.metrics import structural_similarity  # deferred: it imports scipy.stats
+
     a, b = _pair(clean, estimate)
     return structural_similarity(
         a, b, data_range=DATA_RANGE, gaussian_weights=True, sigma=1.5,
@@ -195,6 +198,7 @@ def blur_to_psnr(clean: np.ndarray, target: float, *, max_width: float | None = 
     if target == math.inf:
         return PsnrMatch(image.copy(), 0.0, 0.0, math.inf, math.inf)
     want = 10.0 ** (-target / 10.0)  # the target MSE on the [0, 1] scale
+    from scipy import optimize  # deferred: the rest of the module does not need it
 
     x = image.astype(np.float64)
     coefficients = fft.dctn(x, type=2, norm="ortho", axes=(0, 1))

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -189,6 +188,8 @@ def metrics_table(scene: Scene, named: Mapping[str, Result], *,
             row["PSNR (dB)"], row["SSIM"] = _scores(clean_key, digest(res.image), scene.clean,
                                                     res.image)
         rows.append(row)
+    import pandas as pd  # deferred: the first page after a start need not wait for it
+
     table = pd.DataFrame(rows).set_index("method")
     scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
     # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
