@@ -28,10 +28,6 @@ Processing On Line 1, 2011, pp. 208-212. https://doi.org/10.5201/ipol.2011.bcm_n
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
@@ -40,6 +36,7 @@ from .core import (Choice, Float, Int, InvalidInput, Method, Progress, Result, V
                    check_params, check_sigma, report, validated)
 from .colour import luminance
 from .linear import _neighbourhood
+from .threads import one_torch_thread
 
 FAMILY = "Non-local means"
 
@@ -363,32 +360,6 @@ def nlm_pixel(image: np.ndarray, pixel: tuple[int, int], sigma: float, *,
 
 # --------------------------------------------------------------------------- the method
 
-_THREADS = threading.Lock()
-_THREAD_USERS = [0, 1]  # calls running now, and torch's thread count before the first
-
-
-@contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Run torch's operations on one thread while any call of :func:`nlm` runs.
-
-    Its many small element-wise passes ran 3 to 10 times slower on two
-    threads than on one where other work shared the CPU. torch's setting is
-    process-wide: the first call in sets it, the last one out restores it.
-    """
-    with _THREADS:
-        if _THREAD_USERS[0] == 0:
-            _THREAD_USERS[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _THREAD_USERS[0] += 1
-    try:
-        yield
-    finally:
-        with _THREADS:
-            _THREAD_USERS[0] -= 1
-            if _THREAD_USERS[0] == 0:
-                torch.set_num_threads(_THREAD_USERS[1])
-
-
 def _window_sums(values: torch.Tensor, taps: list[float], dim: int,
                  out: torch.Tensor) -> torch.Tensor:
     """``out[i] = sum_k taps[k] values[i + k]`` along ``dim``: one pass per tap, no running sum
@@ -526,7 +497,7 @@ def nlm(noisy: np.ndarray, sigma: float, *, patch: int | None = None, search: in
     (one pass per tap of the patch), the exponential, and the running sums
     of weights and weighted values. The cost is O(HW · search² · patch),
     with no Python loop over pixels. torch runs on one thread during a
-    call (see :func:`_one_torch_thread`). At 512x512 and sigma_255 = 25
+    call (see :func:`~denoisers.threads.one_torch_thread`). At 512x512 and sigma_255 = 25
     it took 1.8 to 3.5 s on the project's 2-core machine while other jobs
     ran (load average 6 to 10), 0.5 to 0.7 times scikit-image's fast mode
     timed in the same runs (``benchmarks.nonlocal_means``); hence
@@ -581,7 +552,7 @@ def nlm(noisy: np.ndarray, sigma: float, *, patch: int | None = None, search: in
     https://doi.org/10.5201/ipol.2011.bcm_nlm
     """
     patch, search, h = _settings(sigma, patch, search, h)
-    with _one_torch_thread():
+    with one_torch_thread():
         estimate, found = _nlm(noisy[None], sigma, patch, search, h, kernel, progress)
     result = Result(estimate[0].astype(np.float32))
     if trace:

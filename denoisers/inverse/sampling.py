@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import get, run
 from ..core import Float, Int, InvalidInput, Progress, Result, as_image, check_params, report
+from ..threads import one_torch_thread
 from .problems import Problem
 
 SAMPLING = (
@@ -92,7 +93,6 @@ def sample(shape: tuple[int, ...], prior: str = "dncnn_bf", *, problem: Problem 
         [0, 1]; ``stages``: frames of the trajectory; ``curves``: the
         effective noise ``sigma`` (0-255 scale) and the step size per step.
     """
-    from ..nets.inference import one_thread  # torch, imported when first needed
 
     given = check_params(SAMPLING, settings, "sample")
     method = get(prior)
@@ -123,7 +123,7 @@ def sample(shape: tuple[int, ...], prior: str = "dncnn_bf", *, problem: Problem 
     frames, sigmas, steps = [], [], []
     denoised = current
     for t in range(1, given["max_steps"] + 1):
-        with one_thread():  # as in restore: a third of the time on the shared 2-core CPU
+        with one_torch_thread():  # as in restore: a third of the time on the shared 2-core CPU
             denoised = run(method.key, current, float(min(level, 1.0))).image.astype(np.float64)
         step = constrain(denoised - current, denoised)
         level = float(np.sqrt(np.mean(step**2)))

@@ -47,6 +47,7 @@ from .. import get, run
 from ..core import (Float, Int, InvalidInput, Param, Progress, Result, as_image, check_params,
                     report)
 from ..metrics import psnr
+from ..threads import one_torch_thread
 from .problems import Problem
 
 #: The noise level a noiseless problem is solved at (0-1 scale; 1 on the 0-255 scale).
@@ -154,7 +155,7 @@ def restore(problem: Problem, y: Any, prior: str = "drunet", solver: str = "pnp_
 
     Notes
     -----
-    The iterations run torch on one thread (:func:`~denoisers.nets.inference.one_thread`):
+    The iterations run torch on one thread (:func:`~denoisers.threads.one_torch_thread`):
     on the project's shared 2-core CPU a network run took a third of the time so.
 
     Returns
@@ -166,7 +167,6 @@ def restore(problem: Problem, y: Any, prior: str = "drunet", solver: str = "pnp_
         of ``A x - y``), ``"denoiser level"`` and, with ``reference``,
         ``"PSNR (dB)"``, per iteration; ``extras["params"]``.
     """
-    from ..nets.inference import one_thread  # torch, imported when first needed
 
     if not isinstance(problem, Problem):
         raise InvalidInput(f"problem must come from denoisers.inverse.make; got {problem!r}")
@@ -188,7 +188,7 @@ def restore(problem: Problem, y: Any, prior: str = "drunet", solver: str = "pnp_
     if clean is not None:
         curves["PSNR (dB)"] = []
     iterations = _ITERATE[solver](problem, observed, x, denoise, noise, given)
-    with one_thread():
+    with one_torch_thread():
         for number, (x, level) in enumerate(iterations):
             residual = problem.canvas_forward(x) - observed
             curves["residual"].append(float(np.sqrt(np.mean(residual**2))))

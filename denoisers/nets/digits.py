@@ -60,12 +60,10 @@ ICLR 2015, arXiv:1412.6980.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +75,7 @@ from sklearn.model_selection import train_test_split
 
 from denoisers.core import (Choice, Float, Int, InvalidInput, InvalidType, Param, Progress,
                             check_params, report)
+from denoisers.threads import one_torch_thread
 
 #: The nonlinearities offered between layers.
 ACTIVATIONS = ("relu", "sigmoid")
@@ -345,7 +344,7 @@ def train_digits_mlp(hidden: Sequence[int] | int = (32,), activation: str = "rel
     Only a local ``torch.Generator`` is seeded: the global torch random
     state and determinism flags are left alone. Torch's intra-op thread
     count is set to 1 while the network trains and put back afterwards
-    (:func:`_one_thread`).
+    (:func:`~denoisers.threads.one_torch_thread`).
 
     Cost: the defaults (1347 digits, 60 epochs of 22 minibatches, 2410
     parameters) took 1.3-1.7 s on one thread of a 2-core machine whose load
@@ -363,7 +362,7 @@ def train_digits_mlp(hidden: Sequence[int] | int = (32,), activation: str = "rel
                      "test_fraction": test_fraction}, "train_digits_mlp")
     x_train, y_train, x_test, y_test = load_digits_split(args["split_seed"],
                                                          args["test_fraction"])
-    with _one_thread():
+    with one_torch_thread():
         return _train(args, x_train, y_train, x_test, y_test, progress)
 
 
@@ -423,34 +422,6 @@ def _train(args: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
         misclassified=_frozen(np.flatnonzero(predictions != y_test).astype(np.int64)),
         seconds=seconds,
     )
-
-
-_THREADS = threading.Lock()
-#: How many trainings are running, and the thread count to restore when none is.
-_single_threaded = {"count": 0, "saved": 1}
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch's operations on one thread inside the block, then restore the count.
-
-    ``torch.set_num_threads`` is process-wide, so concurrent trainings (two
-    visitors, or the page's two comparison runs) share one count: the
-    first to start saves the thread count and the last to finish restores
-    it.
-    """
-    with _THREADS:
-        if _single_threaded["count"] == 0:
-            _single_threaded["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _single_threaded["count"] += 1
-    try:
-        yield
-    finally:
-        with _THREADS:
-            _single_threaded["count"] -= 1
-            if _single_threaded["count"] == 0:
-                torch.set_num_threads(_single_threaded["saved"])
 
 
 def _init_params(sizes: Sequence[int], generator: torch.Generator) -> list[torch.Tensor]:

@@ -22,7 +22,6 @@ The inside views:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,37 +81,6 @@ def load(name: str) -> Network:
                         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
     return Network(name, model.to(device, memory_format=torch.channels_last),
                    tuple(saved["sigma_range"]), saved.get("trained", {}), bias_free)
-
-
-_THREADS = threading.Lock()
-_THREAD_USERS = {"count": 0, "saved": 1}
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch's operations on one thread inside the block, then restore the count.
-
-    For loops of many network runs (the epilogue's plug-and-play restorations
-    and samplings) where other work shares the CPU: the small DRUNet on a
-    256x256 image took 0.77 s on one thread against 2.5 s on two, with the
-    same output bit for bit, on the project's 2-core CPU at a load average of
-    21 (the same trade as ``nonlocal_means``, ``lowrank`` and ``digits``
-    make). ``torch.set_num_threads`` is process-wide, so concurrent callers
-    share one count: the first in saves the thread count, the last out
-    restores it.
-    """
-    with _THREADS:
-        if _THREAD_USERS["count"] == 0:
-            _THREAD_USERS["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _THREAD_USERS["count"] += 1
-    try:
-        yield
-    finally:
-        with _THREADS:
-            _THREAD_USERS["count"] -= 1
-            if _THREAD_USERS["count"] == 0:
-                torch.set_num_threads(_THREAD_USERS["saved"])
 
 
 def to_image(tensor: torch.Tensor) -> np.ndarray:
