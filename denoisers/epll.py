@@ -39,9 +39,9 @@ FAMILY = "Low rank and patch priors"
 #: The mixture the method loads (tests point it elsewhere).
 PRIOR_FILE: Path = WEIGHTS
 
-#: Patches whose components are shortlisted at once (bounds the memory: 4096 x K x (rank + 1)
-#: floats, 28 MB for 80 components).
-_CHUNK = 4096
+#: Patches whose components are shortlisted at once (bounds the memory: 512 x K x (rank + 1)
+#: floats, 3.4 MB for 80 components; 512 took 15% less CPU time than 4096 on 256x256).
+_CHUNK = 512
 
 #: Leading eigenvectors of every component in the low-rank log-likelihood that shortlists
 #: the components of a patch (:func:`shortlist`). On 256x256 centre crops of Set12's 05, 09
@@ -271,12 +271,15 @@ def epll(noisy: np.ndarray, sigma: float, *, iterations: int = 5, trace: bool = 
     of the other directions), one (n, 65) x (65, 21 K) product; the full
     form then picks the better of the two best, and each patch is
     Wiener-filtered under its chosen component only, the patches grouped by
-    component. On the noisy patches of Set12's 05 the choice is the full
-    form's for 86 to 98% of them (the others are near ties), and the PSNR
-    does not move: Set12 at sigma 25 gives 29.34 dB as the full form did
-    (29.338 against 29.336, each image within 0.011 dB;
-    ``assets/benchmarks/patch_priors/epll_fast``). All in float32 torch,
-    chunked, on one thread (two threads ran 2.5 times slower under load).
+    component: Set12's 05 (256x256) took 2.8 s of CPU time against 10.0 s
+    with the full form (medians of 3 interleaved runs; their wall times, at
+    load average 29 to 37, were 21 s against 56 s). On the noisy patches
+    of Set12's 05 the choice is the full form's for 86 to 98% of them (the
+    others are near ties), and the PSNR does not move: Set12 at sigma 25
+    gives 29.34 dB as the full form did (29.338 against 29.336, each image
+    within 0.011 dB; ``assets/benchmarks/patch_priors/epll_fast``). All in
+    float32 torch, chunked, on one thread (two threads ran 2.5 times slower
+    under load).
 
     At sigma 25 on 256x256 centre crops of camera, astronaut (grey) and coins
     and three 180x180 train400 images (``python -m benchmarks.quality --data
