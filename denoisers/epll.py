@@ -277,7 +277,9 @@ def epll(noisy: np.ndarray, sigma: float, *, iterations: int = 5, trace: bool = 
     of Set12's 05 the choice is the full form's for 86 to 98% of them (the
     others are near ties), and the PSNR does not move: Set12 at sigma 25
     gives 29.34 dB as the full form did (29.338 against 29.336, each image
-    within 0.011 dB; ``assets/benchmarks/patch_priors/epll_fast``). All in
+    within 0.011 dB; ``assets/benchmarks/patch_priors/epll_fast``), and
+    31.79 / 26.13 dB at sigma 15 / 50 against 31.81 / 26.13 (``epll_fast_15_50``
+    beside it). All in
     float32 torch, chunked, on one thread (two threads ran 2.5 times slower
     under load).
 
