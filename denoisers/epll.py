@@ -20,7 +20,6 @@ https://doi.org/10.1109/ICCV.2011.6126278
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from torch.nn import functional as F
 from . import metrics
 from .core import Int, InvalidInput, Method, Param, Progress, Result, View, report, validated
 from .gmm import WEIGHTS, GaussianMixture
+from .threads import one_torch_thread
 
 FAMILY = "Low rank and patch priors"
 
@@ -327,7 +327,7 @@ def epll(noisy: np.ndarray, sigma: float, *, iterations: int = 5, trace: bool = 
     estimate = noisy_t
     if sigma > 0:
         counts = F.fold(torch.ones(1, size * size, _patch_count(shape, size)), shape, size)
-        with torch.inference_mode(), _one_thread():
+        with torch.inference_mode(), one_torch_thread():
             for step, beta in enumerate(betas):
                 columns = F.unfold(estimate, size)[0].T  # (n, d)
                 dc = columns.mean(1, keepdim=True)
@@ -356,18 +356,6 @@ def epll(noisy: np.ndarray, sigma: float, *, iterations: int = 5, trace: bool = 
             result.extras["curve_x"] = ("half-quadratic step", np.arange(1, len(steps) + 1))
     report(progress, 1.0)
     return result
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Hold torch to one thread while EPLL runs (process-wide, restored after): its chunked
-    products ran 2.5x faster on one thread than on two on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _patch_count(shape: tuple[int, int], size: int) -> int:
