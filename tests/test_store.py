@@ -127,3 +127,4 @@ def test_a_stored_slow_run_needs_no_button(folder: Path, grey_samples):
                      None, None, call.keep)
         assert call.waiting != kept
     compute._run.clear()
+

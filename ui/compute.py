@@ -9,8 +9,10 @@ pixel is :func:`look`, cached on its own and computed from the run.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,20 @@ def _record(what: str, key: str) -> None:
             ledger.write(json.dumps({"what": what, "key": key}) + "\n")
 
 
+#: How many slow computations (a slow method's run, a restoration, a sample) the process
+#: runs at once, by default one per core; the rest wait their turn. Forty students running
+#: BM3D on their own photos at once otherwise ran forty at once: 12.7 GB at the peak and
+#: timeouts (assets/benchmarks/load/load_before.md), for no gain on two cores.
+SLOTS_VARIABLE = "DDT_COMPUTE_SLOTS"
+_SLOTS = threading.BoundedSemaphore(int(os.environ.get(SLOTS_VARIABLE, 0)) or os.cpu_count() or 1)
+
+
+def _slow(compute: Callable[[], Any]) -> Any:
+    """``compute()`` in one of the process's slots for slow work, waiting for a free one."""
+    with _SLOTS:
+        return compute()
+
+
 def _ident(key: str, image_key: str, sigma: float, params: tuple[tuple[str, Any], ...],
            trace: bool, reference_key: str | None) -> str:
     """What names a method's run in the ledger and the on-disk store."""
@@ -54,7 +70,9 @@ def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
 
     def computed() -> Result:
         _record(key, ident)
-        return denoisers.run(key, _noisy, sigma, trace=trace, reference=_reference, **dict(params))
+        run = functools.partial(denoisers.run, key, _noisy, sigma, trace=trace,
+                                reference=_reference, **dict(params))
+        return _slow(run) if denoisers.get(key).slow else run()
 
     return store.through("compute._run", ident, computed, keep=keep)
 
@@ -219,7 +237,7 @@ def remembered(function: Callable[..., Any], key: str, *args: Any, small: bool =
 
         def computed() -> Any:
             _record(name, key)
-            return function(*args, **kwargs)
+            return _slow(lambda: function(*args, **kwargs))
 
         out = kept(name, key, store.through(name, key, computed, keep=keep))
     st.session_state.setdefault(_DONE, set()).add(key)
