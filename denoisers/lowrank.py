@@ -28,7 +28,7 @@ import numpy as np
 
 from . import metrics
 from .core import Float, Int, InvalidInput, Method, Param, Progress, Result, View, report, validated
-from .patches import Matches, block_match, extract, grid, reference_grid
+from .patches import Matches, extract, grid, grid_match, reference_grid
 
 FAMILY = "Low rank and patch priors"
 
@@ -306,7 +306,7 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
        first iteration uses sigma.
     3. *Grouping* (every second iteration): for reference patches on a grid
        of ``step``, the most similar patches of ``y_k`` within ``search``
-       pixels (:func:`~denoisers.patches.block_match`).
+       pixels (:func:`~denoisers.patches.grid_match`).
     4. *Shrinkage.* Each group's matrix is denoised by weighted singular
        value thresholding (:func:`shrink_groups`) and the patches are put
        back by plain averaging.
@@ -405,7 +405,9 @@ def _wnnm(noisy: np.ndarray, sigma: float, *, size: int | None, patches: int | N
         current = estimate + _DELTA * (image - estimate)
         if k % _MATCH_EVERY == 0:
             count = max(_FEWEST, patches - _FEWER * (k // _MATCH_EVERY))
-            matches = block_match(current, rows, cols, size=size, radius=search, k=count)
+            matches = grid_match(current, grid(image.shape[0], size, step),
+                                 grid(image.shape[1], size, step), size=size, radius=search,
+                                 k=count)
         noise = (np.full(len(rows), sigma) if k == 0 else
                  _local_noise(image, current, rows, cols, size, sigma, band.gamma))
         estimate, ranks = _iteration(current, matches, noise, size, c, progress,
@@ -546,7 +548,7 @@ def wnnm_group(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
     band = settings(sigma)
     noise = (np.array([sigma]) if used["iterations"] == 1 else
              _local_noise(image, current, at_row, at_col, size, sigma, band.gamma))
-    matches = block_match(current, at_row, at_col, size=size, radius=search, k=count)
+    matches = grid_match(current, at_row, at_col, size=size, radius=search, k=count)
     group = extract(current, matches.rows, matches.cols, size).reshape(1, count, size * size)
     with _one_thread():
         estimate, before, after, weights = shrink_groups(group, noise, c)
