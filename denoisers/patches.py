@@ -25,13 +25,13 @@ bound its memory.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .core import InvalidInput
+from .threads import one_torch_thread
 
 #: Upper bound on the number of float32 values block matching holds at once
 #: for one band of reference patches (about 64 MB).
@@ -296,35 +296,18 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
 #: References per tile of :func:`grid_match`: grid rows x grid columns.
 _TILE = (8, 4)
 
-#: Calls of :func:`_batched_products` under way, and torch's thread count before the first.
-_TORCH_USERS = [0, 1]
-_TORCH_LOCK = threading.Lock()
-
-
 def _batched_products(candidates: np.ndarray, refs: np.ndarray) -> np.ndarray:
     """``candidates @ refs^T`` for batches (b, m, d) and (b, n, d): ``torch.bmm`` on one thread.
 
     On the project's two shared cores the product took 20 to 40 % more CPU
     time, and longer, on torch's two threads than on one, with the same
-    result bit for bit. torch's setting is process-wide: the first call in
-    sets it, the last one out restores it (as :mod:`denoisers.nonlocal_means`
-    does for its own passes).
+    result bit for bit (:func:`~denoisers.threads.one_torch_thread`).
     """
     import torch
 
-    with _TORCH_LOCK:
-        if _TORCH_USERS[0] == 0:
-            _TORCH_USERS[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _TORCH_USERS[0] += 1
-    try:
+    with one_torch_thread():
         return torch.bmm(torch.from_numpy(candidates),
                          torch.from_numpy(refs).transpose(1, 2)).numpy()
-    finally:
-        with _TORCH_LOCK:
-            _TORCH_USERS[0] -= 1
-            if _TORCH_USERS[0] == 0:
-                torch.set_num_threads(_TORCH_USERS[1])
 
 
 def _tiles(coords: np.ndarray, per_tile: int) -> np.ndarray:
