@@ -34,13 +34,12 @@ INVERSE_SIDE = 256
 COLOUR_PROBLEMS = frozenset({"demosaic"})
 #: How much longer a colour image takes than a grey one: three channels, one after another.
 COLOUR_FACTOR = 3.0
-#: Seconds a grey 256x256 WNNM run with the defaults took, by patch side (the noise band:
-#: sigma_255 <= 20, <= 40, <= 60, above), on the project's 2-core CPU shared with other
-#: jobs (load average 5 to 10): the mean over Set12's seven 256x256 images at sigma_255
-#: 15, 25 and 50, and one 256x256 crop of camera at 75 (benchmarks/quality, see
-#: assets/benchmarks/patch_priors/wnnm). Only their ratios are used: how much slower a
-#: noise level is than the speed benchmark's.
-WNNM_SECONDS_256 = {6: 7.0, 7: 14.0, 8: 30.0, 9: 70.0}
+#: CPU seconds a grey 256x256 WNNM run with the defaults took, by patch side (the noise
+#: band: sigma_255 <= 20, <= 40, <= 60, above): Set12's 01 at sigma_255 15, 25, 50 and 75,
+#: on the project's 2-core CPU at a load average of about 3.5, after the speed-ups of
+#: issue 26. Only their ratios are used: how much slower a noise level is than the speed
+#: benchmark's.
+WNNM_SECONDS_256 = {6: 2.0, 7: 4.8, 8: 9.0, 9: 17.2}
 
 
 def expected_seconds(method_key: str, shape: tuple[int, ...], sigma: float) -> float | None:
