@@ -5,8 +5,8 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import (compute, controls, digits_views, errors, figures, network_views, probe, text,
-                views)
+from ui import (compute, controls, digits_views, errors, figures, method_view, network_views,
+                probe, text, views)
 from ui.scene import current
 
 st.title("Deep learning takes over")
@@ -79,13 +79,16 @@ if not scene.real:
                                            y_title="PSNR (dB)"), key="deep.sweep.chart")
 
 with errors.section("The scoreboard"):
-    everything = {m.name: compute.Call.of(m, scene) for m in {**classical, **nets}.values()}
-    scored = compute.results(everything, scene, key="deep.score")
+    board = method_view.sized(list({**classical, **nets}.values()), scene, key="deep.score")
+    everything = {m.name: compute.Call.of(m, board) for m in {**classical, **nets}.values()}
+    scored = compute.results(everything, board, key="deep.score")
+    if board is not scene:
+        st.caption(method_view.crop_note("The scoreboard", board, scene, done=bool(scored)))
     if scored:
-        views.metrics_table(scene, scored)
-        views.tradeoff_chart(scene, scored, key="deep.tradeoff")
-        if not scene.real:
-            psnr = views.psnrs(scene, scored)
+        views.metrics_table(board, scored)
+        views.tradeoff_chart(board, scored, key="deep.tradeoff")
+        if not board.real:
+            psnr = views.psnrs(board, scored)
             network_names = {m.name for m in nets.values()}
             best_net = max((n for n in psnr if n in network_names), key=psnr.get, default=None)
             best_classical = max((n for n in psnr if n not in network_names), key=psnr.get,

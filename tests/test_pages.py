@@ -298,3 +298,13 @@ def test_the_network_looked_inside_runs_with_its_own_settings():
     done = at.session_state["compute.done"]
     assert any(c.method.key == "drunet" and c.trace and ("self_ensemble", True) in c.params
                for c in done)
+
+
+def test_at_a_lecture_s_working_size_the_scoreboard_runs_on_the_centre():
+    """At 512 the scoreboard's slow methods would take most of a minute: it runs on the
+    centre 256x256 by default, says so, and offers the full size on a switch."""
+    at = _open("chapters/deep_learning.py", side=512)
+    assert not _problems(at), _problems(at)
+    assert "deep.score.full" in [t.key for t in at.toggle]
+    assert any(c.value.startswith("The scoreboard ran on the centre 256x256 of the image "
+                                  "(512x512)") for c in at.caption)

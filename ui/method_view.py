@@ -7,6 +7,7 @@ whose label says how long the full size takes gives the whole image back (:func:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -33,10 +34,13 @@ def full_size(shape: tuple[int, ...], seconds: float | None, *, key: str) -> boo
                           "the image, with the same noise: quick enough for a lecture.")
 
 
-def sized(method: Method, scene: Scene, *, key: str) -> Scene:
-    """The scene ``method`` runs on: its centre :data:`HEAVY_SIDE` square, or the whole
-    image when the visitor turns on the switch :func:`full_size` draws."""
-    seconds = timing.expected_seconds(method.key, scene.noisy.shape, scene.sigma)
+def sized(methods: Method | Sequence[Method], scene: Scene, *, key: str) -> Scene:
+    """The scene ``methods`` run on: its centre :data:`HEAVY_SIDE` square, or the whole
+    image when the visitor turns on the switch :func:`full_size` draws (labelled with the
+    methods' expected times added up)."""
+    methods = [methods] if isinstance(methods, Method) else list(methods)
+    times = [timing.expected_seconds(m.key, scene.noisy.shape, scene.sigma) for m in methods]
+    seconds = None if None in times else sum(times)
     if full_size(scene.noisy.shape, seconds, key=key):
         return scene
     return scenes.centre(scene, HEAVY_SIDE)
@@ -70,11 +74,12 @@ def controls_and_result(method: Method, scene: Scene, *, key: str, trace: bool =
                            **views.result_panels(scene, {method.name: res})},
                           key=f"{key}.compare", width=600)
         if whole is not None and whole.noisy.shape != scene.noisy.shape:
-            st.caption(_crop_note(method.name, scene, whole, done=res is not None))
+            st.caption(crop_note(method.name, scene, whole, done=res is not None))
     return params, res
 
 
-def _crop_note(name: str, scene: Scene, whole: Scene, *, done: bool) -> str:
+def crop_note(name: str, scene: Scene, whole: Scene, *, done: bool) -> str:
+    """Where ``name`` ran: the centre of the ``whole`` image, and the switch back to all of it."""
     height, width = scene.noisy.shape[:2]
     full_height, full_width = whole.noisy.shape[:2]
     verb = "ran" if done else "runs"
