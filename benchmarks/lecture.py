@@ -343,9 +343,10 @@ def started(env: dict[str, str], log: Path, timeout: float = 120) -> Iterator[tu
 
 
 def lecture(phases: Sequence[str], paths: Sequence[str], side: int, timeout: float,
-            logs: Path, chromium: str | None = None) -> list[Step]:
+            logs: Path, chromium: str | None = None) -> tuple[list[Step], tuple[int, int]]:
     """Walk ``paths`` in each of ``phases`` (in :data:`PHASES`' order, starting cold) on
-    a site with a fresh ledger and store; every step."""
+    a site with a fresh ledger and store; every step, and the files and bytes the store
+    held at the end."""
     from playwright.sync_api import sync_playwright
 
     steps: list[Step] = []
@@ -365,7 +366,8 @@ def lecture(phases: Sequence[str], paths: Sequence[str], side: int, timeout: flo
                               None if phase == "warm" else healthy_at)
         up.close()
         browser.close()
-    return steps
+        stored = [path.stat().st_size for path in (Path(scratch) / "store").rglob("*.pkl")]
+    return steps, (len(stored), sum(stored))
 
 
 # --------------------------------------------------------------------------- the report
@@ -390,10 +392,13 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def report(argv: Sequence[str], side: int, steps: Sequence[Step], loads: Sequence[str]) -> str:
+def report(argv: Sequence[str], side: int, steps: Sequence[Step], loads: Sequence[str],
+           stored: tuple[int, int]) -> str:
     lines = [common.header("A lecture in the browser", common.command("benchmarks.lecture", argv),
                            {"working size": str(side),
                             "load average (1, 5, 15 min) before, after": " / ".join(loads),
+                            "the on-disk store at the end": f"{stored[0]} results, "
+                                                            f"{stored[1] / 2**20:.0f} MB",
                             "libraries": common.versions(["streamlit", "playwright", "torch"])}),
              "Seconds to idle: from the action until Streamlit's script state is \"notRunning\", "
              "a title is on the page and no spinner is visible (held for "
@@ -435,10 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     phases = [p for p in PHASES if p in args.phases]
     common.output_dir(args.out.parent)
     loads = [load_average()]
-    steps = lecture(phases, paths, args.side, args.timeout, common.output_dir(args.logs),
-                    args.chromium)
+    steps, stored = lecture(phases, paths, args.side, args.timeout,
+                            common.output_dir(args.logs), args.chromium)
     loads.append(load_average())
-    text = report(argv, args.side, steps, loads)
+    text = report(argv, args.side, steps, loads, stored)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 1 if any(s.problems for s in steps) else 0

@@ -27,9 +27,19 @@ PATHS = ("", "pde")
 
 
 @pytest.fixture(scope="module")
-def steps(tmp_path_factory) -> list[lecture.Step]:
+def walked(tmp_path_factory) -> tuple[list[lecture.Step], tuple[int, int]]:
     return lecture.lecture(("cold", "warm"), PATHS, side=256, timeout=300,
                            logs=tmp_path_factory.mktemp("lecture"))
+
+
+@pytest.fixture(scope="module")
+def steps(walked) -> list[lecture.Step]:
+    return walked[0]
+
+
+def test_the_samples_results_went_to_the_store(walked):
+    files, size = walked[1]
+    assert files > 0 and size > 0
 
 
 def test_every_step_shows_no_problem(steps):
@@ -55,8 +65,10 @@ def test_the_cold_walk_computes_and_the_warm_walk_does_not(steps):
 
 
 def test_the_report_has_a_summary_row_per_phase_and_a_row_per_step(steps):
-    text = lecture.report(["--side", "256"], 256, steps, ["0.1 0.1 0.1", "0.2 0.2 0.2"])
+    text = lecture.report(["--side", "256"], 256, steps, ["0.1 0.1 0.1", "0.2 0.2 0.2"],
+                          (3, 5 * 2**20))
     assert "`python -m benchmarks.lecture --side 256`" in text
+    assert "the on-disk store at the end: 3 results, 5 MB" in text
     for phase in ("cold", "warm"):
         assert sum(line.startswith(f"| {phase} |") for line in text.splitlines()) == \
             1 + sum(s.phase == phase for s in steps)
