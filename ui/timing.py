@@ -24,8 +24,8 @@ from denoisers import inverse, lowrank
 from denoisers.core import Method
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEED_TABLE = ROOT / "assets" / "benchmarks" / "speed.csv"
-INVERSE_TABLE = ROOT / "assets" / "benchmarks" / "inverse" / "inverse.csv"
+SPEED_TABLE = ROOT / "assets/benchmarks/speed.csv"
+INVERSE_TABLE = ROOT / "assets/benchmarks/inverse/inverse.csv"
 #: The noise level of the speed benchmark (0-1 scale).
 BENCHMARK_SIGMA = 25 / 255
 #: The side of the inverse benchmark's crops.
