@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 import denoisers
-from denoisers import inverse
+from denoisers import images, inverse
 from denoisers.images import image_paths, load_image
 from denoisers.metrics import psnr
 
@@ -66,11 +66,9 @@ class Row:
 
 
 def centre_crop(image: np.ndarray, side: int | None) -> np.ndarray:
-    """The centre ``side`` x ``side`` of ``image`` (all of it where it is smaller)."""
-    if side is None:
-        return image
-    top, left = max(0, (image.shape[0] - side) // 2), max(0, (image.shape[1] - side) // 2)
-    return image[top:top + side, left:left + side]
+    """The centre ``side`` x ``side`` of ``image`` (all of it where it is smaller, or with
+    no ``side``)."""
+    return image if side is None else images.centre_crop(image, side)
 
 
 def _timed(function, *args, **kwargs) -> tuple[np.ndarray, float]:

@@ -108,6 +108,14 @@ class Loaded:
     notes: tuple[str, ...] = ()
 
 
+def centre_crop(image: np.ndarray, side: int) -> np.ndarray:
+    """The centre ``side`` x ``side`` of ``image`` (a side shorter than ``side`` is kept
+    whole), as a contiguous array of its own."""
+    height, width = image.shape[:2]
+    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
+    return np.ascontiguousarray(image[top:top + side, left:left + side])
+
+
 def downscale(image: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, str | None]:
     """Shrink ``image`` so its longer side is at most ``max_side`` pixels.
 

@@ -24,7 +24,7 @@ from denoisers.core import Choice, Param, Result, digest
 from denoisers.inverse.problems import bayer_masks
 
 from . import compute, controls, errors, figures, links, memory, method_view, store, timing, views
-from .scene import Scene, centre_crop
+from .scene import Scene
 from .text import db
 
 #: The priors offered first: a classical energy and a network. BM3D, the classical summit,
@@ -241,7 +241,7 @@ def working_image(image: np.ndarray, name: str, priors: list[str], params: Mappi
     seconds = restoration_seconds(name, priors, image.shape, params)
     if method_view.full_size(image.shape, seconds, key=key):
         return image
-    return centre_crop(image, method_view.HEAVY_SIDE)
+    return images.centre_crop(image, method_view.HEAVY_SIDE)
 
 
 def _restore(name: str, settings: tuple[tuple[str, Any], ...], clean: np.ndarray,
@@ -378,7 +378,7 @@ def constrained_problem(problem: Setup) -> tuple[Setup, str]:
     """The problem a constrained sample keeps, on the centre crop of the clean image, and a
     sentence saying which: the page's own problem, or inpainting for deblurring (a noisy
     blur has no exact measurements to keep)."""
-    crop = centre_crop(problem.clean, CROP)
+    crop = images.centre_crop(problem.clean, CROP)
     if problem.name == "deblur":
         return setup("inpaint", {}, crop, keep=problem.keep), ("Deblurring has no exact measurements to keep "
                                             "(its blur is noisy), so the constrained samples "

@@ -49,8 +49,7 @@ def sized(methods: Method | Sequence[Method], scene: Scene, *, key: str) -> Scen
 def waiting_note(method: Method, scene: Scene) -> None:
     """A caption saying how long ``method`` takes on the scene before the visitor starts it."""
     seconds = timing.expected_seconds(method.key, scene.noisy.shape, scene.sigma)
-    height, width = scene.noisy.shape[:2]
-    size = f"{width}x{height}{', colour' if scene.colour else ''}"
+    size = timing.size_label(scene.noisy.shape)
     if seconds is None:
         st.caption(f"At this size ({size}) {method.name} takes seconds or more.")
         return

@@ -250,18 +250,10 @@ def centre(scene: Scene, side: int) -> Scene:
     """
     if max(scene.noisy.shape[:2]) <= side:
         return scene
-    noisy = centre_crop(scene.noisy, side)
-    clean = None if scene.clean is None else centre_crop(scene.clean, side)
+    noisy = images.centre_crop(scene.noisy, side)
+    clean = None if scene.clean is None else images.centre_crop(scene.clean, side)
     return dataclasses.replace(scene, clean=clean, noisy=noisy, key=_key(noisy, scene.sigma),
                                clean_key=None if clean is None else digest(clean))
-
-
-def centre_crop(image: np.ndarray, side: int) -> np.ndarray:
-    """The centre ``side`` x ``side`` of ``image`` (a side shorter than ``side`` is kept
-    whole), as a contiguous array of its own."""
-    height, width = image.shape[:2]
-    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
-    return np.ascontiguousarray(image[top:top + side, left:left + side])
 
 
 def _key(noisy: np.ndarray, sigma: float) -> str:

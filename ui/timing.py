@@ -126,7 +126,7 @@ def waiting_caption(method: Method, shape: tuple[int, ...], sigma: float) -> str
     if seconds is None:
         return (f"{method.name} is slow (seconds or more, more on a large image); it runs "
                 "when you press the button.")
-    return (f"{method.name} takes {duration(seconds)} on this {_size(shape)} image; it runs "
+    return (f"{method.name} takes {duration(seconds)} on this {size_label(shape)} image; it runs "
             "when you press the button.")
 
 
@@ -137,13 +137,14 @@ def batch_caption(runs: Sequence[tuple[Method, float]], shape: tuple[int, ...]) 
     seconds = [expected_seconds(method.key, shape, sigma) for method, sigma in runs]
     count = "one run" if len(runs) == 1 else f"{len(runs)} runs"
     if any(s is None for s in seconds):
-        return (f"{names}: {count}, seconds or more each on this {_size(shape)} image; they "
+        return (f"{names}: {count}, seconds or more each on this {size_label(shape)} image; they "
                 "run when you press the button.")
     return (f"{names}: {count}, {duration(sum(seconds))} in all on this "
-            f"{_size(shape)} image; they run when you press the button.")
+            f"{size_label(shape)} image; they run when you press the button.")
 
 
-def _size(shape: tuple[int, ...]) -> str:
+def size_label(shape: tuple[int, ...]) -> str:
+    """An image's size as a caption says it: "512x384", or "512x384 colour"."""
     return f"{shape[1]}x{shape[0]}" + (" colour" if len(shape) == 3 else "")
 
 
