@@ -31,17 +31,14 @@ from pathlib import Path
 
 import numpy as np
 from skimage import data
-from skimage.transform import resize
-
-from denoisers.noise import add_gaussian
 
 from . import common, speed_targets
 from .quality import PEERS, Contender, add_contender_options, choose
 
 MODULE = "benchmarks.speed"
 
-#: The noise level of the test images, on the 0-255 scale.
-SIGMA = 25
+#: The noise level of the test images, on the 0-255 scale (the targets' too).
+SIGMA = speed_targets.SIGMA
 
 
 @dataclass(frozen=True)
@@ -58,8 +55,7 @@ class Timing:
 
 def camera_image(size: int, seed: int) -> np.ndarray:
     """``camera`` resized to ``size`` x ``size``, float32, with sigma-25 noise."""
-    clean = resize(data.camera().astype(np.float32) / 255, (size, size), anti_aliasing=True)
-    return add_gaussian(clean.astype(np.float32), SIGMA / 255, seed=seed)
+    return speed_targets.noisy_resized(data.camera(), (size, size), seed)
 
 
 def median_seconds(contender: Contender, noisy: np.ndarray, repeats: int) -> float:

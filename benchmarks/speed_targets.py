@@ -71,7 +71,8 @@ class Timed:
 COLUMNS = ("task", "median time", "target", "met", "peer, same run", "ratio")
 
 
-def _noisy(image: np.ndarray, shape: tuple[int, int], seed: int = 0) -> np.ndarray:
+def noisy_resized(image: np.ndarray, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """A uint8 sample resized to ``shape`` on the [0, 1] scale, with seeded σ 25 noise."""
     clean = resize(image.astype(np.float32) / 255, shape, anti_aliasing=True)
     return add_gaussian(clean.astype(np.float32), SIGMA / 255, seed=seed)
 
@@ -98,8 +99,8 @@ def _restoration(problem_name: str, clean: np.ndarray) -> Callable[[], object]:
 def targets() -> list[Target]:
     """The issue's table: what is timed, on what, against whom."""
     camera, coffee = data.camera(), data.coffee()
-    grey512, grey256 = _noisy(camera, (512, 512)), _noisy(camera, (256, 256))
-    colour = _noisy(coffee, (512, 768))
+    grey512, grey256 = noisy_resized(camera, (512, 512)), noisy_resized(camera, (256, 256))
+    colour = noisy_resized(coffee, (512, 768))
     tv_weight = denoisers.get("tv").resolve({}, SIGMA / 255)["weight"]
     rows = [
         Target("BM3D, grey 512x512", _method("bm3d", grey512), 2.0,
