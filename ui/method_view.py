@@ -54,7 +54,7 @@ def waiting_note(method: Method, scene: Scene) -> None:
         st.caption(f"At this size ({size}) {method.name} takes seconds or more.")
         return
     st.caption(f"At this size ({size}) {method.name} takes {timing.duration(seconds)} with "
-               "the defaults (as measured on a 2-core CPU shared with other work).")
+               "the defaults (as the speed benchmark measured it on a 2-core CPU).")
 
 
 def controls_and_result(method: Method, scene: Scene, *, key: str, trace: bool = True,
