@@ -4,7 +4,7 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import bm3d_views, compute, controls, errors, figures, probe, text, views
+from ui import bm3d_views, compute, controls, errors, probe, text, views
 from ui.scene import current, with_gaussian_noise
 
 st.title("BM3D, the classical summit (2007)")
@@ -36,9 +36,9 @@ if res is not None:
         probe.inside(compute.Call.of(method, scene, params, trace=True), scene, res,
                      key="bm3d.probe",
                      draw=lambda seen, pixel, pick: bm3d_views.group_views(scene.noisy, seen, pick))
-        views.chart(figures.heatmap(res.stages["aggregation weights"],
-                                    title="stage 2 aggregation weights: how much evidence each "
-                                          "pixel received"), key="bm3d.weights")
+        views.heatmap(res.stages["aggregation weights"],
+                      title="stage 2 aggregation weights: how much evidence each pixel received",
+                      key="bm3d.weights")
 
 with errors.section("The essay's Figure 2, and the argument in four pictures"):
     text.story("bm3d_figure2")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, errors, figures, method_view, nonlocal_views, probe, text, views
+from ui import compute, errors, method_view, nonlocal_views, probe, text, views
 from ui.scene import current
 
 st.title("Non-local means (2005)")
@@ -33,10 +33,10 @@ if res is not None:
     with errors.section("Method noise: what each method removed"):
         text.story("nonlocal_method_noise")
         views.method_noise_panels(scene, both, key="nlm.method_noise")
-        views.chart(figures.heatmap(res.stages["weight found"],
-                                    title="NL-means: the weight each pixel found in its window "
-                                          "(a pixel within the noise counts 1, itself included)",
-                                    height=420), key="nlm.found")
+        views.heatmap(res.stages["weight found"],
+                      title="NL-means: the weight each pixel found in its window "
+                            "(a pixel within the noise counts 1, itself included)",
+                      height=420, key="nlm.found")
         st.caption("Bright: many look-alikes, so much noise averaged away (flat areas, long "
                    "edges). Dark: a patch unique in its window (corners, fine detail), which "
                    "keeps most of its noise.")

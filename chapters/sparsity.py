@@ -27,9 +27,9 @@ with errors.section("A fixed dictionary: the sliding-window DCT (1996)"):
     views.one_result(scene, dct.name, dct_res)
     left, right = st.columns(2)
     with left:
-        views.chart(figures.heatmap(dct_res.stages["coefficients kept per block"],
-                                    title="coefficients kept per block (at its top-left pixel)",
-                                    height=420), key="sparsity.dct.kept")
+        views.heatmap(dct_res.stages["coefficients kept per block"],
+                      title="coefficients kept per block (at its top-left pixel)",
+                      height=420, key="sparsity.dct.kept")
     with right:
         x_title, x = dct_res.extras["curve_x"]
         st.plotly_chart(figures.curves(dct_res.curves, x=x, x_title=x_title,

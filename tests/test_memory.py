@@ -128,6 +128,27 @@ def test_the_shared_decorator_keys_by_the_arguments_without_underscores():
         del memory.CACHES["test._shared"], lru.CACHES["test._shared"]
 
 
+def test_a_function_decorated_again_finds_the_entries_of_the_last_definition():
+    """A page script defines its cached functions anew on every run: the second run's
+    definition must hit what the first one stored, not start an empty cache."""
+    calls = []
+    memory.CACHES["test._rerun"] = memory.Cache(1)
+
+    def page_run() -> int:
+        @lru.shared("test._rerun")
+        def squared(value: int) -> int:
+            calls.append(value)
+            return value * value
+
+        return squared(3)
+
+    try:
+        assert page_run() == 9 and page_run() == 9
+        assert calls == [3]
+    finally:
+        del memory.CACHES["test._rerun"], lru.CACHES["test._rerun"]
+
+
 def _traced_mb(key: str, side: int) -> tuple[float, float]:
     """A traced run's pickled size (as st.cache_data keeps it) and its image's, in MiB."""
     clean = np.random.default_rng(0).random((side, side, 3)).astype(np.float32)

@@ -54,9 +54,8 @@ def _rows_mosaic(tiles: np.ndarray) -> np.ndarray:
 def component_map(res: Result, *, key: str) -> None:
     """The component chosen for every patch at the last step, one colour per component."""
     chosen = np.asarray(res.extras["components"])
-    views.chart(figures.heatmap(chosen, title="the component chosen for each patch at the last "
-                                              "step (at its top-left pixel)",
-                                colorscale="Turbo", height=420), key=key)
+    views.heatmap(chosen, title="the component chosen for each patch at the last step (at its "
+                                "top-left pixel)", colorscale="Turbo", height=420, key=key)
     if chosen.size:
         used, counts = np.unique(chosen, return_counts=True)
         top = used[np.argsort(counts)[::-1][:3]]

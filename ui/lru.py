@@ -109,10 +109,16 @@ CACHES: dict[str, SharedCache] = {}
 
 def shared(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Cache the decorated function's results, shared uncopied between sessions, within
-    the budget and time to live that :mod:`ui.memory` gives ``name`` (module.function)."""
+    the budget and time to live that :mod:`ui.memory` gives ``name`` (module.function).
+
+    The cache belongs to ``name``, not to the function object: a page script runs its
+    decorators again on every run, and each run finds the entries the last one stored
+    (a server restart empties it, as it does Streamlit's caches)."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        cache = CACHES[name] = SharedCache(memory.max_size(name), memory.ttl(name))
+        cache = CACHES.get(name)
+        if cache is None:
+            cache = CACHES[name] = SharedCache(memory.max_size(name), memory.ttl(name))
         signature = inspect.signature(function)
 
         @functools.wraps(function)

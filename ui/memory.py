@@ -60,6 +60,7 @@ CACHES: dict[str, Cache] = {
     "compute._kept_small": Cache(128),  # samples on a canvas of 128 at most, sweeps
     "views._scores": Cache(1, ttl=3600),
     "views._panel_figures": Cache(192, ttl=3600),
+    "views._heatmap_figure": Cache(64, ttl=3600),
     "wavelet_views._pyramid_figures": Cache(64, ttl=3600),
     "pde_views._heat_and_gaussian": Cache(96),
     "pde_views._staircase_demo": Cache(16),

@@ -9,7 +9,7 @@ from denoisers import nonlocal_means, sparsity
 from denoisers.colour import luminance_view
 from denoisers.core import Result
 
-from . import figures, views
+from . import views
 from .probe import Pick
 
 #: Side of the neighbourhood on which kernels and NL-means weights are compared.
@@ -56,12 +56,10 @@ def kernel_beside_nlm(res: Result, noisy: np.ndarray, sigma: float,
     bound = float(np.abs(kernel).max()) or 1.0
     a, b = st.columns(2)
     with a:
-        views.chart(figures.heatmap(kernel, title="network's kernel",
-                                    colorscale="RdBu_r", zmin=-bound, zmax=bound),
-                    key=f"{key}.kernel")
+        views.heatmap(kernel, title="network's kernel", colorscale="RdBu_r", zmin=-bound,
+                      zmax=bound, key=f"{key}.kernel")
     with b:
-        views.chart(figures.heatmap(weights, title="NL-means weights"),
-                    key=f"{key}.nlm")
+        views.heatmap(weights, title="NL-means weights", key=f"{key}.nlm")
     check = res.extras["kernel check"]
     exact = ("exactly, as the network is bias-free and blind" if check["exact"] else
              "up to the network's bias terms and noise-level map")

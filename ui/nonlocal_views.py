@@ -11,7 +11,7 @@ import streamlit as st
 
 from denoisers.core import Result
 
-from . import figures, probe, views
+from . import probe, views
 from .probe import Pick
 
 #: The side, in pixels, a patch is enlarged to.
@@ -30,15 +30,15 @@ def pixel_views(image: np.ndarray, nlm_seen: Result, bilateral_seen: Result,
         nlm_side, bilateral_side = st.columns(2)
         with nlm_side:
             weights = nlm_seen.stages["weights"]
-            views.chart(figures.heatmap(weights, title=f"NL-means: weights over its "
-                                        f"{weights.shape[0]}x{weights.shape[1]} window "
-                                        f"(similar {similar['patch']}x{similar['patch']} "
-                                        "patches)"), key=f"{key}.nlm")
+            views.heatmap(weights, title=f"NL-means: weights over its "
+                                         f"{weights.shape[0]}x{weights.shape[1]} window "
+                                         f"(similar {similar['patch']}x{similar['patch']} "
+                                         "patches)", key=f"{key}.nlm")
         with bilateral_side:
             weights = bilateral_seen.stages["weights"]
-            views.chart(figures.heatmap(weights, title=f"bilateral filter: weights over its "
-                                        f"{weights.shape[0]}x{weights.shape[1]} window "
-                                        "(near and similar pixels)"), key=f"{key}.bilateral")
+            views.heatmap(weights, title=f"bilateral filter: weights over its "
+                                         f"{weights.shape[0]}x{weights.shape[1]} window "
+                                         "(near and similar pixels)", key=f"{key}.bilateral")
         st.caption(weight_summary(nlm_seen.stages["weights"], bilateral_seen.stages["weights"],
                                   similar))
     similar_patches(similar)

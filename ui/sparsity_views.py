@@ -44,8 +44,8 @@ def _block(values: np.ndarray, caption: str) -> None:
 
 
 def _coefficients(values: np.ndarray, bound: float, title: str, *, key: str) -> None:
-    views.chart(figures.heatmap(values * 255.0, title=title, colorscale="RdBu_r",
-                                zmin=-bound * 255.0, zmax=bound * 255.0, height=260), key=key)
+    views.heatmap(values * 255.0, title=title, colorscale="RdBu_r", zmin=-bound * 255.0,
+                  zmax=bound * 255.0, height=260, key=key)
 
 
 def block_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> None:
@@ -117,8 +117,8 @@ def learning_curves(res: Result, *, key: str) -> None:
 def atoms_map(res: Result, *, key: str) -> None:
     """How many atoms the final coding of each patch used (patch at its top-left corner)."""
     counts = res.stages["atoms per patch"]
-    views.chart(figures.heatmap(counts, title="atoms used per patch (at its top-left pixel)",
-                                height=420), key=key)
+    views.heatmap(counts, title="atoms used per patch (at its top-left pixel)", height=420,
+                  key=key)
     if counts.size:
         st.caption(f"A patch uses {counts.mean():.2f} atoms on average (at most "
                    f"{int(counts.max())}) besides its mean: flat areas need none, edges and "

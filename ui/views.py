@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import re
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -123,6 +124,22 @@ def _height_rule(css_class: str, fig: go.Figure) -> str:
         width = f" max-width: {widest:.0f}px;"
     # flex: none, or the column's flex layout sizes the frame by its content instead.
     return f".{css_class} {{ flex: none !important; height: {height} !important;{width} }}"
+
+
+@lru.shared("views._heatmap_figure")
+def _heatmap_figure(values_digest: str, _values: np.ndarray,
+                    style: tuple[tuple[str, object], ...]) -> go.Figure:
+    """:func:`figures.heatmap` kept by the values' digest and the style: shared, not
+    copied, since Streamlit only reads a figure it draws."""
+    return figures.heatmap(_values, **dict(style))
+
+
+def heatmap(values: np.ndarray, *, key: str, **style: object) -> None:
+    """:func:`figures.heatmap` of ``values`` (``style``: its title, colour scale, range and
+    height) drawn by :func:`chart`; built once per values and style, so a rerun that shows
+    the same map (a page opened again, a click elsewhere) does not build it again."""
+    chart(_heatmap_figure(digest(np.asarray(values)), np.asarray(values),
+                          tuple(sorted(style.items()))), key=key)
 
 
 @lru.shared("views._panel_figures")
@@ -263,13 +280,12 @@ def _stage(name: str, stage: np.ndarray, display: str, *, key: str) -> None:
         show_image(figures.signed_to_display(stage, bound) if signed else stage, name)
         return
     if display == "image":
-        fig = figures.heatmap(stage, title=name, colorscale="gray", zmin=0, zmax=1, height=300)
+        heatmap(stage, title=name, colorscale="gray", zmin=0, zmax=1, height=300, key=key)
     elif signed:
-        fig = figures.heatmap(stage, title=name, colorscale="RdBu_r", zmin=-bound, zmax=bound,
-                              height=300)
+        heatmap(stage, title=name, colorscale="RdBu_r", zmin=-bound, zmax=bound, height=300,
+                key=key)
     else:
-        fig = figures.heatmap(stage, title=name, height=300)
-    chart(fig, key=key)
+        heatmap(stage, title=name, height=300, key=key)
 
 
 def parameters_used(res: Result) -> None:
@@ -295,6 +311,8 @@ def one_result(scene: Scene, name: str, res: Result) -> None:
 
 
 def download(image: np.ndarray, name: str, *, key: str) -> None:
-    """A button that downloads ``image`` as a lossless 8-bit PNG."""
-    st.download_button(f"Download {name} (PNG)", to_png_bytes(image), file_name=f"{name}.png",
+    """A button that downloads ``image`` as a lossless 8-bit PNG, encoded when it is pressed
+    (encoding on every run cost a 512² page about 0.1 s a picture)."""
+    st.download_button(f"Download {name} (PNG)", partial(to_png_bytes, image),
+                       file_name=f"{name}.png",
                        mime="image/png", key=key, icon=":material/download:")

@@ -26,9 +26,8 @@ def iteration_curves(res: Result, *, key: str) -> None:
 def rank_map(res: Result, *, key: str) -> None:
     """How many singular values each reference patch's group kept in the last iteration."""
     ranks = res.stages["rank kept"]
-    views.chart(figures.heatmap(ranks, title="rank kept by each group in the last iteration "
-                                             "(one value per reference patch)", height=420),
-                key=key)
+    views.heatmap(ranks, title="rank kept by each group in the last iteration "
+                               "(one value per reference patch)", height=420, key=key)
     size = res.extras["params"]["size"]
     st.caption(f"Out of {size * size} possible (the pixels of a {size}x{size} patch) the "
                f"groups keep {ranks.mean():.1f} on average, at most {int(ranks.max())}, "
