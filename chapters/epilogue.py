@@ -20,14 +20,15 @@ with errors.section("One denoiser, every inverse problem"):
         chosen = inverse_views.clean_image(scene, name, key="prior")
         if chosen is not None:
             priors, solver, params = inverse_views.prior_controls(name, settings, key="prior")
+    if chosen is not None:
+        with right:
+            # The size switch sits in the wide column: its label states the full size's time.
             image = inverse_views.working_image(chosen[0], name, priors, params, key="prior")
             problem = inverse_views.setup(name, settings, image, keep=chosen[2])
-    if problem is not None:
-        with right:
             height, width = image.shape[:2]
             where = ("" if image.shape == chosen[0].shape else
-                     f", on its centre {width}x{height} (the switch on the left gives the "
-                     "full size)")
+                     f", on its centre {width}x{height} (the switch above gives the full "
+                     "size)")
             st.caption(f"{problem.title} of {chosen[1]}{where}. The sidebar's noise is not "
                        "used here: each problem adds its own (none but deblurring's by "
                        "default).")

@@ -399,8 +399,9 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
         ``extras["patch"]`` with ``"corner"`` (its top-left pixel), ``"input"``
         (the patch the last step saw), ``"estimate"`` (its Wiener estimate,
         mean restored), ``"component"`` (the chosen one), ``"posterior"``
-        (K,: the posterior probability of every component) and ``"atoms"``
-        (the chosen component's leading eigenvectors, (8, 8, 8)).
+        (K,: the posterior probability of every component), ``"shortlist"``
+        (the components the method chose among, :func:`shortlist`) and
+        ``"atoms"`` (the chosen component's leading eigenvectors, (8, 8, 8)).
     """
     prior = load_prior(str(PRIOR_FILE))
     size = prior.mixture.size
@@ -418,6 +419,7 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
         estimate, chosen = map_patches(prior, patch - dc, noise_variance)
         scores, _ = posterior_scores(prior, patch - dc, noise_variance)
         posterior = torch.softmax(scores[0].double(), 0).numpy()
+        listed = [int(k) for k in shortlist(prior, patch - dc, noise_variance)[0]]
     component = int(chosen[0])
     atoms = prior.mixture.eigenvectors[component][:, :_SHOWN_ATOMS].T.reshape(-1, size, size)
     return View(extras={"patch": {
@@ -426,6 +428,7 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
         "estimate": (estimate + dc).reshape(size, size).numpy().copy(),
         "component": component,
         "posterior": posterior,
+        "shortlist": listed,
         "atoms": atoms.astype(np.float32)}})
 
 

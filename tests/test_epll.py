@@ -182,6 +182,10 @@ def test_the_view_of_a_patch_repeats_the_last_step():
     assert patch["component"] == traced.extras["components"][row, col]
     assert patch["posterior"].argmax() == patch["component"]
     np.testing.assert_allclose(patch["posterior"].sum(), 1.0)
+    # The method chose among its shortlist: the likelier of the listed by the full posterior.
+    listed = patch["shortlist"]
+    assert len(listed) == epll_module._SHORTLIST and patch["component"] in listed
+    assert patch["component"] == max(listed, key=lambda k: patch["posterior"][k])
 
 
 def test_a_missing_prior_is_a_clear_refusal(tmp_path, monkeypatch):

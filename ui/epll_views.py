@@ -111,3 +111,9 @@ def patch_views(image: np.ndarray, seen: Result, pick: Pick) -> None:
                                  y_title="posterior probability",
                                  title="the 10 most likely components for this patch"),
                     key="epll.patch.posterior")
+    listed = ", ".join(f"#{k}" for k in patch["shortlist"])
+    st.caption(f"The full posterior over all {len(posterior)} components, drawn for this view. "
+               f"The method itself scores every patch quickly on each component's leading "
+               f"eigenvectors, keeps the {len(patch['shortlist'])} best ({listed} here) and "
+               "computes the full posterior only for them: the component it chose is the "
+               "likelier of those, almost always the chart's first.")
