@@ -23,7 +23,9 @@ classical = {m.key: m for m in denoisers.methods() if m.family != "Deep learning
 
 results: dict = {}
 with errors.section("The networks on your image"):
-    calls = {m.name: compute.Call.of(m, scene) for m in nets.values()}
+    # Traced, as "Inside one network" below asks: choosing a network there shows the run
+    # made here instead of running it again.
+    calls = {m.name: compute.Call.of(m, scene, trace=True) for m in nets.values()}
     results = compute.results(calls, scene, key="deep.run")
     if results:
         views.compare({**views.reference_panels(scene), **views.result_panels(scene, results)},

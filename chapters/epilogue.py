@@ -19,10 +19,12 @@ with errors.section("One denoiser, every inverse problem"):
         settings = inverse_views.problem_controls(name, key="prior")
         chosen = inverse_views.clean_image(scene, name, key="prior")
         if chosen is not None:
-            priors, solver, params = inverse_views.prior_controls(name, settings, key="prior")
+            solver, params = inverse_views.solver_controls(name, settings, key="prior")
     if chosen is not None:
         with right:
-            # The size switch sits in the wide column: its label states the full size's time.
+            # The priors' names and the size switch's label (the full size's expected time)
+            # show whole in the wide column.
+            priors = inverse_views.prior_choice(key="prior")
             image = inverse_views.working_image(chosen[0], name, priors, params, key="prior")
             problem = inverse_views.setup(name, settings, image, keep=chosen[2])
             height, width = image.shape[:2]

@@ -85,6 +85,7 @@ def test_demosaicing_a_grey_image_says_so_and_offers_a_colour_sample():
     no_problems(at, warnings=False)
     assert list(_table(at).index) == ["degraded input", "bilinear interpolation"]
     assert any("of astronaut" in c.value for c in at.caption)
+    assert not any("Demosaicing needs" in i.value for i in at.info)  # the notice is gone
 
 
 def test_the_sampler_draws_three_samples_free_and_keeping_the_measurements():

@@ -300,6 +300,17 @@ def test_the_network_looked_inside_runs_with_its_own_settings():
                for c in done)
 
 
+def test_a_network_run_above_is_the_one_looked_inside_without_a_second_button():
+    """The perceptron is slow: once run with the other networks, choosing it under "Inside
+    one network" shows its insides, not another Run button for the same run."""
+    at = _open("chapters/deep_learning.py", side=128)
+    at.button(key="deep.run").click().run()
+    at.segmented_control(key="deep.net").set_value("mlp").run()
+    assert not _problems(at), _problems(at)
+    assert not [b for b in at.button if b.label == "Run Multi-layer perceptron"]
+    assert any(c.method.key == "mlp" and c.trace for c in at.session_state["compute.done"])
+
+
 def test_at_a_lecture_s_working_size_the_scoreboard_runs_on_the_centre():
     """At 512 the scoreboard's slow methods would take most of a minute: it runs on the
     centre 256x256 by default, says so, and offers the full size on a switch."""

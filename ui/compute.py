@@ -109,10 +109,12 @@ class Call:
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
            sigma: float | None = None, trace: bool = False) -> Call:
-        sigma = scene.sigma if sigma is None else sigma
+        sigma = round(float(scene.sigma if sigma is None else sigma), 6)
         measured = trace and method.takes_reference and scene.clean is not None
-        return cls(method, scene.key, round(float(sigma), 6),
-                   tuple(sorted((params or {}).items())), trace,
+        # Resolved (defaults filled in, auto values chosen for sigma), so that a call with
+        # no parameters and one with the controls at their defaults are the same result.
+        resolved = method.resolve(params or {}, sigma)
+        return cls(method, scene.key, sigma, tuple(sorted(resolved.items())), trace,
                    scene.clean_key if measured else None, scene.sample)
 
     @property

@@ -118,14 +118,17 @@ def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str, 
                    "and scores are measured against it.")
     if name != "demosaic" or image.ndim == 3:
         return image, scene.source, scene.sample
-    st.info(f"Demosaicing needs a colour image, and the sidebar's image ({scene.source}) is "
-            f"grey: a camera's colour filter has nothing to filter. Pick a colour sample in "
-            f"the sidebar (astronaut, coffee, chelsea, rocket), or use the {COLOUR_SAMPLE} "
-            "here.", icon=":material/palette:")
-    if not st.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
-                     persist_state="session"):
-        return None
-    return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE, True
+    notice = st.empty()  # drawn before the switch, said only while the switch is off
+    if st.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
+                 persist_state="session"):
+        st.caption(f"Demosaicing needs a colour image and the sidebar's ({scene.source}) is "
+                   f"grey: the {COLOUR_SAMPLE} is used here instead.")
+        return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE, True
+    notice.info(f"Demosaicing needs a colour image, and the sidebar's image ({scene.source}) "
+                f"is grey: a camera's colour filter has nothing to filter. Pick a colour "
+                f"sample in the sidebar (astronaut, coffee, chelsea, rocket), or use the "
+                f"{COLOUR_SAMPLE} here.", icon=":material/palette:")
+    return None
 
 
 @st.cache_data(max_size=memory.max_size("inverse_views._colour_sample"),
@@ -204,24 +207,28 @@ def scored(scene: Scene, problem: Setup) -> Scene:
 
 # --------------------------------------------------------------------------- the priors
 
-def prior_controls(name: str, settings: Mapping[str, Any], *,
-                   key: str) -> tuple[list[str], str, dict[str, Any]]:
-    """The denoisers to plug into problem ``name`` with ``settings``, the solver and its
-    settings."""
+def prior_choice(*, key: str) -> list[str]:
+    """The denoisers to plug in (their keys), chosen in a box wide enough to show their
+    names whole."""
     methods = {m.key: m for m in denoisers.methods()}
-    priors = st.multiselect(
+    return st.multiselect(
         "Denoisers as the prior", list(methods), default=list(DEFAULT_PRIORS),
         format_func=lambda k: methods[k].name, key=f"{key}.priors", persist_state="session",
         help="Any denoiser of the site. Each iteration runs it once: the slow ones (BM3D, "
              "non-local means, K-SVD, EPLL, WNNM) take seconds to minutes per iteration, "
              "so a restoration with one of them takes minutes.")
+
+
+def solver_controls(name: str, settings: Mapping[str, Any], *,
+                    key: str) -> tuple[str, dict[str, Any]]:
+    """The solver for problem ``name`` with ``settings``, and the solver's settings."""
     solver = st.selectbox("Solver", list(inverse.SOLVERS), key=f"{key}.solver",
                           format_func=SOLVER_NAMES.__getitem__, persist_state="session")
     with st.expander(f"{SOLVER_NAMES[solver]}'s settings"):
         params = controls.spec_controls(inverse.solver_spec(inverse.make(name, **settings),
                                                             solver),
                                         f"{key}.{name}.{solver}", labels=LABELS)
-    return priors, solver, params
+    return solver, params
 
 
 def restoration_seconds(name: str, priors: list[str], shape: tuple[int, ...],
