@@ -3,12 +3,12 @@ shows its curves, its rank map and one clicked group's singular values."""
 
 from __future__ import annotations
 
-
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from conftest import chart_titles, compared_sizes, no_problems, open_page
 
-from ui import timing
+from ui import timing, wnnm_views
 
 PAGE = "chapters/patch_priors.py"
 
@@ -44,6 +44,19 @@ def test_wnnm_runs_on_its_button_and_shows_a_group():
     assert any(t.startswith("PSNR (dB)") for t in titles), titles
     assert any(t.startswith("rank kept by each group") for t in titles), titles
     assert any(t.startswith("kept ") and "the noise assumed here" in t for t in titles), titles
+
+
+def test_the_weights_chart_reads_where_the_weights_matter():
+    """The noise's singular values get weights near 10⁹ (their clean estimate is zero):
+    a linear axis squashed the others flat. The log axis ends at twice the largest value."""
+    values = np.array([900.0, 300.0, 40.0, 20.0, 10.0])
+    weights = np.array([2.0, 6.0, 60.0, 1.2e9, 1.3e9])
+    fig = wnnm_views.weights_figure(values, weights)
+    axis = fig.layout.yaxis
+    assert axis.type == "log"
+    assert np.isclose(10 ** axis.range[1], 1800.0)
+    assert 10 ** axis.range[0] < 2.0
+    assert [t.name for t in fig.data] == ["singular value", "weight (taken off)"]
 
 
 def _captions(at: AppTest) -> list[str]:

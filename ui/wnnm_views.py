@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from denoisers.core import Result
 
 from . import bm3d_views, figures, views
 from .probe import Pick
+
 
 def iteration_curves(res: Result, *, key: str) -> None:
     """The PSNR after each iteration (with a clean image) and the noise level it assumed."""
@@ -35,6 +37,21 @@ def rank_map(res: Result, *, key: str) -> None:
                "texture more.")
 
 
+def weights_figure(values: np.ndarray, weights: np.ndarray) -> go.Figure:
+    """The weights beside the singular values they shrink, both on the 0–255 scale, on a log
+    axis that ends at twice the largest value: the weights of the noise's values (near
+    ``c sqrt(n) sigma² / eps``, about 10⁹) would squash those that matter flat."""
+    positive = np.concatenate([values[values > 0], weights[weights > 0]])
+    low = float(positive.min()) if positive.size else 1e-3
+    high = 2.0 * float(values.max()) if values.size and values.max() > 0 else 1.0
+    fig = figures.curves({"singular value": values, "weight (taken off)": weights},
+                         x=np.arange(1, len(values) + 1), x_title="singular value, largest first",
+                         y_title="0–255 scale (log)",
+                         title="each singular value and its weight (how much is taken off)")
+    fig.update_yaxes(type="log", range=[np.log10(low / 1.5), np.log10(high)])
+    return fig
+
+
 def group_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> None:
     """The chosen patch's group: where its patches are, the group before and after, and
     its singular values before and after weighted shrinkage with their weights."""
@@ -54,11 +71,11 @@ def group_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> Non
             x_title="singular value, largest first", y_title="0–255 scale",
             title=f"kept {group['rank']} of {len(values)}; the noise assumed here is "
                   f"σ = {255.0 * group['noise']:.1f}"), key=f"{key}.values")
-        st.plotly_chart(figures.curves(
-            {"weight": 255.0 * np.asarray(group["weights"])},
-            x=np.arange(1, len(values) + 1), x_title="singular value, largest first",
-            y_title="0–255 scale", title="the weight (how much is taken off) of each"),
-            key=f"{key}.weights")
+        st.plotly_chart(weights_figure(values, 255.0 * np.asarray(group["weights"])),
+                        key=f"{key}.weights")
+        st.caption("Where a weight passes its singular value, the whole value is taken off: "
+                   "the small values are the noise's, and their weights run off the top "
+                   "(they grow as the clean value estimated for them nears zero).")
     first, second = st.columns(2)
     with first:
         bm3d_views.stack(group["noisy"], f"the group: {count} patches, most similar first")
