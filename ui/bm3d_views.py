@@ -12,14 +12,14 @@ from denoisers import sparsity
 from denoisers.core import Result
 
 from . import figures, views
-from .probe import Pick
+from .probe import PICKER_COLUMNS, Pick
 
 
 def group_views(image: np.ndarray, seen: Result, pick: Pick) -> None:
     """The chosen block's groups in both passes: the clickable image with the blocks
     outlined, their distances, and each group from the inside."""
     stage1, stage2 = seen.extras["stage 1"], seen.extras["stage 2"]
-    left, right = st.columns([1, 2])
+    left, right = st.columns(PICKER_COLUMNS)
     with left:
         pick(matched_blocks(image, stage1),
              f"The reference block (red) and the {len(stage1['matched blocks']) - 1} blocks "

@@ -7,9 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from denoisers import sparsity
-from denoisers.nets import digits
+from denoisers.nets import digits, dream
 
-from . import figures, memory, store, views
+from . import figures, memory, store, text, views
 from .controls import spec_controls
 
 #: The parameters the interlude offers, as the library specifies them
@@ -26,6 +26,12 @@ def _trained(hidden: int, activation: str, epochs: int, seed: int) -> digits.Dig
     return store.through("digits_views._trained", f"{hidden} {activation} {epochs} {seed}",
                          lambda: digits.train_digits_mlp((hidden,), activation, epochs, seed),
                          keep=True)
+
+
+@st.cache_data(max_size=memory.max_size("digits_views._dreamed"),
+               ttl=memory.ttl("digits_views._dreamed"), show_spinner=False)
+def _dreamed(hidden: int, activation: str, epochs: int, seed: int) -> dream.Dream:
+    return dream.dream(_trained(hidden, activation, epochs, seed))
 
 
 def _two(hidden: int, activation: str, epochs: int) -> tuple[digits.DigitsRun, digits.DigitsRun,
@@ -78,6 +84,22 @@ def interlude(*, key: str) -> None:
                f"each hidden unit of one with its most similar unit of the other, their weights "
                f"have a mean cosine similarity of only {gap.matched_cosine:.2f} (1 would be the "
                "same solution).")
+    _backwards(hidden, activation, epochs, seed)
+
+
+def _backwards(hidden: int, activation: str, epochs: int, seed: int) -> None:
+    """The input each output neuron of the network above wants, grown from noise."""
+    text.story("deep_dream")
+    with st.spinner("Running the network backwards…", show_time=True):
+        grown = _dreamed(hidden, activation, epochs, seed)
+    for row, caption in ((grown.start, lambda c: "noise"),
+                         (grown.images, lambda c: f"a {c}? {grown.probabilities[c, c]:.0%}")):
+        for c, column in enumerate(st.columns(10)):
+            with column:
+                views.show_image(views.enlarged(row[c], 64), caption(c))
+    st.caption("Top: the noise each started from. Bottom: the image grown for each digit, with "
+               "the network's probability that it is that digit "
+               f"({len(grown.curve)} steps of Adam on the pixels; denoisers.nets.dream).")
 
 
 def _mistakes(run: digits.DigitsRun, shown: int = 8) -> None:

@@ -98,7 +98,7 @@ def scanlines(named: Mapping[str, np.ndarray], *, key: str) -> None:
     with errors.guard("The scanline"):
         first = next(iter(named.values()))
         clicked = st.session_state.get(f"{key}.pick")
-        row = probe.chosen(f"{key}.pick", first.shape)[0] if clicked else edge_row(first)
+        row = probe.chosen(f"{key}.pick", first)[0] if clicked else edge_row(first)
         left, right = st.columns([1, 2])
         with left:
             probe.picker(row_marked(np.clip(first, 0, 1), row), key=f"{key}.pick",

@@ -65,6 +65,7 @@ CACHES: dict[str, Cache] = {
     "pde_views._heat_and_gaussian": Cache(96),
     "pde_views._staircase_demo": Cache(16),
     "digits_views._trained": Cache(32),
+    "digits_views._dreamed": Cache(4),
     "inverse_views._colour_sample": Cache(48, ttl=24 * 3600),
     "inverse_views._degraded": Cache(96),
     "inverse_views._baseline": Cache(96),

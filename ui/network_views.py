@@ -10,7 +10,7 @@ from denoisers.colour import luminance_view
 from denoisers.core import Result
 
 from . import views
-from .probe import Pick
+from .probe import PICKER_COLUMNS, Pick
 
 #: Side of the neighbourhood on which kernels and NL-means weights are compared.
 KERNEL_SIDE = 31
@@ -83,7 +83,7 @@ def inside(image: np.ndarray, sigma: float, seen: Result, pixel: tuple[int, int]
            *, key: str) -> None:
     """The clickable image with the chosen pixel's receptive field, beside the tabs that
     look inside the network there."""
-    left, right = st.columns([1, 2])
+    left, right = st.columns(PICKER_COLUMNS)
     with left:
         picture, note = receptive_field(seen, image, pixel)
         pick(picture, note)

@@ -12,7 +12,7 @@ import streamlit as st
 from denoisers.core import Result
 
 from . import probe, views
-from .probe import Pick
+from .probe import PICKER_COLUMNS, Pick
 
 #: The side, in pixels, a patch is enlarged to.
 PATCH_PX = 96
@@ -23,7 +23,7 @@ def pixel_views(image: np.ndarray, nlm_seen: Result, bilateral_seen: Result,
     """The clickable image, NL-means' and the bilateral filter's weights around the chosen
     pixel side by side, then the patches NL-means found most like the pixel's own."""
     similar = nlm_seen.extras["similar"]
-    left, right = st.columns([1, 2])
+    left, right = st.columns(PICKER_COLUMNS)
     with left:
         pick(probe.crosshair(image, pixel))
     with right:

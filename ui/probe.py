@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 from PIL import Image
+from scipy import ndimage
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from denoisers.core import Result, centre
@@ -22,16 +23,46 @@ from .scene import Scene
 
 Pixel = tuple[int, int]
 
+#: The widths of the clickable picture's column and of the views beside it: half the page,
+#: so that a 512 image shows at about 450 px at 1440x900 and an edge is easy to hit.
+PICKER_COLUMNS = (1, 1)
 
-def chosen(key: str, shape: tuple[int, ...]) -> Pixel:
-    """The pixel last clicked on the picture ``key`` (scaled to ``shape``), else the centre.
+
+def starting_pixel(image: np.ndarray) -> Pixel:
+    """Where a probe starts before any click: on an edge or a texture near the centre.
+
+    The pixel nearest the centre whose smoothed gradient (a Gaussian of 2 px
+    first, so that noise does not count as structure) is at least half the
+    image's strongest (its 99th percentile), at least a 16th of the side from
+    the border. A
+    flat area (camera's coat, a sky) shows a method's least interesting case:
+    nothing to keep, one block much like the next.
+    """
+    grey = np.asarray(image, np.float32)
+    grey = grey.mean(axis=2) if grey.ndim == 3 else grey
+    smooth = ndimage.gaussian_filter(grey, 2.0)
+    strength = np.hypot(ndimage.sobel(smooth, 0), ndimage.sobel(smooth, 1))
+    margin = max(1, min(grey.shape) // 16)
+    inner = strength[margin:-margin, margin:-margin]
+    if inner.size == 0 or not inner.any():
+        return centre(grey.shape)
+    rows, cols = np.nonzero(inner >= 0.5 * np.quantile(inner, 0.99))
+    middle = (np.asarray(grey.shape) - 1) / 2 - margin
+    nearest = np.argmin((rows - middle[0]) ** 2 + (cols - middle[1]) ** 2)
+    return int(rows[nearest]) + margin, int(cols[nearest]) + margin
+
+
+def chosen(key: str, image: np.ndarray) -> Pixel:
+    """The pixel last clicked on the picture ``key`` (scaled to ``image``'s shape), else
+    :func:`starting_pixel`.
 
     The component reports a click in displayed pixels together with the
     displayed size, so the click maps to the same place on any image size.
     """
     click = st.session_state.get(key)
+    shape = image.shape
     if not click:
-        return centre(shape)
+        return starting_pixel(image)
     return (min(shape[0] - 1, int(click["y"] * shape[0] / click["height"])),
             min(shape[1] - 1, int(click["x"] * shape[1] / click["width"])))
 
@@ -74,7 +105,7 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
     # traceback: the guard must be in here.
     with (errors.guard("The view of the chosen pixel"),
           waiting.busy("Looking at the chosen pixel…", key=key)):
-        pixel = chosen(key, scene.noisy.shape)
+        pixel = chosen(key, scene.noisy if scene.real else scene.clean)
         seen = call.look(scene.noisy, traced, pixel)
         where = f"Click the image to choose a pixel; now row {pixel[0]}, column {pixel[1]}."
 
@@ -84,7 +115,7 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
         if draw is not None:
             draw(seen, pixel, pick)
             return
-        left, right = st.columns([1, 3])
+        left, right = st.columns(PICKER_COLUMNS)
         with left:
             pick(crosshair(scene.noisy, pixel))
         with right:  # two maps across leave room for their colour bars on a projector

@@ -12,7 +12,7 @@ from denoisers import sparsity
 from denoisers.core import Result
 
 from . import figures, views
-from .probe import Pick
+from .probe import PICKER_COLUMNS, Pick
 
 #: The side, in pixels, small blocks and atoms are enlarged to.
 BLOCK_PX = 160
@@ -54,7 +54,7 @@ def block_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> Non
     info = seen.extras["block"]
     size, corner = info["size"], info["corner"]
     stages = seen.stages
-    left, right = st.columns([1, 2])
+    left, right = st.columns(PICKER_COLUMNS)
     with left:
         pick(outlined(image, corner, size),
              f"The red square is the {size}x{size} block nearest the pixel (top-left at row "

@@ -9,7 +9,7 @@ import streamlit as st
 from denoisers.core import Result
 
 from . import bm3d_views, figures, views
-from .probe import Pick
+from .probe import PICKER_COLUMNS, Pick
 
 
 def iteration_curves(res: Result, *, key: str) -> None:
@@ -57,7 +57,7 @@ def group_views(image: np.ndarray, seen: Result, pick: Pick, *, key: str) -> Non
     its singular values before and after weighted shrinkage with their weights."""
     group = seen.extras["group"]
     count, size = len(group["corners"]), group["size"]
-    left, right = st.columns([1, 2])
+    left, right = st.columns(PICKER_COLUMNS)
     with left:
         pick(bm3d_views.matched_blocks(image, {"block size": size,
                                                "matched blocks": group["corners"]}),
