@@ -121,7 +121,8 @@ def dream(run: DigitsRun, **params: object) -> Dream:
             logits = _logits(weights, biases, pixels.reshape(N_CLASSES, -1), run.activation)
             log_p = torch.log_softmax(logits, 1)[wanted, wanted]
             score = logits[wanted, wanted] - logits.mean(1)
-            penalty = p["energy"] * pixels.square().mean((1, 2)) + p["roughness"] * _roughness(pixels)
+            penalty = (p["energy"] * pixels.square().mean((1, 2))
+                       + p["roughness"] * _roughness(pixels))
             optimiser.zero_grad()
             (penalty - score).sum().backward()
             optimiser.step()
