@@ -37,21 +37,33 @@ https://doi.org/10.5201/ipol.2012.l-bm3d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft
 
 from . import colour, metrics
 from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
                    validated)
 from .patches import Aggregator, Matches, extract, grid, grid_match
+from .threads import one_torch_thread
+
+if TYPE_CHECKING:
+    import torch
 
 FAMILY = "Collaborative filtering"
 
-#: Reference blocks handled together (bounds the memory of a batch of groups).
+#: Reference blocks matched and filtered together, a band of whole grid rows (bounds the
+#: memory of a band's block spectra).
 _BATCH_BLOCKS = 4096
+
+#: Most float32 values in one array of a batch of groups filtered at once (16 MB): arrays
+#: above 32 MB get fresh pages from the system, zeroed, on every allocation (glibc's
+#: largest mmap threshold); whole bands of colour groups, three channels a batch, took
+#: longer than the channels one by one.
+_CHUNK_VALUES = 1 << 22
 
 
 # --------------------------------------------------------------------------- profiles
@@ -196,67 +208,116 @@ def block_transform(size: int, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Transform:
-    """The separable 3-D transform of groups (s, g, n*n): a 2-D transform per block, Haar along g.
+    """The separable 3-D transform of groups (g, ..., n*n), group axis first: a 2-D transform
+    per block, then the Haar transform along g.
 
     The 2-D transform is the 1-D one applied to the rows and the columns of
-    each block, a product with the Kronecker square of its matrix.
+    each block, a product with the Kronecker square of its matrix. With the
+    group axis first, each step is one matrix product over a whole batch,
+    whatever lies between (groups, channels): the blocks as the rows of a
+    (g x batch, n²) matrix, then the Haar matrix times the (g, batch x n²)
+    matrix. The products run in torch on one thread
+    (:func:`~denoisers.threads.one_torch_thread`), as the site runs one
+    computation per core.
     """
 
     def __init__(self, size: int, name: str) -> None:
+        import torch
+
         forward, inverse = block_transform(size, name)
         self.size = size
-        # vec(T B T^T) = (T kron T) vec(B) for row-major vec.
-        self.block = np.kron(forward, forward).astype(np.float32)
-        self.block_inverse = np.kron(inverse, inverse).astype(np.float32)
-        self._haar: dict[int, np.ndarray] = {}
+        # vec(T B T^T) = (T kron T) vec(B) for row-major vec; a row of blocks times its transpose.
+        self._block = torch.from_numpy(np.kron(forward, forward).T.astype(np.float32))
+        self._block_inverse = torch.from_numpy(np.kron(inverse, inverse).T.astype(np.float32))
+        self._haar: dict[int, torch.Tensor] = {}
 
-    def haar(self, length: int) -> np.ndarray:
+    def _haar_matrix(self, length: int) -> torch.Tensor:
+        """The orthonormal Haar matrix (length x length), float32, built once per length."""
+        import torch
+
         if length not in self._haar:
-            self._haar[length] = haar_matrix(length).astype(np.float32)
+            self._haar[length] = torch.from_numpy(haar_matrix(length).astype(np.float32))
         return self._haar[length]
 
+    def blocks(self, values: np.ndarray) -> np.ndarray:
+        """The 2-D transform of every block of ``values`` (..., n²), float32."""
+        return _rows_times(values, self._block)
+
+    def blocks_inverse(self, spectra: np.ndarray) -> np.ndarray:
+        """The blocks (..., n²), float32, of their 2-D spectra (..., n²)."""
+        return _rows_times(spectra, self._block_inverse)
+
+    def haar(self, values: np.ndarray) -> np.ndarray:
+        """The Haar transform, float32, of ``values`` (g, ...) along their first axis."""
+        return _group_times(self._haar_matrix(len(values)), values)
+
+    def haar_inverse(self, values: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`haar`."""
+        return _group_times(self._haar_matrix(len(values)).T, values)
+
     def forward(self, groups: np.ndarray) -> np.ndarray:
-        spectrum = groups @ self.block.T
-        return np.matmul(self.haar(groups.shape[1]), spectrum)
+        """The 3-D spectrum (g, ..., n²), float32, of groups (g, ..., n²)."""
+        return self.haar(self.blocks(groups))
 
     def inverse(self, spectrum: np.ndarray) -> np.ndarray:
-        groups = np.matmul(self.haar(spectrum.shape[1]).T, spectrum)
-        return groups @ self.block_inverse.T
+        """The groups (g, ..., n²), float32, of a 3-D spectrum (g, ..., n²)."""
+        return self.blocks_inverse(self.haar_inverse(spectrum))
+
+
+def _rows_times(values: np.ndarray, matrix: torch.Tensor) -> np.ndarray:
+    """``values @ matrix`` for values (..., n), one float32 matrix product on one torch thread."""
+    import torch
+
+    values = np.ascontiguousarray(values, np.float32)
+    with one_torch_thread():
+        product = torch.from_numpy(values.reshape(-1, values.shape[-1])) @ matrix
+    return product.numpy().reshape(*values.shape[:-1], matrix.shape[1])
+
+
+def _group_times(matrix: torch.Tensor, values: np.ndarray) -> np.ndarray:
+    """``matrix`` (g x g) applied along the first axis of values (g, ...), float32, as one
+    matrix product on one torch thread."""
+    import torch
+
+    values = np.ascontiguousarray(values, np.float32)
+    with one_torch_thread():
+        product = matrix @ torch.from_numpy(values.reshape(len(values), -1))
+    return product.numpy().reshape(values.shape)
 
 
 # --------------------------------------------------------------------------- filters
 
-def _hard_threshold(transform: _Transform, groups: np.ndarray, threshold: float
+def _hard_threshold(spectrum: np.ndarray, threshold: float | np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hard-threshold groups (s, g, n²) at ``threshold`` in the 3-D transform domain.
+    """Hard-threshold the 3-D spectra (g, ..., n²) of groups at ``threshold``.
 
-    Returns the filtered groups, the aggregation weight of each group
-    (1 / the number of coefficients kept, or 1 if none is) and the mask of
-    the kept coefficients.
+    ``threshold`` broadcasts against the trailing axes (one per channel,
+    shape (C, 1) for spectra (g, s, C, n²)). Returns the thresholded
+    spectra, the aggregation weight of each group, shape (...) (1 / the
+    number of coefficients kept, or 1 if none is) and the mask of the kept
+    coefficients.
     """
-    spectrum = transform.forward(groups)
     kept = np.abs(spectrum) > threshold
-    retained = kept.sum(axis=(1, 2))
-    filtered = transform.inverse(np.where(kept, spectrum, np.float32(0.0)))
+    retained = kept.sum(axis=(0, -1))
     weights = 1.0 / np.maximum(retained, 1).astype(np.float32)
-    return filtered, weights, kept
+    return np.where(kept, spectrum, np.float32(0.0)), weights, kept
 
 
-def _wiener_shrink(transform: _Transform, groups: np.ndarray, pilot: np.ndarray,
-                   sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Empirical Wiener shrinkage of noisy groups (s, g, n²) with the pilot's groups.
+def _wiener_shrink(spectrum: np.ndarray, pilot: np.ndarray, sigma: float | np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Empirical Wiener shrinkage of the 3-D spectra (g, ..., n²) of noisy groups with the
+    spectra of the pilot's groups.
 
-    Returns the filtered groups, the aggregation weight of each group
-    (1 / ||W||²) and the shrinkage factors W, in [0, 1].
+    ``sigma`` broadcasts like the threshold of :func:`_hard_threshold`.
+    Returns the shrunk spectra, the aggregation weight of each group, shape
+    (...) (1 / ||W||²) and the shrinkage factors W, in [0, 1].
     """
-    spectrum = transform.forward(groups)
-    energy = np.square(transform.forward(pilot))
-    variance = np.float32(max(sigma, 1e-6) ** 2)
+    energy = np.square(pilot)
+    variance = np.square(np.maximum(sigma, 1e-6)).astype(np.float32)
     factors = energy / (energy + variance)
-    filtered = transform.inverse(factors * spectrum)
-    norm = np.square(factors).sum(axis=(1, 2))
+    norm = np.square(factors).sum(axis=(0, -1))
     weights = 1.0 / np.maximum(norm, 1e-12)
-    return filtered, weights, factors
+    return factors * spectrum, weights, factors
 
 
 def match_threshold(settings: StageSettings, sigma: float) -> float:
@@ -286,8 +347,9 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
 
     Block matching runs on channel 0 (the luminance) of the noisy image, or
     of the pilot in the Wiener pass; every channel is filtered with the same
-    groups and its own sigma. Progress goes from ``span[0]`` to ``span[1]``.
-    Returns the estimate per channel and the aggregation weights of channel 0.
+    groups and its own sigma, all channels in one batch. Progress goes from
+    ``span[0]`` to ``span[1]``. Returns the estimate per channel and the
+    aggregation weights of channel 0.
     """
     n_channels, height, width = channels.shape
     size = min(settings.size, height, width)
@@ -300,13 +362,9 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     for done, (band_rows, band_cols) in enumerate(bands):
         matches = grid_match(guide, band_rows, band_cols, size=size, radius=radius,
                              k=settings.group)
-        for g_rows, g_cols in _groups_by_length(matches, settings, match_sigma):
-            for c, accumulator in enumerate(accumulators):
-                filtered, weights = _filter_groups(
-                    transform, channels[c], None if pilot is None else pilot[c],
-                    g_rows, g_cols, float(sigmas[c]), profile)
-                accumulator.add(filtered.reshape(*g_rows.shape, size, size), g_rows, g_cols,
-                                weights[:, None])
+        lengths = _group_sizes(matches, settings, match_sigma)
+        _filter_band(transform, channels, pilot, matches, lengths, sigmas, profile,
+                     accumulators)
         report(progress, span[0] + (span[1] - span[0]) * (done + 1) / len(bands))
     return np.stack([a.result() for a in accumulators]), accumulators[0].weights
 
@@ -321,32 +379,93 @@ def _reference_bands(height: int, width: int, size: int,
             for first in range(0, len(rows_grid), per_band)]
 
 
-def _groups_by_length(matches: Matches, settings: StageSettings,
-                      match_sigma: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The groups of a band, gathered by length: the (rows, cols) of each length's
-    blocks, shape (groups, length), so that each length is transformed at once."""
-    lengths = _group_sizes(matches, settings, match_sigma)
+def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray | None,
+                 matches: Matches, lengths: np.ndarray, sigmas: np.ndarray, profile: Profile,
+                 accumulators: list[Aggregator]) -> None:
+    """Filter the groups of one band of reference blocks (their ``matches`` and group
+    ``lengths``) in every channel (C, H, W), and add them to the channels' accumulators.
+
+    Every block of the band's groups has its corner in the rows ``top`` to
+    ``bottom`` of the matches. The 2-D transform is linear and the same in
+    every group, so each of those blocks is transformed once
+    (:func:`_block_spectra`) and a group gathers its blocks' spectra; the
+    groups of one length are then Haar-transformed, filtered and transformed
+    back along the group at once. Likewise the filtered blocks, weighted,
+    are summed per corner in the 2-D transform domain, and each corner's sum
+    gets one inverse 2-D transform, instead of every block of every group,
+    before :meth:`Aggregator.add_sums` puts it in the image.
+    """
+    size = transform.size
+    top, bottom = int(matches.rows.min()), int(matches.rows.max()) + 1
+    width = channels.shape[2] - size + 1
+    spectra = _block_spectra(transform, channels, top, bottom)  # (corners, C, n²)
+    pilot_spectra = None if pilot is None else _block_spectra(transform, pilot, top, bottom)
+    sums = np.zeros_like(spectra)
+    weight_sums = np.zeros(spectra.shape[:2])
+    sigmas = np.asarray(sigmas, np.float64)[:, None]  # (C, 1): broadcast over n²
     for length in np.unique(lengths):
         chosen = np.flatnonzero(lengths == length)
-        yield matches.rows[chosen, :length], matches.cols[chosen, :length]
+        per_chunk = max(1, _CHUNK_VALUES // (length * spectra[0].size))
+        for first in range(0, len(chosen), per_chunk):
+            part = chosen[first:first + per_chunk]
+            # (length, groups) corner indices, the group axis first (_Transform)
+            index = ((matches.rows[part, :length] - top) * width + matches.cols[part, :length]).T
+            filtered, weights = _filter_groups(transform, spectra, pilot_spectra, index, sigmas,
+                                               profile)
+            _add_at(sums, index, filtered)
+            _add_at(weight_sums, index, np.broadcast_to(weights, (*index.shape, len(channels))))
+    blocks = transform.blocks_inverse(sums).reshape(bottom - top, width, len(channels), size,
+                                                    size)
+    for c, accumulator in enumerate(accumulators):
+        accumulator.add_sums(blocks[:, :, c], weight_sums[:, c].reshape(bottom - top, width),
+                             top=top)
 
 
-def _filter_groups(transform: _Transform, image: np.ndarray, pilot: np.ndarray | None,
-                   rows: np.ndarray, cols: np.ndarray, sigma: float,
-                   profile: Profile) -> tuple[np.ndarray, np.ndarray]:
-    """The groups of ``image`` at corners (rows, cols), filtered: hard thresholding, or
-    Wiener shrinkage with the pilot's groups; and each group's aggregation weight."""
-    groups = _groups(image, rows, cols, transform.size)
-    if pilot is None:
-        filtered, weights, _ = _hard_threshold(transform, groups, profile.lambda_3d * sigma)
+def _filter_groups(transform: _Transform, spectra: np.ndarray, pilot_spectra: np.ndarray | None,
+                   index: np.ndarray, sigmas: np.ndarray, profile: Profile
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Filter the groups of blocks ``index`` (length, groups) into the block spectra
+    (corners, C, n²): hard thresholding, or Wiener shrinkage with the pilot's spectra, each
+    channel with its sigma (C, 1). Returns the filtered block spectra (length, groups, C,
+    n²), each times its group's aggregation weight, and the weights (groups, C)."""
+    spectrum = transform.haar(np.take(spectra, index, axis=0))
+    if pilot_spectra is None:
+        shrunk, weights, _ = _hard_threshold(
+            spectrum, (profile.lambda_3d * sigmas).astype(np.float32))
     else:
-        filtered, weights, _ = _wiener_shrink(
-            transform, groups, _groups(pilot, rows, cols, transform.size), sigma)
+        shrunk, weights, _ = _wiener_shrink(
+            spectrum, transform.haar(np.take(pilot_spectra, index, axis=0)), sigmas)
+    filtered = transform.haar_inverse(shrunk)
+    filtered *= weights[..., None]
     return filtered, weights
 
 
+def _block_spectra(transform: _Transform, channels: np.ndarray, top: int,
+                   bottom: int) -> np.ndarray:
+    """The 2-D transforms (corners, C, n²), float32, of the blocks of channels (C, H, W) with
+    their corner in rows ``top`` to ``bottom`` (exclusive), row-major."""
+    size = transform.size
+    windows = sliding_window_view(channels[:, top:bottom + size - 1], (size, size), axis=(1, 2))
+    blocks = np.moveaxis(windows, 0, 2).reshape(-1, len(channels), size * size)
+    return transform.blocks(blocks)
+
+
+def _add_at(sums: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``sums[index] += values``, repeated indices adding up: sums (n, ...), C-contiguous,
+    and values index.shape + (...), by ``torch.index_add_`` on one thread (in index
+    order)."""
+    import torch
+
+    flat = sums.reshape(len(sums), -1)
+    added = np.ascontiguousarray(values, sums.dtype).reshape(index.size, flat.shape[1])
+    with one_torch_thread():
+        torch.from_numpy(flat).index_add_(0, torch.from_numpy(index.ravel()),
+                                          torch.from_numpy(added))
+
+
 def _groups(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:
-    """Groups (s, g, size²) of ``image`` at corners rows, cols (s, g)."""
+    """Groups (g, s, size²) of ``image`` at corners rows, cols (g, s), the group axis first
+    (:class:`_Transform`)."""
     return extract(image, rows, cols, size).reshape(*rows.shape, size * size)
 
 
@@ -375,29 +494,30 @@ def _group_view(image: np.ndarray, pilot: np.ndarray | None, sigma: float,
     matches = grid_match(image if pilot is None else pilot, np.array([row]), np.array([col]),
                          size=size, radius=radius, k=settings.group)
     length = int(_group_sizes(matches, settings, match_sigma)[0])
-    rows, cols = matches.rows[:, :length], matches.cols[:, :length]
+    rows, cols = matches.rows[:, :length].T, matches.cols[:, :length].T  # (g, 1)
     transform = _Transform(size, settings.transform)
     shape = (length, size, size)
     groups = _groups(image, rows, cols, size)
     spectrum = transform.forward(groups)
     trace = {"block": (row, col), "block size": size,
-             "matched blocks": np.stack([rows[0], cols[0]], axis=1),
+             "matched blocks": np.concatenate([rows, cols], axis=1),
              "match distances": matches.distances[0, :length].astype(np.float32),
              "group": groups.reshape(shape), "spectrum": spectrum.reshape(shape)}
     if pilot is None:
         threshold = profile.lambda_3d * sigma
-        filtered, _, kept = _hard_threshold(transform, groups, threshold)
-        trace.update({"thresholded spectrum": np.where(kept, spectrum, 0.0).reshape(shape),
+        shrunk, _, kept = _hard_threshold(spectrum, threshold)
+        trace.update({"thresholded spectrum": shrunk.reshape(shape),
                       "threshold": threshold,
                       "retained coefficients": int(kept.sum())})
     else:
         basic = _groups(pilot, rows, cols, size)
-        filtered, _, factors = _wiener_shrink(transform, groups, basic, sigma)
+        basic_spectrum = transform.forward(basic)
+        shrunk, _, factors = _wiener_shrink(spectrum, basic_spectrum, sigma)
         trace.update({"basic group": basic.reshape(shape),
-                      "basic spectrum": transform.forward(basic).reshape(shape),
+                      "basic spectrum": basic_spectrum.reshape(shape),
                       "Wiener factors": factors.reshape(shape),
-                      "shrunk spectrum": (factors * spectrum).reshape(shape)})
-    trace["filtered group"] = filtered.reshape(shape)
+                      "shrunk spectrum": shrunk.reshape(shape)})
+    trace["filtered group"] = transform.inverse(shrunk).reshape(shape)
     trace["match threshold"] = match_threshold(settings, match_sigma)
     return trace
 
@@ -538,10 +658,14 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
     Cost: block matching is O(H W S² N1² / N_step²) per pass for a window
     of side S (1521 displacements for S = 39): the inner products of the
     reference blocks with their candidates are matrix products over tiles
-    of neighbouring references (:func:`denoisers.patches.grid_match`); the
-    groups are transformed by matrix products in batches of about 4096
-    reference blocks, bucketed by group size; aggregation is a weighted
-    ``np.bincount``.
+    of neighbouring references (:func:`denoisers.patches.grid_match`). The
+    filtering runs in bands of about 4096 reference blocks: the 2-D
+    transform of every block of a band is computed once and shared by
+    every group that holds it; the groups, bucketed by size and with every
+    colour channel in one batch, get the Haar transform across the group as
+    one matrix product; the filtered blocks are summed per corner in the
+    2-D transform domain and each corner's sum is transformed back once
+    (:meth:`denoisers.patches.Aggregator.add_sums`).
 
     References
     ----------

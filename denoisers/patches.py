@@ -176,7 +176,8 @@ def block_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: 
     O(H W (2 radius + 1)²) operations in all, however many references share
     the rows. The Python loop runs over the 2 radius + 1 values of dy, with
     every dx at once, in bands of reference rows sized to keep the memory
-    under about 64 MB; the k nearest are then picked with ``argpartition``.
+    under about 64 MB; the k nearest are then picked with ``torch.topk``
+    (:func:`_k_nearest`).
     """
     image = np.ascontiguousarray(image, dtype=np.float32)
     if image.ndim != 2:
@@ -247,7 +248,9 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     :func:`block_match` pass over memory once per operation: on two busy
     cores this took a fifth of their CPU time. The image is centred on its
     mean first, which changes no distance and keeps the cancellation of
-    the three terms small.
+    the three terms small. The k nearest are picked row tile by row tile,
+    while its distances are at hand (:func:`_k_nearest`), so that no array
+    holds every reference's whole window at once.
     """
     image = np.ascontiguousarray(image, dtype=np.float32)
     rows, cols = np.asarray(rows, np.int64).ravel(), np.asarray(cols, np.int64).ravel()
@@ -266,31 +269,37 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
                                       int(rows[-1]) + radius + extent[0], extent[1])
     corners = cols[col_tiles[:, 0]]  # padded column of each column tile's first candidate
     offsets = cols[col_tiles] - corners[:, None]  # (tiles, Tc)
-    distances = np.empty((rows.size, cols.size, side * side), np.float32)
+    found = [np.empty((rows.size, cols.size, k), dtype) for dtype in (np.int64, np.float32)]
     candidates = np.empty((len(col_tiles), *extent, size * size), np.float32)
     indices: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    untiled = _untiled(col_tiles)
     for tile in row_tiles:
         first = int(rows[tile[0]]) - radius - top
         for t, corner in enumerate(corners):
             candidates[t] = patches[first:first + extent[0], corner:corner + extent[1]]
         own = (rows[tile] - top)[None, :, None], (cols[col_tiles] + radius)[:, None, :]
-        refs = patches[own].reshape(len(col_tiles), -1, size * size)  # (tiles, Tr Tc, n²)
+        # (tiles, Tr Tc, n²), times -2 (exact): the products are -2 <P, Q> at once.
+        refs = patches[own].reshape(len(col_tiles), -1, size * size) * np.float32(-2.0)
         products = _batched_products(candidates.reshape(len(col_tiles), -1, size * size), refs)
         key = tuple(rows[tile] - rows[tile[0]])
         if key not in indices:  # the same for every tile of a regular grid
             indices[key] = _window_indices(np.array(key), offsets, corners, extent, side,
                                            energy.shape[1])
         at_products, at_energy = indices[key]
-        block = np.take(products, at_products)  # (tiles, Tr, Tc, side²)
-        block *= np.float32(-2.0)
-        block += np.take(energy[first:], at_energy)
-        block += energy[own][..., None]
-        distances[tile] = block.transpose(1, 0, 2, 3).reshape(len(tile), -1, side * side)[
-            :, _untiled(col_tiles)]
-    np.maximum(distances, 0.0, out=distances)
-    distances *= np.float32(1.0 / (size * size))
-    return Matches(*_select(distances.reshape(-1, side, side), *references, radius, size,
-                            image.shape, k))
+        # (tiles, Tr, Tc, side²): tile by tile, as the products lie in memory
+        distances = np.take(products, at_products)
+        distances += np.take(energy[first:], at_energy)
+        distances += energy[own][..., None]
+        distances = distances.reshape(-1, side * side)
+        np.maximum(distances, 0.0, out=distances)
+        distances *= np.float32(1.0 / (size * size))
+        # Candidates outside the image have infinite energy, hence distance, already.
+        distances[:, radius * side + radius] = -1.0
+        for part, out in zip(_k_nearest(distances, k), found):  # to the grid's order
+            out[tile] = part.reshape(len(col_tiles), len(tile), -1, k).transpose(
+                1, 0, 2, 3).reshape(len(tile), -1, k)[:, untiled]
+    return Matches(*_corners(found[0].reshape(-1, k), found[1].reshape(-1, k), *references,
+                             radius))
 
 
 #: References per tile of :func:`grid_match`: grid rows x grid columns.
@@ -461,7 +470,14 @@ def _select(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: i
     """The k nearest candidates of each reference in its window: corners and distances
     (m, k), sorted, the reference first, as :class:`Matches` holds them."""
     flat = _window_distances(distances, rows, cols, radius, size, shape)
-    nearest, picked = _k_nearest(flat, k)
+    return _corners(*_k_nearest(flat, k), rows, cols, radius)
+
+
+def _corners(nearest: np.ndarray, picked: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+             radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corners (m, k) of the window positions ``nearest`` around the references (rows,
+    cols), and the distances ``picked``, as :class:`Matches` holds them: the reference's
+    own corner where the distance is infinite (no candidate)."""
     found = np.isfinite(picked)
     dy, dx = np.divmod(nearest, 2 * radius + 1)
     return (np.where(found, rows[:, None] + dy - radius, rows[:, None]),
@@ -485,14 +501,26 @@ def _window_distances(distances: np.ndarray, rows: np.ndarray, cols: np.ndarray,
 
 def _k_nearest(flat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The window positions (m, k) of the k smallest of each row of ``flat`` and their
-    values, sorted by value, ties by position; the reference's -1 is reported as 0."""
-    if k < flat.shape[1]:
-        nearest = np.argpartition(flat, k - 1, axis=1)[:, :k]
-    else:
-        nearest = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
-    picked = np.take_along_axis(flat, nearest, axis=1)
-    # Sort by distance, ties by window position, so the result does not depend
-    # on how argpartition happened to order equal values.
+    values, sorted by value, ties by position; the reference's -1 is reported as 0.
+
+    The k + 1 smallest of each row come from ``torch.topk`` (one thread),
+    faster than ``np.argpartition``. Where the k-th and the (k + 1)-th are
+    equal, which of the tied values make the k is decided by position, by a
+    stable sort of those rows, so the result is the first k of a stable
+    sort of every row: deterministic, whatever order topk found them in.
+    """
+    import torch
+
+    width = flat.shape[1]
+    with one_torch_thread():
+        found = torch.topk(torch.from_numpy(flat), min(k + 1, width), dim=1, largest=False,
+                           sorted=True)
+    picked, nearest = found.values.numpy()[:, :k], found.indices.numpy()[:, :k]
+    if k < width:
+        tied = np.flatnonzero(picked[:, -1] == found.values.numpy()[:, k])
+        nearest[tied] = np.argsort(flat[tied], axis=1, kind="stable")[:, :k]
+        picked[tied] = np.take_along_axis(flat[tied], nearest[tied], axis=1)
+    # Ties within the k by window position.
     ranking = np.lexsort((nearest, picked), axis=1)
     nearest = np.take_along_axis(nearest, ranking, axis=1)
     picked = np.take_along_axis(picked, ranking, axis=1)
@@ -535,10 +563,7 @@ class Aggregator:
         for 1.
         """
         patches = np.asarray(patches)
-        size = patches.shape[-1]
-        if self._size is not None and size != self._size:
-            raise InvalidInput(f"this Aggregator takes patches of side {self._size}; got {size}")
-        self._size = size
+        size = self._check_size(patches.shape[-1])
         rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
         w = np.broadcast_to(np.float64(1.0) if weights is None else
                             np.asarray(weights, np.float64), rows.shape)
@@ -550,6 +575,36 @@ class Aggregator:
                                       minlength=self.numerator.size)
         self._corners += np.bincount(corners.ravel(), weights=w.ravel(),
                                      minlength=self.numerator.size).reshape(self.shape)
+
+    def add_sums(self, sums: np.ndarray, weights: np.ndarray, top: int = 0,
+                 left: int = 0) -> None:
+        """Add, at once, the patches of every corner of a rectangle, already summed per corner.
+
+        ``sums`` (R, C, s, s): at [i, j], the sum of ``weight * patch`` over
+        the patches with their corner at (top + i, left + j); ``weights``
+        (R, C): the sum of those patches' weights. By linearity this is
+        :meth:`add` of every one of those patches, up to rounding, at the
+        cost of one pass over the rectangle however many patches share a
+        corner.
+        """
+        size = self._check_size(sums.shape[-1])
+        rows, cols = weights.shape
+        window = np.ones((size, size)) if self.window is None else self.window
+        # Pixel (u, v) of every corner's sum, contiguous: (s, s, R, C).
+        by_pixel = np.ascontiguousarray(np.moveaxis(sums, (-2, -1), (0, 1)))
+        numerator = self.numerator.reshape(self.shape)
+        for u in range(size):
+            for v in range(size):
+                numerator[top + u:top + u + rows, left + v:left + v + cols] += \
+                    window[u, v] * by_pixel[u, v]
+        self._corners[top:top + rows, left:left + cols] += weights
+
+    def _check_size(self, size: int) -> int:
+        """The patch side, fixed by the window or the first patches added: refuse another."""
+        if self._size is not None and size != self._size:
+            raise InvalidInput(f"this Aggregator takes patches of side {self._size}; got {size}")
+        self._size = size
+        return size
 
     @property
     def weights(self) -> np.ndarray:
