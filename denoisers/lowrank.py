@@ -61,9 +61,9 @@ def settings(sigma: float) -> Settings:
     if level <= 20:
         return Settings(6, 60, 3, 0.54)
     if level <= 40:
-        return Settings(7, 80, 4, 0.56)
+        return Settings(7, 80, 3, 0.56)
     if level <= 60:
-        return Settings(8, 110, 6, 0.58)
+        return Settings(8, 110, 5, 0.58)
     return Settings(9, 130, 6, 0.58)
 
 
@@ -139,13 +139,15 @@ def shrink_groups(groups: np.ndarray, noise: np.ndarray, c: float
     -----
     The mean patch of a group is removed before and added back after, as in
     the authors' code. The singular values and vectors come from the
-    eigendecomposition of the d x d Gram matrix ``Ycᵀ Yc = U S² Uᵀ``
+    eigendecomposition of the smaller Gram matrix: the d x d ``Ycᵀ Yc = U S² Uᵀ``
     (torch, batched, float32, on one thread: on the project's loaded 2-core
     CPU a batch of 2048 Gram matrices of 49 x 49 took 0.5 s on one thread
     against 22 s on two; float64 for a batch where float32 fails, as it
-    may on nearly identical patches); the estimate is ``Yc U f(S) S⁻¹ Uᵀ``, with no
-    need for the other singular vectors, and only the columns of U up to the
-    largest rank kept in the batch enter it (:func:`_project`). The
+    may on nearly identical patches), the estimate being ``Yc U f(S) S⁻¹ Uᵀ``
+    with no need for the other singular vectors; or, for groups of fewer
+    patches than pixels (n < d), the n x n ``Yc Ycᵀ = V S² Vᵀ`` and ``V f(S)
+    S⁻¹ Vᵀ Yc``. Only the vectors up to the largest rank kept in the batch
+    enter the estimate (:func:`_projector`). The
     eigendecomposition is most of a WNNM run's time (about 80 % of this
     function's): LAPACK's, one small matrix after another, is exact, and the
     subspace iterations tried in its place lost quality or time: warm-started
@@ -159,30 +161,34 @@ def shrink_groups(groups: np.ndarray, noise: np.ndarray, c: float
     data = torch.from_numpy(np.asarray(groups, np.float32))
     mean = data.mean(dim=1, keepdim=True)
     centred = data - mean
-    gram = centred.transpose(1, 2) @ centred                       # (g, d, d)
-    eigenvalues, vectors = _eigh(gram)                              # ascending
+    # Patches as rows (n >= d) or, transposed, pixels as rows: the Gram matrix is the smaller.
+    fewer_patches = groups.shape[1] < groups.shape[2]
+    rows = centred.transpose(1, 2) if fewer_patches else centred
+    eigenvalues, vectors = _eigh(rows.transpose(1, 2) @ rows)       # ascending
     rank = min(groups.shape[1], groups.shape[2])
     values = eigenvalues[:, -rank:].clamp_min(0.0).sqrt().numpy()  # ascending
     shrunk, weights = weighted_shrinkage(values, groups.shape[1], noise, c)
     ratio = np.divide(shrunk, values, out=np.zeros_like(values), where=values > 0)
-    estimate = _project(centred, vectors[:, :, -rank:], ratio) + mean
+    projector = _projector(vectors[:, :, -rank:], ratio)
+    estimate = (torch.baddbmm(mean, projector, centred) if fewer_patches else
+                torch.baddbmm(mean, centred, projector))
     largest_first = np.s_[:, ::-1]
     return (estimate.numpy(), values[largest_first].astype(np.float64),
             shrunk[largest_first], weights[largest_first])
 
 
-def _project(centred, vectors, ratio: np.ndarray):
-    """``Yc U diag(ratio) Uᵀ`` for each group, with the eigenvectors U (g, d, r) and their
+def _projector(vectors, ratio: np.ndarray):
+    """``U diag(ratio) Uᵀ`` for each group, with the eigenvectors U (g, m, r) and their
     ratios (g, r) in ascending order of the values: only the columns of the largest
     kept rank in the batch enter the products (values below a kept one are never kept)."""
     import torch
 
     kept = int((ratio > 0).sum(axis=1).max(initial=0))
     if kept == 0:
-        return torch.zeros_like(centred)
+        return torch.zeros(vectors.shape[0], vectors.shape[1], vectors.shape[1])
     basis = vectors[:, :, -kept:]
     scale = torch.from_numpy(np.ascontiguousarray(ratio[:, -kept:], np.float32))
-    return centred @ ((basis * scale[:, None, :]) @ basis.transpose(1, 2))
+    return (basis * scale[:, None, :]) @ basis.transpose(1, 2)
 
 
 def _eigh(gram):
@@ -216,6 +222,10 @@ def _iterations_rule(sigma: float) -> int:
     return settings(sigma).iterations
 
 
+def _step_rule(sigma: float) -> int:
+    return settings(sigma).size - 1
+
+
 #: The parameters of :func:`wnnm`, checked by every call (its Method's spec).
 WNNM: tuple[Param, ...] = (
     Int("size", 4, 10, default=None, rule=_size_rule,
@@ -226,13 +236,14 @@ WNNM: tuple[Param, ...] = (
               "as sigma grows).")),
     Int("iterations", 1, 20, default=None, rule=_iterations_rule,
         help=("Rounds of shrinkage, each on the last estimate with a tenth of the noisy "
-              "image added back; block matching is redone every second round (auto: 3, 4 "
+              "image added back; block matching is redone every second round (auto: 3, 3, 5 "
               "or 6 as sigma grows; the authors' 8 to 14 gained at most 0.1 dB here).")),
     Float("c", 0.5, 8.0, default=2.8, step=0.1,
           help=("Strength of the shrinkage: the weights are c sqrt(n) over the singular "
                 "value. The authors' 2.8.")),
-    Int("step", 1, 6, default=4,
-        help="Distance between reference patches, in pixels. Smaller is slower, rarely better."),
+    Int("step", 1, 8, default=None, rule=_step_rule,
+        help=("Distance between reference patches, in pixels (auto: the patch side less "
+              "one, 5 to 8). Smaller is slower, rarely better.")),
     Int("search", 5, 40, default=20,
         help="Similar patches are looked for at most this many pixels from the reference."),
 )
@@ -244,7 +255,7 @@ _DELTA = 0.1
 @validated(WNNM)
 def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
          patches: int | None = None, iterations: int | None = None, c: float = 2.8,
-         step: int = 4, search: int = 20, trace: bool = False,
+         step: int | None = None, search: int = 20, trace: bool = False,
          progress: Progress | None = None, reference: np.ndarray | None = None) -> Result:
     """Denoise by shrinking the singular values of groups of similar patches.
 
@@ -264,12 +275,13 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
         Patches per group at the first block matching; each later one takes
         10 fewer (at least 10). None: 60, 80, 110 or 130 by the same bands.
     iterations : int, optional
-        Rounds of shrinkage; None: 3, 4, 6 or 6 by the same bands.
+        Rounds of shrinkage; None: 3, 3, 5 or 6 by the same bands.
     c : float
         The constant of the weights ``w_i = c sqrt(n) / (sigma_i(X) + eps)``.
-    step : int
+    step : int, optional
         Distance between reference patches (the last row and column are
-        always references, so every pixel is covered).
+        always references, so every pixel is covered); None: the patch side
+        less one, so that neighbouring references overlap by a pixel.
     search : int
         Radius of the search window: candidates differ from the reference's
         corner by at most this many rows and columns.
@@ -313,39 +325,43 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
 
     The defaults follow the authors' MATLAB code by sigma (patch side,
     group sizes, gamma; c = 2.8, delta = 0.1) but for three shortcuts,
-    measured on 256x256 centre crops of camera and astronaut (grey) with
-    ``noise.add_gaussian(clean, sigma, seed=0)``:
+    measured on Set12 with the quality benchmark's noise (the trace's PSNR
+    after each round) and, first, on 256x256 centre crops of camera and
+    astronaut (grey) with ``noise.add_gaussian(clean, sigma, seed=0)``:
 
-    - a reference every 4 pixels (their code: every ``size / 2 - 1``, 2 or
-      3) within +-20 (theirs +-30): every 4 pixels gave the same PSNR as
-      every 3 at sigma_255 = 25 (29.57 / 29.80 dB against 29.57 / 29.82)
-      in about 60 % of the time (50 s against 80, 12 rounds, load
-      average about 9);
-    - fewer rounds: 3, 4, 6, 6 by band where their code runs 8, 12, 14,
+    - a reference every ``size - 1`` pixels, 5 to 8 (their code: every
+      ``size / 2 - 1``, 2 or 3), within +-20 (theirs +-30). The work is
+      one eigendecomposition per group, so it falls as the square of the
+      step: on Set12 at sigma_255 = 25 (3 rounds) every 4, 5 and 6 pixels
+      gave 30.046 / 30.034 / 30.005 dB for CPU times of about 1 : 0.62 :
+      0.45; at 15 every 4 and 5 gave 32.554 / 32.533; at 50 every 7 gave
+      26.763 (5 rounds) against every 4's 26.79 (6 rounds). A coarser
+      step for the first matching only (6 then 4) gave 30.029 at 25 for
+      the time of every 5;
+    - fewer rounds: 3, 3, 5, 6 by band where their code runs 8, 12, 14,
       14. The PSNR after each round (the trace's curve) peaks early and
-      then drifts by hundredths: at sigma_255 = 15 the 3rd round gave
-      31.90 / 32.83 dB and the 8th 31.78 / 32.76; at 25 the 4th 29.56 /
-      29.81 and the 12th 29.57 / 29.80; at 50 the 6th 26.62 / 26.03 and
-      the 14th 26.65 / 26.11 (the one loss, 0.03-0.08 dB, for 2.3 times
-      less time);
+      then drifts by hundredths: on Set12 at sigma_255 = 25 (every 4
+      pixels) rounds 3 to 6 gave 30.046 / 30.043 / 30.029 / 30.010 dB, at
+      50 (every 7) 26.713 / 26.750 / 26.763 / 26.759; on the crops, at 15
+      the 3rd round gave 31.90 / 32.83 dB and the 8th 31.78 / 32.76, at 50
+      the 14th 0.03-0.08 dB more than the 6th for 2.3 times the time;
     - the singular values from each group's Gram matrix rather than an SVD.
 
     On Set12 (``python -m benchmarks.quality --data ../shared/data/set12
     --sigmas 15 25 50 --methods wnnm --per-image``, noise not clipped, each
-    image at its own size) the mean PSNR is 32.55 / 30.04 / 26.79 dB at
-    sigma_255 = 15 / 25 / 50, against the published 32.70 / 30.26 / 27.05
-    and this library's BM3D's 32.34 / 29.92 / 26.73. Time, on the
-    project's 2-core CPU shared with other jobs (load average 5 to 10): a
-    256x256 image 7 / 14 / 30 s on average (4 to 44 s), a 512x512 one
-    16 / 36 / 88 s (the load fell meanwhile; the work grows as the
-    pixels); a 256x256 crop of camera at sigma_255 = 75 took
-    70 s (24.88 dB). Putting the patches back by their corners
-    (:class:`_CornerSums`) and projecting on the kept columns only took the
-    CPU time of one 256x256 run (Set12's 01) from 4.5 / 5.1 / 13.2 s to
-    2.1 / 4.5 / 10.2 s at sigma_255 = 15 / 25 / 50, with the same estimate
-    to 3e-4 (before and after interleaved, one to three runs each, load
-    average 22 to 76: the wall times were 5 to 20 times longer); the rest
-    is mostly LAPACK's eigendecompositions (:func:`shrink_groups`).
+    image at its own size) the mean PSNR is 32.53 / 30.00 / 26.76 dB at
+    sigma_255 = 15 / 25 / 50 (every 4 pixels and 3, 4, 6 rounds: 32.55 /
+    30.04 / 26.79), against the published 32.70 / 30.26 / 27.05 and this
+    library's BM3D's 32.34 / 29.92 / 26.73. Time: the 512x512 camera at
+    sigma_255 = 25 took 5.0 s of CPU (15 s wall at load average 7 to 9 on
+    the project's 2-core CPU) against 13.8 s (39 s wall) with every 4
+    pixels and 4 rounds; a Set12 image took 9 s wall on average at
+    sigma_255 = 25 under the same load. Putting the patches back by their
+    corners (:class:`_CornerSums`) and projecting on the kept columns only
+    took the CPU time of one 256x256 run (Set12's 01) from 4.5 / 5.1 / 13.2 s
+    to 2.1 / 4.5 / 10.2 s at sigma_255 = 15 / 25 / 50, with the same
+    estimate to 3e-4; the rest is mostly LAPACK's eigendecompositions
+    (:func:`shrink_groups`).
 
     The weights use the paper's estimate of the clean singular values
     (:func:`weighted_shrinkage`); the authors' code solves for them in
@@ -381,13 +397,14 @@ def _one_thread() -> Iterator[None]:
 
 
 def _wnnm(noisy: np.ndarray, sigma: float, *, size: int | None, patches: int | None,
-          iterations: int | None, c: float, step: int, search: int, trace: bool,
+          iterations: int | None, c: float, step: int | None, search: int, trace: bool,
           progress: Progress | None, reference: np.ndarray | None) -> Result:
     """:func:`wnnm`'s work, its parameters checked."""
     band = settings(sigma)
     size = band.size if size is None else size
     patches = band.patches if patches is None else patches
     iterations = band.iterations if iterations is None else iterations
+    step = size - 1 if step is None else step
     if reference is not None and np.shape(reference) != noisy.shape:
         raise InvalidInput(f"the reference must have the noisy image's shape {noisy.shape}; "
                            f"got {np.shape(reference)}")
@@ -516,7 +533,7 @@ class _CornerSums:
 
 def wnnm_group(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, int], *,
                size: int | None = None, patches: int | None = None,
-               iterations: int | None = None, c: float = 2.8, step: int = 4,
+               iterations: int | None = None, c: float = 2.8, step: int | None = None,
                search: int = 20) -> View:
     """WNNM's view of pixel ``probe``: the last iteration's group of the patch there.
 

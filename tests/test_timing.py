@@ -56,11 +56,18 @@ def test_a_missing_table_knows_nothing(tmp_path, monkeypatch):
     assert timing.expected_seconds("bm3d", (256, 256), 0.1) is None
 
 
-def test_wnnm_grows_with_sigma_from_the_benchmarks_level(tables):
+def test_wnnm_scales_the_benchmarks_time_by_its_noise_band(tables):
+    """The speed table times σ 25; another band costs what its measured 256x256 run did
+    relative to σ 25's (timing.WNNM_SECONDS_256): σ 75, the largest patches and most
+    rounds, costs the most."""
     at_25 = timing.expected_seconds("wnnm", (256, 256), 25 / 255)
     assert at_25 == pytest.approx(10.0)
-    times = [timing.expected_seconds("wnnm", (256, 256), s / 255) for s in (15, 25, 50, 75)]
-    assert times == sorted(times) and times[0] < at_25 < times[-1]
+    measured = timing.WNNM_SECONDS_256
+    for sigma, size in ((15, 6), (50, 8), (75, 9)):
+        expected = at_25 * measured[size] / measured[7]
+        assert timing.expected_seconds("wnnm", (256, 256), sigma / 255) == pytest.approx(expected)
+    assert timing.expected_seconds("wnnm", (256, 256), 75 / 255) == max(
+        timing.expected_seconds("wnnm", (256, 256), s / 255) for s in (15, 25, 50, 75))
 
 
 def test_the_waiting_caption_states_the_time(tables):

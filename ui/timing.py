@@ -36,10 +36,11 @@ COLOUR_PROBLEMS = frozenset({"demosaic"})
 COLOUR_FACTOR = 3.0
 #: CPU seconds a grey 256x256 WNNM run with the defaults took, by patch side (the noise
 #: band: sigma_255 <= 20, <= 40, <= 60, above): Set12's 01 at sigma_255 15, 25, 50 and 75,
-#: on the project's 2-core CPU at a load average of about 3.5, after the speed-ups of
-#: issue 26. Only their ratios are used: how much slower a noise level is than the speed
-#: benchmark's.
-WNNM_SECONDS_256 = {6: 2.0, 7: 4.8, 8: 9.0, 9: 17.2}
+#: on the project's 2-core CPU at a load average of about 6, with the reference grid's step
+#: and the rounds of each band as issue 26 left them (σ 25 is the cheapest band: its step,
+#: 6, is the largest for its patch). Only their ratios are used: how much slower a noise
+#: level is than the speed benchmark's.
+WNNM_SECONDS_256 = {6: 2.9, 7: 1.4, 8: 2.6, 9: 3.8}
 
 
 def expected_seconds(method_key: str, shape: tuple[int, ...], sigma: float) -> float | None:
