@@ -14,7 +14,7 @@ from skimage import data
 import denoisers
 from denoisers import metrics, noise
 from denoisers.nets import METHODS, inference
-from denoisers.nets.architectures import DnCNN, FFDNet, build, fold_batch_norm
+from denoisers.nets.architectures import DRUNet, DnCNN, FFDNet, ResBlock, build, fold_batch_norm
 
 NETS = [m.key for m in METHODS]
 SIGMA = 25 / 255
@@ -198,3 +198,30 @@ def test_every_architecture_builds_from_its_recipe():
         sigma = torch.full((1,), 0.1)
         out = model.eval()(torch.rand(1, 3 if recipe.colour else 1, 32, 32), sigma)
         assert out.shape == (1, 3 if recipe.colour else 1, 32, 32), name
+
+
+def test_a_residual_block_sums_in_place_what_the_plain_sum_gives():
+    """ResBlock's in-place ReLU and sum give x + b(relu(a(x))) bit for bit, x untouched."""
+    torch.manual_seed(0)
+    block = ResBlock(8, bias=False)
+    x = torch.rand(2, 8, 16, 16)
+    kept = x.clone()
+    with torch.inference_mode():
+        out = block(x)
+        plain = x + block.b(torch.relu(block.a(x)))
+    assert torch.equal(out, plain) and torch.equal(x, kept)
+
+
+def test_drunet_trains_through_its_in_place_sums():
+    """Autograd accepts the in-place ReLU and sums (training backpropagates through them),
+    and the forward pass with gradients gives what inference gives, the input untouched."""
+    torch.manual_seed(0)
+    model = DRUNet(widths=(8, 16, 32), blocks=(1, 1, 1))
+    x, sigma = torch.rand(2, 1, 32, 32), torch.full((2,), 0.1)
+    kept = x.clone()
+    with torch.inference_mode():
+        inferred = model(x, sigma)
+    out = model(x, sigma)
+    out.square().mean().backward()
+    assert torch.equal(out.detach(), inferred) and torch.equal(x, kept)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
