@@ -12,7 +12,7 @@ from skimage import data, restoration
 from denoisers.core import as_image
 import denoisers
 from denoisers import metrics, noise
-from denoisers.nonlocal_means import (SPEC, nlm, nlm_h, nlm_look, nlm_patch, nlm_pixel,
+from denoisers.nonlocal_means import (SPEC, nlm, nlm_h, nlm_patch, nlm_pixel,
                                       nlm_search, nlm_weights, patch_distances)
 
 SIGMA = 0.1

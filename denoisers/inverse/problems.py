@@ -38,7 +38,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 from skimage.restoration import inpaint_biharmonic
-from skimage.transform import resize
 
 from ..core import Choice, Float, Int, InvalidInput, Param, as_image, check_params
 from ..noise import add_gaussian
