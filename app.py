@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, scene, waiting
+from ui import errors, present, scene, waiting
 
 st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
                    layout="wide")
@@ -21,31 +21,39 @@ PAGES = {
                 icon=":material/grain:", url_path="noise"),
         st.Page("chapters/local_filters.py", title="Local filters (1949–1998)",
                 icon=":material/blur_linear:", url_path="local-filters"),
-        st.Page("chapters/pde.py", title="Diffusion and variation (1990–2004)",
+        st.Page("chapters/pde.py", title="Diffusion and TV (1990–2004)",
                 icon=":material/waves:", url_path="pde"),
-        st.Page("chapters/wavelets.py", title="Wavelets (1994–2000)", icon=":material/stacked_line_chart:", url_path="wavelets"),
-        st.Page("chapters/sparsity.py", title="Sparse representations (1996–2006)",
+        st.Page("chapters/wavelets.py", title="Wavelets (1994–2000)",
+                icon=":material/stacked_line_chart:", url_path="wavelets"),
+        st.Page("chapters/sparsity.py", title="Sparse models (1996–2006)",
                 icon=":material/apps:", url_path="sparsity"),
         st.Page("chapters/nonlocal_means.py", title="Non-local means (2005)",
                 icon=":material/join_inner:", url_path="nonlocal-means"),
         st.Page("chapters/bm3d.py", title="BM3D, the classical summit (2007)",
                 icon=":material/view_in_ar:", url_path="bm3d"),
-        st.Page("chapters/patch_priors.py", title="Low rank and patch priors (2011–2014)",
+        st.Page("chapters/patch_priors.py", title="Patch priors (2011–2014)",
                 icon=":material/stacks:", url_path="patch-priors"),
-        st.Page("chapters/deep_learning.py", title="Deep learning takes over (2012–2021)",
+        st.Page("chapters/deep_learning.py", title="Deep learning (2012–2021)",
                 icon=":material/neurology:", url_path="deep-learning"),
-        st.Page("chapters/epilogue.py", title="The denoiser as a prior (2013–2021)",
+        st.Page("chapters/epilogue.py", title="Denoisers as priors (2013–2021)",
                 icon=":material/auto_fix_high:", url_path="prior"),
     ],
     "Compare": [
         st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),
     ],
+    "Sources": [
+        st.Page("chapters/references.py", title="References", icon=":material/menu_book:",
+                url_path="references"),
+    ],
 }
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)  # every title, "View more" folds none away
 waiting.pin()
 with waiting.busy("Working…", key="page"):
     chosen = None
+    with st.sidebar:
+        present.switch()
+    present.style()
     with errors.guard("The image and noise settings"):
         chosen = scene.sidebar()
     if chosen is not None:

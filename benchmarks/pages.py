@@ -2,7 +2,7 @@
 
     python -m benchmarks.pages [--out DIR] [--port N] [--pages noise arena] [--side 256]
                                [--press [REGEX]] [--query sigma=0 image=moon]
-                               [--sizes 1440x900 853x480@1.5]
+                               [--sizes 1440x900 853x480@1.5] [--window]
 
 Starts the site (``streamlit run app.py``) on a free localhost port, or uses
 one already listening on ``--port``, visits each page in Chromium, waits
@@ -201,10 +201,12 @@ def press(tab, pattern: str, timeout: float = 180, most: int = 6) -> list[str]:
 
 def shoot(url: str, pages: Sequence[str], out: Path, *, sizes: Sequence[Size] = SIZES,
           query: dict[str, str] | None = None, chromium: str | None = None,
-          timeout: float = 180, buttons: str | None = None) -> list[tuple[Path, float]]:
+          timeout: float = 180, buttons: str | None = None,
+          window: bool = False) -> list[tuple[Path, float]]:
     """Screenshot every page at every size into ``out``; return (file, settle seconds).
     With ``buttons``, a regular expression, the buttons it matches are pressed first
-    (:func:`press`), and the seconds include their runs."""
+    (:func:`press`), and the seconds include their runs; with ``window``, the shot is the
+    first screen only (what a visitor sees on arriving), not the whole page."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -233,7 +235,11 @@ def shoot(url: str, pages: Sequence[str], out: Path, *, sizes: Sequence[Size] = 
                         print(f"{name}: did not settle ({error})", file=sys.stderr)
                         seconds = float("nan")
                     errors = tab.locator("[data-testid='stException']").count()
-                    full_page(tab, out / name, size)
+                    if window:
+                        tab.wait_for_timeout(1000)  # the charts' last drawing
+                        tab.screenshot(path=str(out / name))
+                    else:
+                        full_page(tab, out / name, size)
                     shots.append((out / name, seconds))
                     print(f"{out / name}  settled in {seconds:.1f} s"
                           + (f"  ({errors} error box{'es' if errors > 1 else ''})" if errors else ""),
@@ -265,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--press", nargs="?", const=PRESS, default=None, metavar="REGEX",
                         help="press the buttons whose label matches REGEX (default "
                              f"{PRESS!r}: the slow runs and the σ sweep) before each shot")
+    parser.add_argument("--window", action="store_true",
+                        help="shoot the first screen only, not the whole page (the README's "
+                             "picture: --pages home --sizes 1440x900 --window --press "
+                             "--out assets/screenshots)")
     parser.add_argument("--chromium", default=None, help="path of the Chromium binary")
     parser.add_argument("--timeout", type=float, default=180,
                         help="seconds a page may take to settle")
@@ -277,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.monotonic()
     with site(args.port, log=args.out / "streamlit.log" if _mkdir(args.out) else None) as url:
         shots = shoot(url, pages, args.out, sizes=sizes, query=query, chromium=args.chromium,
-                      timeout=args.timeout, buttons=args.press)
+                      timeout=args.timeout, buttons=args.press, window=args.window)
     print(f"{len(shots)} screenshots in {time.monotonic() - start:.0f} s")
     return 0
 

@@ -36,6 +36,7 @@ import numpy as np
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 
 import denoisers
+from denoisers import published
 from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
 from denoisers.images import IMAGE_SUFFIXES, image_paths, load_image
 from denoisers.noise import add_gaussian
@@ -44,17 +45,6 @@ from . import common
 
 MODULE = "benchmarks.quality"
 
-#: Mean PSNR (dB) on Set12 under additive white Gaussian noise, as reported in
-#: the DnCNN (Zhang et al. 2017) and FFDNet (Zhang et al. 2018) papers.
-PUBLISHED_SET12: dict[str, dict[int, float]] = {
-    "BM3D (2007)": {15: 32.37, 25: 29.97, 50: 26.72},
-    "WNNM (2014)": {15: 32.70, 25: 30.26, 50: 27.05},
-    "EPLL (2011)": {15: 32.14, 25: 29.69, 50: 26.47},
-    "MLP (2012)": {25: 30.03, 50: 26.78},
-    "TNRD (2017)": {15: 32.50, 25: 30.06, 50: 26.81},
-    "DnCNN-S (2017)": {15: 32.86, 25: 30.44, 50: 27.18},
-    "FFDNet (2018)": {15: 32.75, 25: 30.43, 50: 27.32},
-}
 PUBLISHED_SIGMAS = (15, 25, 50)
 
 Denoise = Callable[[np.ndarray, float], np.ndarray]
@@ -221,10 +211,14 @@ def per_image_tables(contenders: Sequence[Contender], rows: Sequence[Row],
 
 
 def published_table() -> str:
-    """The published Set12 mean PSNRs, "—" where a paper reports none."""
+    """The published Set12 mean PSNRs (:mod:`denoisers.published`), "—" where a paper
+    reports none."""
+    psnr_at: dict[str, dict[int, float]] = {}
+    for figure in published.set12():
+        psnr_at.setdefault(figure.label, {})[figure.sigma] = figure.psnr
     columns = ["method", *(f"σ={s}" for s in PUBLISHED_SIGMAS)]
-    lines = [[name, *(f"{psnr_at[s]:.2f}" if s in psnr_at else "—" for s in PUBLISHED_SIGMAS)]
-             for name, psnr_at in PUBLISHED_SET12.items()]
+    lines = [[name, *(f"{at[s]:.2f}" if s in at else "—" for s in PUBLISHED_SIGMAS)]
+             for name, at in psnr_at.items()]
     return common.markdown_table(columns, lines)
 
 

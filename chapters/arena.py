@@ -3,10 +3,11 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, controls, errors, links, text, views
+from ui import arena_views, compute, controls, errors, links, story, text, views
 from ui.scene import current
 
 st.title("Arena")
+story.opening(__file__)
 text.story("arena")
 scene = current()
 
@@ -35,10 +36,19 @@ with errors.guard("The comparison"):
                       key="arena.compare", columns=min(4, 2 + len(results)))
         views.metrics_table(scene, results)
         views.tradeoff_chart(scene, results, key="arena.tradeoff")
+        with errors.section("One crop in every result"):
+            arena_views.crop_inspector(
+                scene, {**views.reference_panels(scene), **views.result_panels(scene, results)},
+                key="arena.crop")
         with errors.section("Method noise"):
             views.method_noise_panels(scene, results, key="arena.method_noise")
     elif not chosen:
         st.info("Choose one or more methods above.")
+
+if chosen and not scene.real:
+    with errors.section("PSNR against the noise level"):
+        arena_views.sigma_sweep(scene, [everything[k] for k in chosen], params,
+                                key="arena.sweep")
 
 told = [k for k in chosen if not everything[k].blind]
 if scene.real and chosen:
@@ -51,9 +61,9 @@ if scene.real and chosen:
             st.info("The methods chosen are all blind networks, which are told no σ: choose one "
                     "that is, a filter or FFDNet say, for the strip.")
         else:
-            key = st.selectbox("Method for the strip (the blind networks, told no σ, are left "
-                               "out)", told, format_func=lambda k: everything[k].name,
-                               key="arena.strip")
+            key = links.selectbox("Method for the strip (the blind networks, told no σ, are "
+                                  "left out)", told, format_func=lambda k: everything[k].name,
+                                  key="arena.strip")
             factors = (0.5, 0.75, 1.0, 1.5, 2.0)
             strip = {f"σ = {scene.sigma255 * f:.1f}" + (" (estimate)" if f == 1 else ""):
                      compute.Call.of(everything[key], scene, params.get(key),
@@ -62,3 +72,5 @@ if scene.real and chosen:
             done = compute.results(strip, scene, key="arena.strip_run", what="for the strip")
             if done:
                 views.compare({n: r.image for n, r in done.items()}, key="arena.strip_compare")
+
+story.ending(__file__)

@@ -4,10 +4,11 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import bm3d_views, compute, controls, errors, probe, text, views
+from ui import bm3d_views, compute, controls, errors, probe, story, text, views
 from ui.scene import current, with_gaussian_noise
 
 st.title("BM3D, the classical summit (2007)")
+story.opening(__file__)
 text.story("bm3d_intro")
 scene = current()
 method = denoisers.get("bm3d")
@@ -60,3 +61,5 @@ with errors.section("The essay's Figure 2, and the argument in four pictures"):
                 st.caption(f"The network is {best_net.name} ({best_net.year}), the most recent "
                            "one this site has trained; the same seed, so the same noise, for "
                            "both.")
+
+story.ending(__file__)

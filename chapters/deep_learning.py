@@ -5,11 +5,12 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import (compute, controls, digits_views, errors, figures, method_view, network_views,
-                probe, text, views)
+from ui import (compute, controls, digits_views, errors, figures, links, method_view,
+                network_views, probe, story, text, views)
 from ui.scene import current
 
-st.title("Deep learning takes over")
+st.title("Deep learning (2012–2021)")
+story.opening(__file__)
 text.story("deep_intro")
 scene = current()
 
@@ -36,10 +37,10 @@ with errors.section("The networks on your image"):
 
 with errors.section("Inside one network"):
     text.story("deep_inside")
-    key = st.segmented_control("Network", list(nets),
-                               default="dncnn_bf" if "dncnn_bf" in nets else None,
-                               format_func=lambda k: nets[k].name, key="deep.net", required=True,
-                               persist_state="session")
+    key = links.segmented_control("Network", list(nets),
+                                  default="dncnn_bf" if "dncnn_bf" in nets else None,
+                                  format_func=lambda k: nets[k].name, key="deep.net",
+                                  persist_state="session")
     with st.expander(f"{nets[key].name}'s settings"):
         params = controls.method_controls(nets[key], scene.sigma)
     res = compute.result(nets[key], scene, params, trace=True)
@@ -64,9 +65,11 @@ if not scene.real:
         # Slow methods (BM3D, the perceptron) are left out: seven runs of each would take a
         # minute.
         told = {k: m for k, m in {**nets, **classical}.items() if not m.blind and not m.slow}
-        if st.button("Measure PSNR against the σ told", key="deep.sweep.go",
-                     icon=":material/show_chart:"):
+        if links.run_asked("deep.sweep.go") or st.button(
+                "Measure PSNR against the σ told", key="deep.sweep.go",
+                icon=":material/show_chart:"):
             st.session_state["deep.sweep"] = scene.key
+        links.record_run("deep.sweep.go", st.session_state.get("deep.sweep") == scene.key)
         if st.session_state.get("deep.sweep") == scene.key:
             sweep = {f"{k}@{f}": compute.Call.of(m, scene, sigma=min(1.0, scene.sigma * f))
                      for k, m in told.items() for f in factors}
@@ -107,3 +110,5 @@ with errors.section("The scoreboard"):
                             + (f" {', '.join(pending)} {'waits' if len(pending) == 1 else 'wait'} "
                                "on the button above." if pending else ""))
 text.story("deep_trouble")
+
+story.ending(__file__)

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui import errors, inverse_views, text, views
+from ui import errors, inverse_views, story, text, views
 from ui.scene import current
 
-st.title("The denoiser as a prior (2013–2021)")
+st.title("Denoisers as priors (2013–2021)")
+story.opening(__file__)
 text.story("prior_intro")
 scene = current()
 
@@ -71,3 +72,5 @@ with errors.section("Drawing images from a denoiser"):
             inverse_views.trajectory(next(iter(free.values())), key="prior.sample.path")
 
 text.story("prior_end")
+
+story.ending(__file__)

@@ -3,12 +3,13 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, errors, links, method_view, probe, text, views
+from ui import compute, errors, links, method_view, probe, story, text, views
 from ui.scene import current
 
 KEYS = ("gaussian", "wiener", "median", "bilateral")
 
-st.title("Local filters")
+st.title("Local filters (1949–1998)")
+story.opening(__file__)
 text.story("local_filters")
 scene = current()
 
@@ -30,4 +31,5 @@ if res is not None:
             probe.inside(call, scene, res, key=f"local.{key}.probe")
         else:
             views.insides(res, key=f"local.{key}")
-    views.download(res.image, key, key="local.download")
+
+story.ending(__file__)

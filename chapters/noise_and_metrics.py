@@ -23,7 +23,7 @@ import streamlit as st
 
 from denoisers import metrics, noise
 from denoisers.core import digest
-from ui import figures, lru, text, views
+from ui import figures, lru, story, text, views
 from ui.scene import current
 
 #: Width, in pixels, of the column the image panels are drawn for (the page's full width).
@@ -98,6 +98,7 @@ def _how(match: metrics.PsnrMatch) -> str:
 
 
 st.title("Noise and metrics")
+story.opening(__file__)
 text.story("noise_intro")
 scene = current()
 base = scene.noisy if scene.real else scene.clean
@@ -155,3 +156,5 @@ if not scene.real:
     degraded.metric(f"SSIM, {name.split()[0]}", f"{scores['blurred_ssim']:.4f}", help=_how(match))
     st.caption(f"The second image: {_how(match)} At the same PSNR, noise costs SSIM in flat "
                f"regions, blur costs it on edges and texture. {metrics.SSIM_SETTINGS}")
+
+story.ending(__file__)

@@ -3,10 +3,11 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, errors, method_view, nonlocal_views, probe, text, views
+from ui import compute, errors, method_view, nonlocal_views, probe, story, text, views
 from ui.scene import current
 
 st.title("Non-local means (2005)")
+story.opening(__file__)
 text.story("nonlocal_intro")
 scene = current()
 method = denoisers.get("nlm")
@@ -43,3 +44,5 @@ if res is not None:
 
 with errors.section("The cost, and what came next"):
     text.story("nonlocal_cost")
+
+story.ending(__file__)

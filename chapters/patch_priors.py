@@ -3,10 +3,11 @@
 import streamlit as st
 
 import denoisers
-from ui import compute, epll_views, errors, method_view, probe, text, views, wnnm_views
+from ui import compute, epll_views, errors, method_view, probe, story, text, views, wnnm_views
 from ui.scene import current
 
-st.title("Low rank and patch priors (2011–2014)")
+st.title("Patch priors (2011–2014)")
+story.opening(__file__)
 text.story("priors_intro")
 scene = current()
 
@@ -62,3 +63,5 @@ if wnnm_res is not None:
                      wnnm_res, key="priors.wnnm.probe",
                      draw=lambda seen, pixel, pick: wnnm_views.group_views(
                          wnnm_scene.noisy, seen, pick, key="priors.wnnm.group"))
+
+story.ending(__file__)

@@ -3,12 +3,13 @@
 import streamlit as st
 
 import denoisers
-from ui import errors, evolution_views, links, method_view, pde_views, text, views
+from ui import errors, evolution_views, links, method_view, pde_views, story, text, views
 from ui.scene import current
 
 KEYS = ("heat", "perona_malik", "tv", "beltrami")
 
-st.title("Diffusion and variation (1990–2004)")
+st.title("Diffusion and TV (1990–2004)")
+story.opening(__file__)
 text.story("pde_intro")
 scene = current()
 
@@ -29,7 +30,8 @@ if res is not None:
         evolution_views.evolution(res, key=f"pde.{key}.evolution")
     with errors.section("Inside the method"):
         pde_views.inside(key, res, scene)
-    views.download(res.image, key, key="pde.download")
 
 with errors.section("Across an edge: heat blurs it, Perona–Malik keeps it"):
     pde_views.edge_race(scene)
+
+story.ending(__file__)

@@ -3,11 +3,12 @@
 import streamlit as st
 
 import denoisers
-from ui import (compute, controls, errors, figures, method_view, probe, sparsity_views, text,
-                views)
+from ui import (compute, controls, errors, figures, method_view, probe, sparsity_views, story,
+                text, views)
 from ui.scene import current
 
-st.title("Sparse representations (1996–2006)")
+st.title("Sparse models (1996–2006)")
+story.opening(__file__)
 text.story("sparsity_intro")
 scene = current()
 
@@ -83,3 +84,5 @@ with errors.section("Learned against fixed"):
         else:
             st.caption("An uploaded photo has no clean image to measure against: compare them "
                        "by eye.")
+
+story.ending(__file__)

@@ -3,10 +3,11 @@
 import streamlit as st
 
 import denoisers
-from ui import errors, method_view, text, views, wavelet_views
+from ui import errors, method_view, story, text, views, wavelet_views
 from ui.scene import current
 
 st.title("Wavelets (1994–2000)")
+story.opening(__file__)
 text.story("wavelets_intro")
 scene = current()
 
@@ -20,7 +21,6 @@ with errors.section("Shrink the coefficients"):
     if res is not None:
         views.metrics_table(scene, {method.name: res})
         views.parameters_used(res)
-        views.download(res.image, method.key, key="wavelets.download")
 
 if res is not None:
     text.story("wavelets_inside")
@@ -35,3 +35,5 @@ if res is not None:
     with errors.section("With and without cycle spinning"):
         text.story("wavelets_spinning")
         wavelet_views.spinning(method, scene, params, key="wavelets.spinning")
+
+story.ending(__file__)

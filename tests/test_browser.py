@@ -224,3 +224,88 @@ def test_scrubbing_the_pde_evolution_shows_other_frames_without_rerunning(site, 
     _no_error(page)
     assert frame.inner_text() != first
     _record("pde evolution frame", times)
+
+
+def _used(tab) -> str:
+    """The caption with the parameters the page's method used."""
+    return tab.locator("[data-testid='stCaptionContainer']", has_text="Parameters used").inner_text()
+
+
+def _chosen(tab) -> str:
+    """The probe's caption, which says the pixel chosen."""
+    return tab.locator("[data-testid='stCaptionContainer']", has_text="now row ").first.inner_text()
+
+
+def _kappa_by_hand(tab) -> None:
+    """Switch Perona–Malik's κ from its rule to the slider, and move the slider up a step."""
+    tab.get_by_text("Kappa: auto", exact=True).click()
+    _settle(tab)
+    slider = tab.get_by_role("slider", name="Kappa")
+    slider.focus()
+    tab.keyboard.press("ArrowRight")
+    _settle(tab)
+
+
+def _visushrink(tab) -> None:
+    """Choose the wavelet chapter's VisuShrink rule."""
+    tab.get_by_role("combobox", name="Rule").click()
+    tab.keyboard.press("ArrowDown")  # a click alone leaves the list closed
+    tab.get_by_role("option", name="VisuShrink", exact=True).click()
+    _settle(tab)
+
+
+def _pixel(tab) -> None:
+    """Click the sparsity chapter's picture to choose another block."""
+    _choose(tab, 0.3, 0.6)
+
+
+@pytest.mark.parametrize(("path", "change", "read"), [
+    ("pde?pde.method=" + urllib.parse.quote_plus("Perona–Malik anisotropic diffusion"),
+     _kappa_by_hand, _used),
+    ("wavelets", _visushrink, _used),
+    ("sparsity", _pixel, _chosen),
+])
+def test_a_copied_link_shows_the_same_view_in_a_fresh_browser(site, browser, page, path, change,
+                                                              read):
+    page.goto(f"{site}/{path}")
+    _settle(page)
+    before = read(page)
+    change(page)
+    shown = read(page)
+    assert shown != before, "the change did not change the view"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = context.new_page()
+        fresh.goto(page.url)
+        _settle(fresh)
+        _no_error(fresh)
+        assert read(fresh) == shown, page.url
+    finally:
+        context.close()
+
+
+def test_presenter_mode_walks_the_story_with_the_arrow_keys(site, browser):
+    """At 1280x720 and 150 % (a projector), ?present=1 opens the home page as slide 1; the
+    right arrow turns every slide, home to the Arena, and each is saved as a screenshot."""
+    from ui import story
+
+    order = story.slides()
+    context = browser.new_context(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    tab = context.new_page()
+    try:
+        tab.goto(f"{site}/?present=true&side=256")
+        for number, slide in enumerate(order, start=1):
+            _settle(tab)
+            _no_error(tab)
+            assert tab.get_by_text(f"Slide {number} of {len(order)}", exact=True).count() == 1
+            assert tab.locator("[data-testid='stSidebar']").is_hidden()
+            if slide.script != story.HOME:
+                assert tab.locator("[data-testid='stMain'] h1").first.inner_text() == slide.title
+            SHOTS.mkdir(exist_ok=True)
+            tab.screenshot(path=str(SHOTS / f"present-{number:02d}-{slide.name}.png"))
+            if number < len(order):
+                tab.evaluate("() => document.activeElement && document.activeElement.blur()")
+                tab.keyboard.press("ArrowRight")
+                tab.wait_for_timeout(1500)
+    finally:
+        context.close()

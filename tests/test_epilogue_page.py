@@ -37,7 +37,7 @@ def _trace_names(at: AppTest) -> list[str]:
 
 def test_the_page_opens_on_deblurring_with_its_baseline_and_one_button():
     at = _page()
-    assert [t.value for t in at.title] == ["The denoiser as a prior (2013–2021)"]
+    assert [t.value for t in at.title] == ["Denoisers as priors (2013–2021)"]
     headers = [h.value for h in at.subheader]
     assert "One denoiser, every inverse problem" in headers
     assert "Drawing images from a denoiser" in headers

@@ -90,6 +90,16 @@ def test_titles_break_into_short_lines():
     assert all(len(line) <= figures.TITLE_CHARS for line in long.split("<br>"))
 
 
+def test_a_chart_of_many_lines_gives_each_its_own_look():
+    """The blind-versus-told chart draws 14 lines: beyond the theme's ten colours every line
+    gets its own colour and dash, so that none repeats another's look."""
+    series = {f"method {i}": np.arange(5) + i for i in range(14)}
+    looks = [(t.line.color, t.line.dash) for t in figures.curves(series).data]
+    assert len(set(looks)) == 14 and len({colour for colour, _ in looks}) == 14
+    few = figures.curves({"a": np.arange(3), "b": np.arange(3)})
+    assert all(t.line.color is None for t in few.data)  # the theme's colours
+
+
 def test_a_legend_never_sits_over_the_x_axis_title():
     fig = figures.curves({"told": np.arange(5.0), "blind": np.ones(5)}, x_title="σ told / true σ",
                          y_title="PSNR (dB)")
@@ -186,8 +196,9 @@ def test_the_metrics_table_shows_every_row_and_no_inf(monkeypatch):
     drawn: dict = {}
     monkeypatch.setattr(views.st, "dataframe", lambda data, **kw: drawn.update(data=data, **kw))
     monkeypatch.setattr(views.st, "caption", lambda *args, **kw: None)
+    monkeypatch.setattr(views, "downloads", lambda *args, **kw: None)
     clean = np.linspace(0, 1, 1024, dtype=np.float32).reshape(32, 32)
-    scene = SimpleNamespace(real=False, clean=clean, noisy=clean.copy(), sigma=0.0)
+    scene = SimpleNamespace(real=False, clean=clean, noisy=clean.copy(), sigma=0.0, key="k")
     views.metrics_table(scene, {f"m{i}": SimpleNamespace(image=clean + 0.01 * (i + 1), seconds=0.1)
                                 for i in range(12)})
     assert drawn["height"] == views.table_height(13) >= 14 * views.ROW_HEIGHT

@@ -12,7 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, no_problems, problems
-from ui import scene
+from ui import probe, scene
 from ui.text import WORD_JOINER, plain
 
 TIMEOUT = 180
@@ -39,7 +39,7 @@ def _linked(query: dict[str, str | list[str]], page: str | None = None, *,
 
 def _notes(at: AppTest, key: str) -> list[str]:
     """The warnings that name parameter ``key`` of the link."""
-    return [w.value for w in at.warning if f"for {key} (" in w.value]
+    return [w.value for w in at.warning if f"for {key} (" in _read(w.value)[0]]
 
 
 def _one_note(at: AppTest, key: str) -> str:
@@ -183,6 +183,127 @@ def test_the_arena_keeps_its_default_methods_when_a_link_names_none_it_knows():
     at = _linked({"arena.methods": ["nope", "<script>"]}, "chapters/arena.py")
     assert at.multiselect(key="arena.methods").value == default
     assert _one_note(at, "arena.methods")
+
+
+# --------------------------------------------------------------------------- a page's whole state
+
+WAVELETS = "chapters/wavelets.py"
+SPARSITY = "chapters/sparsity.py"
+PDE = "chapters/pde.py"
+PERONA_MALIK = {"pde.method": "Perona–Malik anisotropic diffusion"}
+DCT_PROBE = "sparsity.dct.probe"
+
+
+def _used(at: AppTest) -> str:
+    """The caption with the parameters the page's method used."""
+    return next(c.value for c in at.caption if c.value.startswith("Parameters used:"))
+
+
+def _now(at: AppTest) -> tuple[int, int]:
+    """The pixel a probe's caption says is chosen ("now row R, column C")."""
+    caption = next(c.value for c in at.caption if "now row " in c.value)
+    row, col = re.search(r"now row (\d+), column (\d+)", caption).groups()
+    return int(row), int(col)
+
+
+def test_a_link_gives_a_method_its_parameters():
+    at = _linked({"wavelet.rule": "VisuShrink", "wavelet.mode": "hard", "wavelet.wavelet": "sym4",
+                  "wavelet.levels": "3", "wavelet.shifts": "2"}, WAVELETS)
+    no_problems(at)
+    assert [at.selectbox(key=f"wavelet.{k}").value for k in ("rule", "mode", "wavelet")] == [
+        "VisuShrink", "hard", "sym4"]
+    assert (at.slider(key="wavelet.levels").value, at.slider(key="wavelet.shifts").value) == (3, 2)
+    assert "levels = 3" in _used(at) and "rule = VisuShrink" in _used(at)
+
+
+def test_a_link_turns_an_auto_parameter_off_and_sets_it():
+    at = _linked({**PERONA_MALIK, "perona_malik.kappa.auto": "false",
+                  "perona_malik.kappa": "0.2"}, PDE)
+    no_problems(at)
+    assert at.toggle(key="perona_malik.kappa.auto").value is False
+    assert at.slider(key="perona_malik.kappa").value == pytest.approx(0.2)
+    assert "kappa = 0.2," in _used(at)
+
+
+def test_a_link_gives_the_sparsity_page_its_block_step_and_pixel():
+    at = _linked({"dct.block": "4", "dct.step": "2", DCT_PROBE: "40,50"}, SPARSITY)
+    no_problems(at)
+    assert (at.slider(key="dct.block").value, at.slider(key="dct.step").value) == (4, 2)
+    assert _now(at) == (40, 50)
+
+
+@pytest.mark.parametrize(("page", "query", "key", "widget", "used"), [
+    (WAVELETS, {"wavelet.levels": "99"}, "wavelet.levels", "slider", 6),
+    (WAVELETS, {"wavelet.rule": "<b>Visu</b>"}, "wavelet.rule", "selectbox", "BayesShrink"),
+    (SPARSITY, {"dct.block": "2.5"}, "dct.block", "slider", 2),
+    (PDE, {**PERONA_MALIK, "perona_malik.kappa.auto": "maybe"}, "perona_malik.kappa.auto",
+     "toggle", True),
+    (PDE, {"pde.edge.time": "1e9"}, "pde.edge.time", "slider", 20.0),
+])
+def test_a_bad_page_value_in_a_link_is_clamped_or_dropped_with_a_note(page, query, key, widget,
+                                                                       used):
+    at = _linked(query, page)
+    assert getattr(at, widget)(key=key).value == used
+    assert f": {_said(used)} is used instead." in _read(_one_note(at, key))[0]
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("abc", "is not two whole numbers, row and column"),
+    ("1,2,3", "is not two whole numbers, row and column"),
+    ("4²,5", "is not two whole numbers, row and column"),
+    ("9999,5", "is outside the 256x256 image"),
+    ("-1,5", "is outside the 256x256 image"),
+    (["10,10", "20,20"], "is given 2 times"),
+    (LONG, "is longer than the 200 characters a value may have"),
+])
+def test_a_bad_pixel_in_a_link_is_said_and_the_starting_pixel_used(value, problem):
+    at = _linked({DCT_PROBE: value}, SPARSITY)
+    note = _read(_one_note(at, DCT_PROBE))[0]
+    assert f"{problem}: the starting pixel is used instead." in note
+    assert _now(at) == probe.starting_pixel(at.session_state["scene"].clean)
+    assert DCT_PROBE not in at.query_params, "the bad pixel leaves the address"
+
+
+def test_a_click_is_written_into_the_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["side"] = 256
+    at.run()
+    at.switch_page(SPARSITY)
+    at.session_state[DCT_PROBE] = {"x": 25, "y": 50, "width": 100, "height": 100}
+    at.run()
+    assert _now(at) == (128, 64)
+    assert at.query_params[DCT_PROBE] == "128,64"
+
+
+BM3D = "chapters/bm3d.py"
+BM3D_RUN = "run.bm3d.True"
+
+
+def test_a_run_pressed_goes_into_the_link_and_the_link_runs_it_again():
+    at = _linked({"bm3d.search": "21"}, BM3D, side=128)
+    assert at.button(key=BM3D_RUN), "a link that asks for no run shows the button"
+    at.button(key=BM3D_RUN).click().run()
+    assert at.query_params["run"] == BM3D_RUN
+    again = _linked({**at.query_params, "bm3d.probe": "30,40"}, BM3D, side=128)
+    no_problems(again)
+    assert not [b for b in again.button if b.key == BM3D_RUN], "the link pressed it"
+    assert again.slider(key="bm3d.search").value == 21
+    assert any(c.value.startswith("Profile used") for c in again.caption)
+    assert _now(again) == (30, 40)
+
+
+def test_a_run_done_leaves_the_link_when_its_settings_change():
+    at = _linked({"run": BM3D_RUN}, BM3D, side=128)
+    assert not [b for b in at.button if b.key == BM3D_RUN]
+    at.slider(key="bm3d.search").set_value(21).run()
+    assert at.button(key=BM3D_RUN), "new settings wait for a press, not for the old link"
+    assert "run" not in at.query_params
+
+
+def test_a_run_the_page_does_not_have_asks_for_nothing():
+    at = _linked({"run": ["nope", LONG]}, BM3D, side=128)
+    no_problems(at)
+    assert at.button(key=BM3D_RUN)
 
 
 # --------------------------------------------------------------------------- file names

@@ -23,7 +23,7 @@ def _page(side: int = 256, **state) -> AppTest:
 
 def test_the_page_says_how_long_wnnm_takes_before_it_runs():
     at = _page()
-    assert [t.value for t in at.title] == ["Low rank and patch priors (2011–2014)"]
+    assert [t.value for t in at.title] == ["Patch priors (2011–2014)"]
     assert "run.wnnm.True" in [b.key for b in at.button]
     # The time is the speed benchmark's when it has timed WNNM, "seconds or more" if not.
     said = ("seconds or more" if timing.expected_seconds("wnnm", (256, 256), 25 / 255) is None

@@ -21,7 +21,7 @@ def _image_captions(at: AppTest) -> list[str]:
 
 def test_the_page_reads_before_k_svd_runs():
     at = _page()
-    assert [t.value for t in at.title] == ["Sparse representations (1996–2006)"]
+    assert [t.value for t in at.title] == ["Sparse models (1996–2006)"]
     headers = [h.value for h in at.subheader]
     assert "One block, from the inside" in headers and "Learned against fixed" in headers
     captions = _image_captions(at)

@@ -23,7 +23,7 @@ import streamlit as st
 import denoisers
 from denoisers.core import Method, Result, View
 
-from . import memory, store, timing
+from . import links, memory, store, timing
 from .scene import Scene
 
 _DONE = "compute.done"
@@ -118,12 +118,16 @@ class Call:
                    scene.clean_key if measured else None, scene.sample)
 
     @property
+    def done(self) -> bool:
+        """Run in this session already, or in the on-disk store (a warmed lecture's)."""
+        return (self in st.session_state.setdefault(_DONE, set())
+                or store.stored("compute._run", self.ident, keep=self.keep))
+
+    @property
     def waiting(self) -> bool:
-        """A slow method that has not been asked to run yet in this session, and whose
-        result is not in the on-disk store either (a warmed lecture's is: it shows at
-        once)."""
-        return (self.method.slow and self not in st.session_state.setdefault(_DONE, set())
-                and not store.stored("compute._run", self.ident, keep=self.keep))
+        """A slow method that is not :attr:`done`: it waits for a button (a warmed
+        lecture's result shows at once)."""
+        return self.method.slow and not self.done
 
     @property
     def ident(self) -> str:
@@ -148,19 +152,23 @@ def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *
     """``method``'s result on the scene's noisy image, or None while it waits.
 
     A fast method runs at once (and reruns live as its controls move); a
-    slow one shows a button and runs only when it is pressed, after which
-    the same call is served from the cache. ``sigma`` overrides the sigma
+    slow one shows a button and runs only when it is pressed (or a link asks
+    for it: :func:`ui.links.button`), after which the same call is served
+    from the cache. ``sigma`` overrides the sigma
     the method is told (for under- and over-smoothing strips).
     """
     call = Call.of(method, scene, params, sigma=sigma, trace=trace)
+    key = f"run.{method.key}.{trace}"
     if call.waiting:
         slot = st.empty()
         with slot.container():
-            if not st.button(f"Run {method.name}", type="primary", key=f"run.{method.key}.{trace}",
-                             icon=":material/play_arrow:"):
+            if not links.button(f"Run {method.name}", type="primary", key=key,
+                                icon=":material/play_arrow:"):
                 st.caption(timing.waiting_caption(method, scene.noisy.shape, call.sigma))
                 return None
         slot.empty()  # a pressed button goes: the run it asked for is under way
+    elif method.slow:
+        links.record_run(key, True)  # done: a link copied now shows it too
     with st.spinner(f"{method.name}…", show_time=True):
         return call.run(scene)
 
@@ -174,11 +182,14 @@ def results(calls: dict[str, Call], scene: Scene, *, key: str, what: str = "") -
     """
     waiting = list(dict.fromkeys(c.method.name for c in calls.values() if c.waiting))
     slot = st.empty()
-    go = bool(waiting) and slot.button(
+    go = bool(waiting) and links.button(
         f"Run {', '.join(waiting)}" + (f" {what}" if what else ""), type="primary", key=key,
-        icon=":material/play_arrow:", help="These methods are slow: seconds each, more on a large image.")
+        slot=slot, icon=":material/play_arrow:",
+        help="These methods are slow: seconds each, more on a large image.")
     if go:
         slot.empty()
+    elif not waiting and any(c.method.slow for c in calls.values()):
+        links.record_run(key, True)  # all done: a link copied now shows them too
     elif waiting:
         st.caption(timing.batch_caption([(c.method, c.sigma) for c in calls.values()
                                          if c.waiting], scene.noisy.shape))

@@ -25,7 +25,7 @@ def method_controls(method: Method, sigma: float) -> dict[str, Any]:
 
 def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None,
                   columns: int = 1, labels: Mapping[str, str] | None = None,
-                  link: bool = False) -> dict[str, Any]:
+                  link: bool = True) -> dict[str, Any]:
     """Draw a widget per parameter of ``spec``; return the values chosen.
 
     Float and Int become sliders (an Int of more than :data:`SLIDER_STEPS`
@@ -35,9 +35,10 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
     it, so the method applies its own rule. Widget keys are
     ``"<prefix>.<param>"`` and persist across pages; ``columns`` > 1 lays
     the widgets out side by side; ``labels`` replaces the label made from a
-    parameter's name; ``link=True`` keeps a value in the page's address, so a
-    shared link opens with it (the widgets of :mod:`ui.links`, which check the
-    value a link gives against the same range or options). The same spec
+    parameter's name; ``link`` (the default) keeps a value and an *auto*
+    switch in the page's address, so a shared link opens with them (the
+    widgets of :mod:`ui.links`, which check the value a link gives against the
+    same range or options); ``link=False`` leaves them out. The same spec
     checks the values where they are used (:func:`denoisers.core.check_params`),
     so a control can never offer a value the library refuses.
     """
@@ -49,7 +50,7 @@ def spec_controls(spec: Sequence[Param], prefix: str, sigma: float | None = None
             if param.auto:
                 if sigma is None:
                     raise ValueError(f"{param.name} is chosen from sigma: pass sigma")
-                values[param.name] = _auto_control(param, key, sigma)
+                values[param.name] = _auto_control(param, key, sigma, link)
             else:
                 values[param.name] = _control(param, key, param.default,
                                               (labels or {}).get(param.name), link)
@@ -60,16 +61,18 @@ def _label(param: Param) -> str:
     return param.name.replace("_", " ").capitalize()
 
 
-def _auto_control(param: Param, key: str, sigma: float) -> Any:
+def _auto_control(param: Param, key: str, sigma: float, link: bool = True) -> Any:
+    """An *auto* switch (``<key>.auto``) and, while it is off, the parameter's own control,
+    starting from the value the rule picks for ``sigma``."""
     suggested = param.resolve(None, sigma)
-    auto = st.toggle(f"{_label(param)}: auto", value=True, key=f"{key}.auto",
-                     persist_state="session",
-                     help=f"Chosen from σ by the method's rule: {suggested:.3g} at σ = "
-                          f"{sigma * 255:.1f}. Switch off to set it by hand.")
+    auto = (links if link else st).toggle(
+        f"{_label(param)}: auto", value=True, key=f"{key}.auto", persist_state="session",
+        help=f"Chosen from σ by the method's rule: {suggested:.3g} at σ = "
+             f"{sigma * 255:.1f}. Switch off to set it by hand.")
     if auto:
         st.caption(f"{_label(param)} = {suggested:.3g} (from σ)")
         return None
-    return _control(param, key, suggested)
+    return _control(param, key, suggested, link=link)
 
 
 def _control(param: Param, key: str, initial: Any, label: str | None = None,

@@ -16,7 +16,7 @@ import streamlit as st
 
 from denoisers.core import Result
 
-from . import errors, figures, probe, views
+from . import errors, figures, links, probe, views
 from .text import db
 
 #: The curves the evolution view draws itself; the others go to :func:`views.insides`.
@@ -52,9 +52,9 @@ def evolution(res: Result, *, key: str) -> None:
         axis, x = res.extras["curve_x"]
         stop = _nearest(times, res.extras["stop"])
         label = axis[0].upper() + axis[1:]
-        at = st.select_slider(label, options=list(range(len(times))), value=stop,
-                              format_func=lambda i: f"{times[i]:.3g}", key=f"{key}.time",
-                              help="Scrub through the evolution: these frames were kept by the "
+        at = links.select_slider(label, options=list(range(len(times))), value=stop,
+                                 format_func=lambda i: f"{times[i]:.3g}", key=f"{key}.time",
+                                 help="Scrub through the evolution: these frames were kept by the "
                                    "run, so moving the slider never reruns the method.")
         left, right = st.columns([1, 1])
         with left:
@@ -97,8 +97,7 @@ def scanlines(named: Mapping[str, np.ndarray], *, key: str) -> None:
     side by side; a click on the picture chooses another row, without running anything."""
     with errors.guard("The scanline"):
         first = next(iter(named.values()))
-        clicked = st.session_state.get(f"{key}.pick")
-        row = probe.chosen(f"{key}.pick", first)[0] if clicked else edge_row(first)
+        row = probe.chosen(f"{key}.pick", first, start=lambda image: (edge_row(image), 0))[0]
         left, right = st.columns([1, 2])
         with left:
             probe.picker(row_marked(np.clip(first, 0, 1), row), key=f"{key}.pick",

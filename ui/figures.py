@@ -221,10 +221,15 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
     their legend goes below the x axis's title. ``marks`` draws a dotted vertical line,
     labelled in the legend, at each named x (a stopping time, a threshold)."""
     fig = go.Figure()
-    for name, values in series.items():
+    many = len(series) > len(_FEW_COLOURS)
+    for index, (name, values) in enumerate(series.items()):
         values = np.asarray(values)
+        # Beyond the theme's ten colours, 24 distinct ones, and every other line dashed,
+        # so that no two of the lines look alike on a projector.
+        line = dict(color=_MANY_COLOURS[index % len(_MANY_COLOURS)],
+                    dash="solid" if index % 2 == 0 else "dash") if many else None
         fig.add_scatter(x=np.arange(len(values)) if x is None else x, y=values, name=name,
-                        mode="lines")
+                        mode="lines", line=line)
     low, high = _span(series)
     for (name, at), dash in zip((marks or {}).items(), _DASHES * 4):
         fig.add_scatter(x=[at, at], y=[low, high], name=f"{name} ({at:.3g})", mode="lines",
@@ -234,6 +239,12 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
                       margin=dict(l=0, r=0, t=_titled(fig, title), b=0), legend=LEGEND_BELOW)
     return fig
 
+
+#: The colours Streamlit's theme gives the lines of a chart, in turn (plotly's default ten
+#: are the same number): more lines than this get :data:`_MANY_COLOURS`.
+_FEW_COLOURS = px.colors.qualitative.Plotly
+#: 24 colours that stay distinct side by side (plotly's Dark24).
+_MANY_COLOURS = px.colors.qualitative.Dark24
 
 #: The dash patterns of the marks on a curve, in turn.
 _DASHES = ("dot", "dash", "dashdot", "longdash")

@@ -119,8 +119,8 @@ def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str, 
     if name != "demosaic" or image.ndim == 3:
         return image, scene.source, scene.sample
     notice = st.empty()  # drawn before the switch, said only while the switch is off
-    if st.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
-                 persist_state="session"):
+    if links.toggle(f"Use the {COLOUR_SAMPLE} for demosaicing", key=f"{key}.colour",
+                    persist_state="session"):
         st.caption(f"Demosaicing needs a colour image and the sidebar's ({scene.source}) is "
                    f"grey: the {COLOUR_SAMPLE} is used here instead.")
         return _colour_sample(max(image.shape[:2])), COLOUR_SAMPLE, True
@@ -211,7 +211,7 @@ def prior_choice(*, key: str) -> list[str]:
     """The denoisers to plug in (their keys), chosen in a box wide enough to show their
     names whole."""
     methods = {m.key: m for m in denoisers.methods()}
-    return st.multiselect(
+    return links.multiselect(
         "Denoisers as the prior", list(methods), default=list(DEFAULT_PRIORS),
         format_func=lambda k: methods[k].name, key=f"{key}.priors", persist_state="session",
         help="Any denoiser of the site. Each iteration runs it once: the slow ones (BM3D, "
@@ -222,8 +222,8 @@ def prior_choice(*, key: str) -> list[str]:
 def solver_controls(name: str, settings: Mapping[str, Any], *,
                     key: str) -> tuple[str, dict[str, Any]]:
     """The solver for problem ``name`` with ``settings``, and the solver's settings."""
-    solver = st.selectbox("Solver", list(inverse.SOLVERS), key=f"{key}.solver",
-                          format_func=SOLVER_NAMES.__getitem__, persist_state="session")
+    solver = links.selectbox("Solver", list(inverse.SOLVERS), key=f"{key}.solver",
+                             format_func=SOLVER_NAMES.__getitem__, persist_state="session")
     with st.expander(f"{SOLVER_NAMES[solver]}'s settings"):
         params = controls.spec_controls(inverse.solver_spec(inverse.make(name, **settings),
                                                             solver),
@@ -270,8 +270,8 @@ def restorations(problem: Setup, priors: list[str], solver: str, params: dict[st
     ready = {p: compute.asked(_restore, keys[p], keep=problem.keep) for p in priors}
     waiting = [denoisers.get(p).name for p in priors if not ready[p]]
     slot = st.empty()
-    go = bool(waiting) and slot.button(
-        f"Run {', '.join(waiting)} as the prior", type="primary", key=key,
+    go = bool(waiting) and links.button(
+        f"Run {', '.join(waiting)} as the prior", type="primary", key=key, slot=slot,
         icon=":material/play_arrow:",
         help="Each iteration runs the denoiser once: from seconds (TV) to minutes (BM3D).")
     if waiting and not go:
@@ -334,9 +334,10 @@ def iterations(named: Mapping[str, Result], *, key: str) -> None:
     for every prior on one plot (the shown iteration marked)."""
     with errors.guard("The iterations"):
         stages = list(next(iter(named.values())).stages)
-        at = st.select_slider("Iteration", options=stages, value=stages[-1], key=f"{key}.at",
-                              help="The iterates the solver kept: moving the slider never "
-                                   "reruns a restoration.")
+        at = links.select_slider("Iteration", options=stages, value=stages[-1],
+                                 key=f"{key}.at",
+                                 help="The iterates the solver kept: moving the slider never "
+                                      "reruns a restoration.")
         for start in range(0, len(named), 4):
             row = list(named.items())[start:start + 4]
             for column, (name, res) in zip(st.columns(4), row):
@@ -367,11 +368,11 @@ def sampling_controls(*, key: str) -> tuple[int, int, dict[str, Any]]:
     and the sampler's settings."""
     left, right = st.columns(2)
     with left:
-        side = st.segmented_control("Canvas (unconstrained)", (64, 96, 128), default=64,
-                                    required=True, key=f"{key}.side", persist_state="session",
-                                    format_func=lambda s: f"{s}x{s}")
+        side = links.segmented_control("Canvas (unconstrained)", (64, 96, 128), default=64,
+                                       key=f"{key}.side", persist_state="session",
+                                       format_func=lambda s: f"{s}x{s}")
     with right:
-        start_seed = int(st.number_input(
+        start_seed = int(links.number_input(
             "Seed of the starting noise", 0, 2**31 - 1, 0, key=f"{key}.start_seed",
             persist_state="session",
             help="Every sample starts from this same noise; they differ only in the fresh "
@@ -426,9 +427,9 @@ def samples(side: int, start_seed: int, settings: dict[str, Any], constraint: Se
     runs += [(seed, constraint, kept[seed], constraint.clean.shape) for seed in SAMPLE_SEEDS]
     ready = all(compute.asked(_sample, k, keep=c is None or c.keep) for _, c, k, _ in runs)
     slot = st.empty()
-    if not ready and not slot.button("Run the sampler", type="primary", key=key,
-                                     icon=":material/play_arrow:",
-                                     help="Six climbs from noise, of 40 to 50 steps each."):
+    if not ready and not links.button("Run the sampler", type="primary", key=key, slot=slot,
+                                      icon=":material/play_arrow:",
+                                      help="Six climbs from noise, of 40 to 50 steps each."):
         seconds = sampling_seconds([shape for _, _, _, shape in runs], settings)
         said = "seconds or more" if seconds is None else timing.duration(seconds)
         st.caption(f"The sampler runs when you press the button: {len(runs)} climbs from "

@@ -20,11 +20,17 @@ refuses the address's value, and written back to the address on the next run; an
 else is dropped, and the widget keeps its default. Either way, a warning above the
 widget names the parameter, quotes the value found (shortened, and escaped like all
 visitor text) and says which value is used: the widget's own, read after it is drawn.
+
+Two things that are not widgets travel too, checked the same way: the slow runs asked for
+(:func:`button`: ``run=<button key>``, pressed once by a link in a fresh session) and the
+pixel a probe's picture was clicked at (:func:`pixel`, :func:`keep_pixel`: ``<picker
+key>=row,col``, two whole numbers inside the image).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -250,3 +256,103 @@ def _switch(found: list[str]) -> Fault | None:
 def _number_shown(value: float) -> str:
     """A number as a note writes it: an int in full, a float short."""
     return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+# --------------------------------------------------------------------------- runs asked for
+
+#: The address's parameter that lists the slow runs asked for, by their button's key.
+RUN = "run"
+#: Session-state key of the runs the address has already pressed in this session.
+_PRESSED = "links.pressed"
+
+
+def button(label: str, *, key: str, slot: Any = None, **kwargs: Any) -> bool:
+    """``st.button`` (``slot.button`` with a ``slot``) that starts a slow run, whose press is
+    kept in the address (``run=<key>``): a link naming it presses it once in a fresh session,
+    and the button is then not drawn. A button drawn and not pressed takes its key out of
+    the address: the run it stands for is not done."""
+    if run_asked(key):
+        return True
+    pressed = (st if slot is None else slot).button(label, key=key, **kwargs)
+    record_run(key, pressed)
+    return pressed
+
+
+def run_asked(key: str) -> bool:
+    """Whether the address asks for run ``key`` and has not yet pressed it in this session
+    (a link asks once: after that the run's own state says whether it is done)."""
+    done = st.session_state.setdefault(_PRESSED, set())
+    if key in done or key not in _runs():
+        return False
+    done.add(key)
+    return True
+
+
+def record_run(key: str, asked: bool) -> None:
+    """Put run ``key`` into the address when ``asked`` (done, or under way), else take it out.
+
+    A run put there by this session is not a link's to press again (:func:`run_asked`): when
+    the run's settings change later, its button waits for the visitor."""
+    if asked:
+        st.session_state.setdefault(_PRESSED, set()).add(key)
+    runs = _runs()
+    kept = [run for run in runs if run != key] + ([key] if asked else [])
+    if kept == runs:
+        return
+    if kept:
+        st.query_params[RUN] = kept
+    else:
+        del st.query_params[RUN]
+
+
+def _runs() -> list[str]:
+    """The runs the address asks for (a name too long to be a key is ignored)."""
+    return [run for run in st.query_params.get_all(RUN) if len(run) <= MAX_CHARS]
+
+
+# --------------------------------------------------------------------------- pixels
+
+Pixel = tuple[int, int]
+#: How the address writes a pixel: row and column, whole numbers, with a comma between.
+_PIXEL = re.compile(r"\s*(-?\d{1,9})\s*,\s*(-?\d{1,9})\s*", re.ASCII)
+
+
+def pixel(key: str, shape: tuple[int, ...]) -> Pixel | None:
+    """The pixel ``"row,col"`` the address gives under ``key``, if it is two whole numbers
+    inside an image of ``shape``; None if it gives none. A bad value is taken out of the
+    address, with a warning naming it (the caller then uses its own starting pixel)."""
+    found = st.query_params.get_all(key)
+    if not found:
+        return None
+    fault = _fault(found, _pixel_check(shape))
+    if fault is None:
+        row, col = _PIXEL.fullmatch(found[-1]).groups()
+        return int(row), int(col)
+    del st.query_params[key]
+    st.warning(plain(f"The link's value for {key} (the chosen pixel), “{_quoted(found)}”, "
+                     f"{fault.problem}: the starting pixel is used instead."),
+               icon=":material/link_off:")
+    return None
+
+
+def keep_pixel(key: str, chosen: Pixel) -> None:
+    """Write ``chosen`` into the address under ``key`` as ``"row,col"``."""
+    value = f"{chosen[0]},{chosen[1]}"
+    if st.query_params.get_all(key) != [value]:
+        st.query_params[key] = value
+
+
+def _pixel_check(shape: tuple[int, ...]) -> Check:
+    """Two whole numbers ``row,col`` inside an image of ``shape``."""
+    height, width = shape[:2]
+
+    def check(found: list[str]) -> Fault | None:
+        match = _PIXEL.fullmatch(found[-1])
+        if match is None:
+            return Fault("is not two whole numbers, row and column")
+        row, col = (int(p) for p in match.groups())
+        if not (0 <= row < height and 0 <= col < width):
+            return Fault(f"is outside the {width}x{height} image")
+        return _single(found)
+
+    return check

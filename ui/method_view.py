@@ -14,7 +14,7 @@ import streamlit as st
 
 from denoisers.core import Method, Result
 
-from . import compute, controls, scene as scenes, timing, views
+from . import compute, controls, links, scene as scenes, timing, views
 from .scene import Scene
 
 #: The side a heavy method runs at by default, whatever the sidebar's working size.
@@ -28,10 +28,10 @@ def full_size(shape: tuple[int, ...], seconds: float | None, *, key: str) -> boo
     if max(shape[:2]) <= HEAVY_SIDE:
         return True
     said = "seconds or more" if seconds is None else timing.duration(seconds)
-    return st.toggle(f"Full size, {shape[1]}x{shape[0]}: {said}", key=f"{key}.full",
-                     persist_state="session",
-                     help=f"Off, the method runs on the centre {HEAVY_SIDE}x{HEAVY_SIDE} of "
-                          "the image, with the same noise: quick enough for a lecture.")
+    return links.toggle(f"Full size, {shape[1]}x{shape[0]}: {said}", key=f"{key}.full",
+                        persist_state="session",
+                        help=f"Off, the method runs on the centre {HEAVY_SIDE}x{HEAVY_SIDE} of "
+                             "the image, with the same noise: quick enough for a lecture.")
 
 
 def sized(methods: Method | Sequence[Method], scene: Scene, *, key: str) -> Scene:

@@ -9,7 +9,7 @@ from denoisers import nonlocal_means, sparsity
 from denoisers.colour import luminance_view
 from denoisers.core import Result
 
-from . import views
+from . import links, views
 from .probe import PICKER_COLUMNS, Pick
 
 #: Side of the neighbourhood on which kernels and NL-means weights are compared.
@@ -20,12 +20,12 @@ PER_PAGE = 16
 def feature_maps(res: Result, *, key: str) -> None:
     """A layer picker and a pageable grid of that layer's feature maps."""
     features = res.extras["features"]
-    layer = st.segmented_control("Layer", list(features), default=next(iter(features)),
-                                 key=f"{key}.layer", required=True)
+    layer = links.segmented_control("Layer", list(features), default=next(iter(features)),
+                                    key=f"{key}.layer")
     maps = features[layer].astype(np.float32)
     pages = -(-maps.shape[0] // PER_PAGE)
-    page = st.slider("Channels", 1, pages, 1, key=f"{key}.page",
-                     format=f"page %d of {pages}") if pages > 1 else 1
+    page = links.slider("Channels", 1, pages, 1, key=f"{key}.page",
+                        format=f"page %d of {pages}") if pages > 1 else 1
     shown = maps[(page - 1) * PER_PAGE: page * PER_PAGE]
     views.show_image(sparsity.atoms_mosaic(shown, pad=2),
                      f"{layer}: channels {(page - 1) * PER_PAGE + 1}–"

@@ -11,7 +11,7 @@ import denoisers
 from denoisers.core import Result
 from denoisers.pde import tv
 
-from . import compute, evolution_views, figures, memory, store, views
+from . import compute, evolution_views, figures, links, memory, store, views
 from .scene import Scene
 
 #: Each method's equation, as the page writes it with ``st.latex``.
@@ -119,7 +119,7 @@ def _staircase(sigma: float) -> None:
 def edge_race(scene: Scene) -> None:
     """Heat and Perona–Malik (their defaults otherwise) run for the same time, one row of
     each beside the noisy and the clean row."""
-    time = st.slider("Diffusion time t, for both", 0.5, 20.0, 5.0, 0.5, key="pde.edge.time",
+    time = links.slider("Diffusion time t, for both", 0.5, 20.0, 5.0, 0.5, key="pde.edge.time",
                      help="Both equations run for this long; the longer, the clearer the "
                           "difference.")
     st.markdown(f"Both diffusions run for t = {time:g} (heat then equals a Gaussian blur of "

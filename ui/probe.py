@@ -17,7 +17,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from denoisers.core import Result, centre
 
-from . import errors, views, waiting
+from . import errors, links, views, waiting
 from .compute import Call
 from .scene import Scene
 
@@ -52,19 +52,25 @@ def starting_pixel(image: np.ndarray) -> Pixel:
     return int(rows[nearest]) + margin, int(cols[nearest]) + margin
 
 
-def chosen(key: str, image: np.ndarray) -> Pixel:
-    """The pixel last clicked on the picture ``key`` (scaled to ``image``'s shape), else
-    :func:`starting_pixel`.
+def chosen(key: str, image: np.ndarray,
+           start: Callable[[np.ndarray], Pixel] = starting_pixel) -> Pixel:
+    """The pixel last clicked on the picture ``key`` (scaled to ``image``'s shape), else the
+    one the page's address gives under ``key`` (``row,col``: a shared link's), else
+    ``start(image)`` (:func:`starting_pixel`).
 
     The component reports a click in displayed pixels together with the
-    displayed size, so the click maps to the same place on any image size.
+    displayed size, so the click maps to the same place on any image size. A
+    click is written into the address, so a link copied now opens on it; a
+    bad pixel in the address is said and dropped (:func:`ui.links.pixel`).
     """
     click = st.session_state.get(key)
     shape = image.shape
     if not click:
-        return starting_pixel(image)
-    return (min(shape[0] - 1, int(click["y"] * shape[0] / click["height"])),
-            min(shape[1] - 1, int(click["x"] * shape[1] / click["width"])))
+        return links.pixel(key, shape) or start(image)
+    pixel = (min(shape[0] - 1, int(click["y"] * shape[0] / click["height"])),
+             min(shape[1] - 1, int(click["x"] * shape[1] / click["width"])))
+    links.keep_pixel(key, pixel)
+    return pixel
 
 
 def picker(picture: np.ndarray, *, key: str, caption: str) -> None:

@@ -185,6 +185,8 @@ def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
             for note in loaded.notes:
                 st.info(plain(note))
             _in_use(f"your upload *{upload_name}*", loaded.image)
+            st.caption(f"A photo cannot travel in a link: this page's address opens on the "
+                       f"sample *{name}*, with the same settings.")
             return loaded.image, f"{UPLOAD_PREFIX}{upload_name}", loaded.notes, messages
     about.caption(images.SAMPLES[name])
     loaded = _sample(name, side)

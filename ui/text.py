@@ -30,9 +30,31 @@ def _read(name: str) -> str:
     return (TEXT_DIR / f"{name}.md").read_text(encoding="utf-8")
 
 
+#: The texts that stay open in presenter mode: a chapter's summary and its ending.
+ALWAYS_OPEN = ("summary_", "ending_")
+
+
 def story(name: str) -> None:
-    """Draw ``assets/text/<name>.md`` as markdown."""
-    st.markdown(_read(name))
+    """Draw ``assets/text/<name>.md`` as markdown; in presenter mode (:mod:`ui.present`),
+    folded in an expander named after its heading or first words, so that the live result
+    comes up on the first screen (a chapter's summary and ending stay open)."""
+    from . import present  # deferred: present draws widgets of ui.links, which imports this
+
+    body = _read(name)
+    if not present.active() or name.startswith(ALWAYS_OPEN):
+        st.markdown(body)
+        return
+    with st.expander(f"Read: {folded_title(body)}"):
+        st.markdown(body)
+
+
+def folded_title(body: str, words: int = 8) -> str:
+    """The name of a folded text: its first heading, else its first ``words`` words."""
+    first = body.strip().splitlines()[0] if body.strip() else ""
+    if first.startswith("#"):
+        return first.lstrip("#").strip()
+    plain_words = re.sub(r"[*_`\[\]]|\(http\S*?\)", "", body).split()
+    return " ".join(plain_words[:words]) + ("…" if len(plain_words) > words else "")
 
 
 def plain(text: str) -> str:

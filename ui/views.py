@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-
+import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -15,9 +18,12 @@ from denoisers import metrics
 from denoisers.core import Result, digest
 from denoisers.images import to_png_bytes, to_uint8
 
-from . import figures, lru, memory
+from . import figures, lru, memory, present
 from .scene import Scene
 from .text import db
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stretch") -> None:
@@ -193,7 +199,30 @@ def result_panels(scene: Scene, named: Mapping[str, Result]) -> dict[str, np.nda
 def metrics_table(scene: Scene, named: Mapping[str, Result], *,
                   input_name: str = "noisy input") -> None:
     """PSNR, SSIM (when there is a clean image) and run time per result, the best scores bold;
-    the first row, named ``input_name``, scores the scene's noisy (degraded) image."""
+    the first row, named ``input_name``, scores the scene's noisy (degraded) image. Below it,
+    the downloads: any image as a PNG, all of them with the table as a ZIP, the table as CSV."""
+    table = metrics_frame(scene, named, input_name=input_name)
+    scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
+    # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
+    cells = {"PSNR (dB)": partial(db, unit=False), "SSIM": "{:.4f}"}
+    st.dataframe(table.style.format(cells, subset=scores)
+                 .highlight_max(subset=scores, props="font-weight: bold"),
+                 height=table_height(len(table)))
+    if not scene.real:
+        st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
+                   f"{metrics.SSIM_SETTINGS} Time is this server's, for the first run; "
+                   "later visits are served from the cache.")
+    images = {**({} if scene.real else {"clean": scene.clean}), input_name: scene.noisy,
+              **{name: res.image for name, res in named.items()}}
+    names = "|".join([scene.key, input_name, *named])
+    downloads(images, table.to_csv(),
+              key=f"downloads.{hashlib.sha256(names.encode()).hexdigest()[:16]}")
+
+
+def metrics_frame(scene: Scene, named: Mapping[str, Result], *,
+                  input_name: str = "noisy input") -> pd.DataFrame:
+    """The rows of :func:`metrics_table`: PSNR and SSIM (with a clean image) and the run
+    time of the input and of every result, by name."""
     rows = []
     clean_key = "" if scene.real else digest(scene.clean)
     if not scene.real:
@@ -207,17 +236,39 @@ def metrics_table(scene: Scene, named: Mapping[str, Result], *,
         rows.append(row)
     import pandas as pd  # deferred: the first page after a start need not wait for it
 
-    table = pd.DataFrame(rows).set_index("method")
-    scores = [column for column in ("PSNR (dB)", "SSIM") if column in table]
-    # Every row shown: "auto" stops at ten rows and scrolls the rest inside the table.
-    cells = {"PSNR (dB)": partial(db, unit=False), "SSIM": "{:.4f}"}
-    st.dataframe(table.style.format(cells, subset=scores)
-                 .highlight_max(subset=scores, props="font-weight: bold"),
-                 height=table_height(len(table)))
-    if not scene.real:
-        st.caption(f"PSNR = 10·log10(1/MSE) on the [0, 1] scale, estimates not clipped. "
-                   f"{metrics.SSIM_SETTINGS} Time is this server's, for the first run; "
-                   "later visits are served from the cache.")
+    return pd.DataFrame(rows).set_index("method")
+
+
+def file_stem(name: str) -> str:
+    """A file name for a panel's name: letters, digits, dots and dashes only."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", name.split(" — ")[0]).strip("-").lower() or "image"
+
+
+def results_zip(images: Mapping[str, np.ndarray], table_csv: str) -> bytes:
+    """A ZIP of every image as a lossless PNG (named after it) and the table as metrics.csv."""
+    buffer = io.BytesIO()
+    # PNGs are compressed already: stored, not deflated again.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, image in images.items():
+            archive.writestr(f"{file_stem(name)}.png", to_png_bytes(image))
+        archive.writestr("metrics.csv", table_csv)
+    return buffer.getvalue()
+
+
+def downloads(images: Mapping[str, np.ndarray], table_csv: str, *, key: str) -> None:
+    """Download buttons in a popover: one image (chosen) as a PNG, all of them and the table
+    as a ZIP, the table as CSV. The files are made when a button is pressed."""
+    with st.popover("Download", icon=":material/download:"):
+        names = list(images)
+        one = st.selectbox("One image", names, index=len(names) - 1, key=f"{key}.one")
+        st.download_button(f"{one.split(' — ')[0]} (PNG)", partial(to_png_bytes, images[one]),
+                           file_name=f"{file_stem(one)}.png", mime="image/png",
+                           key=f"{key}.png")
+        st.download_button("All images and the table (ZIP)",
+                           partial(results_zip, images, table_csv), file_name="results.zip",
+                           mime="application/zip", key=f"{key}.zip")
+        st.download_button("The table (CSV)", table_csv, file_name="metrics.csv", mime="text/csv",
+                           key=f"{key}.csv")
 
 
 #: st.dataframe's row height (and its header's) in pixels, at the default theme.
@@ -226,8 +277,10 @@ ROW_HEIGHT = 35
 
 def table_height(rows: int) -> int:
     """The height in pixels of a st.dataframe that shows a header and ``rows`` rows without
-    an inner scroll bar (plus its 1 px borders and a pixel to spare)."""
-    return (rows + 1) * ROW_HEIGHT + 3
+    an inner scroll bar (plus its 1 px borders and a pixel to spare); presenter mode's
+    larger type makes the rows taller by its scale."""
+    scale = present.SCALE if present.active() else 1.0
+    return round((rows + 1) * ROW_HEIGHT * scale) + 3
 
 
 def psnrs(scene: Scene, named: Mapping[str, Result]) -> dict[str, float]:
@@ -308,11 +361,3 @@ def one_result(scene: Scene, name: str, res: Result) -> None:
     metrics_table(scene, {name: res})
     parameters_used(res)
     colour_note(res)
-
-
-def download(image: np.ndarray, name: str, *, key: str) -> None:
-    """A button that downloads ``image`` as a lossless 8-bit PNG, encoded when it is pressed
-    (encoding on every run cost a 512² page about 0.1 s a picture)."""
-    st.download_button(f"Download {name} (PNG)", partial(to_png_bytes, image),
-                       file_name=f"{name}.png",
-                       mime="image/png", key=key, icon=":material/download:")
