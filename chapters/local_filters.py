@@ -32,4 +32,5 @@ if res is not None:
         else:
             views.insides(res, key=f"local.{key}")
 
+story.model(__file__)
 story.ending(__file__)

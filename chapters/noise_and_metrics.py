@@ -157,4 +157,5 @@ if not scene.real:
     st.caption(f"The second image: {_how(match)} At the same PSNR, noise costs SSIM in flat "
                f"regions, blur costs it on edges and texture. {metrics.SSIM_SETTINGS}")
 
+story.model(__file__)
 story.ending(__file__)

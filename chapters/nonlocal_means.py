@@ -45,4 +45,5 @@ if res is not None:
 with errors.section("The cost, and what came next"):
     text.story("nonlocal_cost")
 
+story.model(__file__)
 story.ending(__file__)

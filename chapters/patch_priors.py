@@ -64,4 +64,5 @@ if wnnm_res is not None:
                      draw=lambda seen, pixel, pick: wnnm_views.group_views(
                          wnnm_scene.noisy, seen, pick, key="priors.wnnm.group"))
 
+story.model(__file__)
 story.ending(__file__)

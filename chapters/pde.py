@@ -34,4 +34,5 @@ if res is not None:
 with errors.section("Across an edge: heat blurs it, Perona–Malik keeps it"):
     pde_views.edge_race(scene)
 
+story.model(__file__)
 story.ending(__file__)

@@ -85,4 +85,5 @@ with errors.section("Learned against fixed"):
             st.caption("An uploaded photo has no clean image to measure against: compare them "
                        "by eye.")
 
+story.model(__file__)
 story.ending(__file__)

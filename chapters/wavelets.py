@@ -36,4 +36,5 @@ if res is not None:
         text.story("wavelets_spinning")
         wavelet_views.spinning(method, scene, params, key="wavelets.spinning")
 
+story.model(__file__)
 story.ending(__file__)

@@ -646,14 +646,14 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
 
     Measured against the reference ``bm3d`` package (Mäkinen, Azzari & Foi,
     version 4.0.3, its default profile "np") on the same noisy Set12 images
-    (``python -m benchmarks.quality --peers bm3d``): mean PSNR 32.35 /
+    (``python -m benchmarks.quality --peers bm3d``): mean PSNR 32.34 /
     29.92 / 26.73 dB at sigma = 15 / 25 / 50 against its 32.39 / 29.97 /
     26.76 (the paper reports 32.37 / 29.97 / 26.72), no image more than
     0.14 dB apart; CBM3D is within 0.12 dB of its ``bm3d_rgb`` on 256x256
     crops of astronaut, coffee and chelsea at sigma = 25, and 1.4 to 1.7 dB
-    better than this function run on each RGB channel alone. On two busy CPU
-    cores a 256x256 grey image took 1.8 s against the package's 5.7 s
-    (median of ten runs side by side).
+    better than this function run on each RGB channel alone. On a quiet
+    2-core CPU (``python -m benchmarks.speed``) a grey image took 0.68 s at
+    256x256 and 3.0 s at 512x512 against the package's 2.2 s and 8.5 s.
 
     Cost: block matching is O(H W S² N1² / N_step²) per pass for a window
     of side S (1521 displacements for S = 39): the inner products of the

@@ -60,3 +60,21 @@ def test_every_chapter_opens_with_its_summary_and_ends_linked_to_its_neighbours(
         expected[f"Next: {after.title}"] = URLS[after.script]
     links = {link.value: link.proto.page for link in at.main.get("page_link")}
     assert links == expected
+
+
+#: The classical chapters, each of which says what its model claims about images.
+MODELS = ("noise_and_metrics", "local_filters", "pde", "wavelets", "sparsity",
+          "nonlocal_means", "patch_priors")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_classical_chapter_says_what_its_model_claims_and_where_it_fails(name):
+    """The essay's point: these methods were models of what images are. The paragraph sits
+    under its heading, before the chapter's ending, and points at the page's own results."""
+    at = open_page(f"chapters/{name}.py", side=128, warnings=False)
+    headers = [h.value for h in at.main.subheader]
+    assert "What the model claims, and where it fails" in headers
+    shown = [m.value.strip() for m in at.main.markdown]
+    model, ending = _text(f"model_{name}"), _text(f"ending_{name}")
+    assert model in shown and shown.index(model) < shown.index(ending)
+    assert "above" in model  # the evidence is the page's own live result

@@ -2,9 +2,9 @@
 
 A switch in the sidebar (bound to the address: ``?present=1`` opens a link in presenter
 mode) hides the sidebar, makes the text, the captions and the charts' labels large and
-dark enough for a projector, folds each chapter's long texts into expanders so that its
-live result comes up on the first screen (the two-sentence summary stays), and puts
-Previous and Next buttons with a slide counter at the top of every chapter, pressed by the
+dark enough for a projector, folds each chapter's texts (its two-sentence summary too)
+into expanders so that its live result comes up on the first screen, and puts Previous
+and Next buttons with a slide counter at the top of every chapter, pressed by the
 keyboard's left and right arrows. The image and the noise stay the sidebar's, the same on
 every slide.
 """
@@ -57,9 +57,12 @@ def _leave() -> None:
 
 
 def style() -> None:
-    """In presenter mode: the projector's stylesheet and a button to leave it."""
-    if not active():
-        return
-    st.html(STYLE)
-    st.button("Leave presenter mode", key=f"{KEY}.leave", on_click=_leave,
-              icon=":material/close_fullscreen:", type="tertiary")
+    """In presenter mode, the projector's stylesheet."""
+    if active():
+        st.html(STYLE)
+
+
+def leave_button() -> None:
+    """A small button that leaves presenter mode (the sidebar's switch is hidden in it)."""
+    st.button("Leave", key=f"{KEY}.leave", on_click=_leave, icon=":material/close_fullscreen:",
+              type="tertiary", help="Leave presenter mode: the sidebar comes back.")

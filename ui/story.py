@@ -103,6 +103,7 @@ def slide_bar(script: str) -> None:
                                 icon=":material/arrow_back:"):
             go(order[at - 1].script)
         st.markdown(f"**Slide {at + 1} of {len(order)}**")
+        present.leave_button()
         if at + 1 < len(order) and st.button(order[at + 1].title, key="present.next",
                                              shortcut="Right", icon=":material/arrow_forward:",
                                              icon_position="right", type="primary"):
@@ -113,8 +114,18 @@ def opening(script: str) -> None:
     """The summary of the chapter in ``script`` (pass ``__file__``), drawn under its title
     (with presenter mode's slide bar above it)."""
     slide_bar(script)
-    with st.container(border=True):
+    # In presenter mode the summary folds away like the other texts: the first screen is
+    # the chapter's live result.
+    with st.expander("In two sentences") if present.active() else st.container(border=True):
         text.story(f"summary_{Path(script).stem}")
+
+
+def model(script: str) -> None:
+    """Why the essay cares, in a classical chapter (pass ``__file__``): what the chapter's
+    model claims about images and where the claim fails, pointing at the page's own live
+    results as the evidence (``assets/text/model_<page>.md``)."""
+    st.subheader("What the model claims, and where it fails")
+    text.story(f"model_{Path(script).stem}")
 
 
 def ending(script: str) -> None:
