@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from . import metrics
 from .core import Int, InvalidInput, Method, Param, Progress, Result, View, report, validated
 from .gmm import WEIGHTS, GaussianMixture
+from .lazy import F, torch
 from .threads import one_torch_thread
 
 FAMILY = "Low rank and patch priors"

@@ -34,10 +34,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .core import InvalidInput
 from .images import load_folder
+from .lazy import torch
 
 #: Where the site's mixture lives.
 WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "epll_gmm.npz"
@@ -306,7 +306,7 @@ def grown(mixture: GaussianMixture, components: int) -> GaussianMixture:
 
 def fit(x: np.ndarray, components: int, *, iterations: int = 50, seed: int = 0,
         floor: float = COVARIANCE_FLOOR, tolerance: float = 1e-5, size: int | None = None,
-        dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu",
+        dtype: torch.dtype | None = None, device: str | torch.device = "cpu",
         start: GaussianMixture | None = None,
         log: Callable[[int, float], None] | None = None) -> tuple[GaussianMixture, list[float]]:
     """Fit a Gaussian mixture with full covariances to the rows of ``x`` by EM.
@@ -314,7 +314,8 @@ def fit(x: np.ndarray, components: int, *, iterations: int = 50, seed: int = 0,
     Starts from ``start`` (grown to ``components`` by :func:`grown`) or, without
     one, from :func:`seeded_parameters`. Stops after ``iterations`` M-steps or
     when the mean log-likelihood per sample rises by less than ``tolerance``.
-    The large products run in ``dtype`` on ``device`` (see :func:`em_iteration`).
+    The large products run in ``dtype`` (float64 when None) on ``device`` (see
+    :func:`em_iteration`).
 
     Returns
     -------
@@ -322,7 +323,7 @@ def fit(x: np.ndarray, components: int, *, iterations: int = 50, seed: int = 0,
     history : list of float
         The mean log-likelihood per sample before each M-step.
     """
-    data = torch.as_tensor(x, dtype=dtype, device=device)
+    data = torch.as_tensor(x, dtype=torch.float64 if dtype is None else dtype, device=device)
     size = size or int(round(math.sqrt(x.shape[1])))
     params = (Parameters.of(grown(start, components), data.device) if start is not None
               else seeded_parameters(data, components, seed, floor))

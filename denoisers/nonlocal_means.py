@@ -29,12 +29,12 @@ Processing On Line 1, 2011, pp. 208-212. https://doi.org/10.5201/ipol.2011.bcm_n
 from __future__ import annotations
 
 import numpy as np
-import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .colour import luminance
 from .core import (Choice, Float, Int, InvalidInput, Method, Progress, Result, View, as_image,
                    check_params, check_sigma, report, validated)
-from .colour import luminance
+from .lazy import torch
 from .linear import _neighbourhood
 from .threads import one_torch_thread
 

@@ -25,6 +25,19 @@ def test_importing_the_library_imports_no_family_and_no_torch():
     assert loaded == "[]"
 
 
+def test_listing_every_method_imports_no_torch():
+    """The home page's timeline and the References page list the whole registry: torch
+    (over a second to import) waits until a method that needs it runs."""
+    assert _run("import sys, denoisers\n"
+                "print(len(denoisers.methods()) > 15, 'torch' in sys.modules)") == "True False"
+
+
+def test_the_lazy_module_is_the_real_one_once_used():
+    assert _run("import sys\nfrom denoisers.lazy import torch\n"
+                "print('torch' in sys.modules, torch.zeros(2).shape == (2,), "
+                "'torch' in sys.modules)") == "False True True"
+
+
 def test_a_classical_method_is_found_without_torch():
     assert _run("import sys, denoisers\n"
                 "print(denoisers.get('gaussian').key, 'torch' in sys.modules)") == "gaussian False"
