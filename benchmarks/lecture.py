@@ -85,8 +85,9 @@ PICTURE = "iframe[title='streamlit_image_coordinates.streamlit_image_coordinates
 
 #: Installed in every document the browser opens: keeps ``window.__lecture`` up to date
 #: with whether the page is busy (script not idle, no title yet, or a spinner visible),
-#: how many busy stretches began, and when the last one ended (epoch milliseconds, the
-#: clock Python's time.time() reads). A MutationObserver sees every change of the script
+#: how many busy stretches began (a new page title counts as one: Streamlit does not mark
+#: a run of a few hundred milliseconds as running at all), and when the last one ended
+#: (epoch milliseconds, the clock Python's time.time() reads). A MutationObserver sees every change of the script
 #: state, however short; the interval catches a spinner that appears without one.
 WATCH = """(() => {
   if (window.__lecture) return;
@@ -98,10 +99,23 @@ WATCH = """(() => {
       || !document.querySelector("[data-testid='stMain'] h1")
       || [...document.querySelectorAll("[data-testid='stSpinner']")].some(visible);
   };
+  const title = () => {
+    const h1 = document.querySelector("[data-testid='stMain'] h1");
+    return h1 ? h1.textContent : "";
+  };
   const check = () => {
     const now = busy();
     if (now && !seen.busy) seen.busyStarts += 1;
     if (!now && seen.busy) seen.idleSince = Date.now();
+    // A page drawn so fast that Streamlit never showed its script as running is work too.
+    const shown = title();
+    if (shown !== seen.title) {
+      if (seen.title !== undefined && !now && !seen.busy) {
+        seen.busyStarts += 1;
+        seen.idleSince = Date.now();
+      }
+      seen.title = shown;
+    }
     seen.busy = now;
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true,
