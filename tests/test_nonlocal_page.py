@@ -30,14 +30,16 @@ def test_the_page_reads_before_the_method_runs():
     at = _page()
     assert [t.value for t in at.title] == ["Non-local means (2005)"]
     assert [b.label for b in at.button] == ["Run Non-local means"]
-    assert [h.value for h in at.main.subheader] == ["The cost, and what came next"]
+    assert [h.value for h in at.main.subheader] == ["The cost, and what came next",
+                                                    "What the model claims, and where it fails"]
 
 
 def test_a_run_shows_both_weight_maps_the_patches_and_the_method_noise():
     at = _run(_page(384))
     headers = [h.value for h in at.main.subheader]
     assert headers == ["Similar patches, not similar pixels",
-                       "Method noise: what each method removed", "The cost, and what came next"]
+                       "Method noise: what each method removed", "The cost, and what came next",
+                       "What the model claims, and where it fails"]
     titles = chart_titles(at)
     assert any(t.startswith("NL-means: weights over its 21x21 window") for t in titles), titles
     assert any(t.startswith("bilateral filter: weights over its") for t in titles), titles
