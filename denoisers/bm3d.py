@@ -264,24 +264,28 @@ class _Transform:
         return self.blocks_inverse(self.haar_inverse(spectrum))
 
 
-def _rows_times(values: np.ndarray, matrix: torch.Tensor) -> np.ndarray:
-    """``values @ matrix`` for values (..., n), one float32 matrix product on one torch thread."""
+def _tensor(values: np.ndarray) -> torch.Tensor:
+    """``values`` as a contiguous float32 tensor sharing their memory where it can: a
+    read-only array (a view of the noisy image, say) is copied, since torch cannot wrap
+    one without a warning."""
     import torch
 
     values = np.ascontiguousarray(values, np.float32)
+    return torch.from_numpy(values if values.flags.writeable else values.copy())
+
+
+def _rows_times(values: np.ndarray, matrix: torch.Tensor) -> np.ndarray:
+    """``values @ matrix`` for values (..., n), one float32 matrix product on one torch thread."""
     with one_torch_thread():
-        product = torch.from_numpy(values.reshape(-1, values.shape[-1])) @ matrix
+        product = _tensor(values).reshape(-1, values.shape[-1]) @ matrix
     return product.numpy().reshape(*values.shape[:-1], matrix.shape[1])
 
 
 def _group_times(matrix: torch.Tensor, values: np.ndarray) -> np.ndarray:
     """``matrix`` (g x g) applied along the first axis of values (g, ...), float32, as one
     matrix product on one torch thread."""
-    import torch
-
-    values = np.ascontiguousarray(values, np.float32)
     with one_torch_thread():
-        product = matrix @ torch.from_numpy(values.reshape(len(values), -1))
+        product = matrix @ _tensor(values).reshape(len(values), -1)
     return product.numpy().reshape(values.shape)
 
 

@@ -259,3 +259,17 @@ def test_the_bior15_matrix_is_pywavelets_full_periodic_decomposition(size):
     expected = np.stack(columns, axis=1)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(bior15_matrix(size), expected, atol=1e-12)
+
+
+def test_a_tiny_image_runs_without_a_warning_from_torch():
+    """A 2x2 image's blocks are a read-only view of it; torch warns (once per process, so
+    in a fresh one) when it wraps such an array: it must be copied first."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, denoisers\n"
+            "x = np.random.default_rng(0).random((2, 2), dtype=np.float32)\n"
+            "print(denoisers.run('bm3d', x, 0.1).image.shape)")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "(2, 2)", done.stderr

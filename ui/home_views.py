@@ -31,8 +31,7 @@ FIGURE2_SIGMA = 100
 FIGURE2_METHODS = ("bm3d", "drunet")
 
 #: The saved quality table the timeline reads (``python -m benchmarks.quality``).
-QUALITY_TABLE = (Path(__file__).resolve().parent.parent / "assets" / "benchmarks"
-                 / "quality_set12.csv")
+QUALITY_TABLE = Path(__file__).resolve().parent.parent / "assets/benchmarks/quality_set12.csv"
 #: The noise level the timeline compares at.
 TIMELINE_SIGMA = 25
 
