@@ -101,7 +101,7 @@ st.title("Noise and metrics")
 story.opening(__file__)
 text.story("noise_intro")
 scene = current()
-base = scene.noisy if scene.real else scene.clean
+base = scene.original
 if scene.real:
     st.info("Your image is marked as already noisy, so the models below add noise to it "
             "as if it were clean.")

@@ -50,7 +50,6 @@ def sigma_sweep(scene: Scene, methods: Sequence[Method], params: Mapping[str, di
     whole = method_view.full_size(scene.clean.shape, sweep_seconds(methods, scene.clean.shape),
                                   key=f"{key}.size")
     board = scene if whole else scenes.centre(scene, method_view.HEAVY_SIDE)
-    noisy = {s: scenes.with_gaussian_noise(board, s) for s in SWEEP_SIGMAS}
     asked = f"{key}.asked"
     wanted = (board.key, tuple(m.key for m in methods), repr(sorted(params.items())))
     if st.session_state.get(asked) != wanted:
@@ -62,6 +61,7 @@ def sigma_sweep(scene: Scene, methods: Sequence[Method], params: Mapping[str, di
                        f"{timing.size_label(board.clean.shape)}: {said}.")
             return
         st.session_state[asked] = wanted
+    noisy = {s: scenes.with_gaussian_noise(board, s) for s in SWEEP_SIGMAS}
     series = _measured(board, noisy, methods, params)
     series = {"noisy input": [metrics.psnr(board.clean, noisy[s].noisy) for s in SWEEP_SIGMAS],
               **series}
@@ -118,7 +118,7 @@ def crop_inspector(scene: Scene, panels: Mapping[str, np.ndarray], *, key: str) 
         with left:
             side = links.select_slider("Crop side (pixels)", CROP_SIDES, value=48,
                                        key=f"{key}.side")
-            pixel = probe.chosen(f"{key}.pick", scene.noisy if scene.real else scene.clean)
+            pixel = probe.chosen(f"{key}.pick", scene.original)
             corner = crop_corner(pixel, side, scene.noisy.shape)
             side = min(side, *scene.noisy.shape[:2])
             rows = f"{corner[0]}–{corner[0] + side - 1}"

@@ -112,7 +112,7 @@ def clean_image(scene: Scene, name: str, *, key: str) -> tuple[np.ndarray, str, 
     samples (not an upload): the scene's clean image (its noisy one when it has none); for
     demosaicing of a grey image, a colour sample if the visitor takes it, else None (and a
     plain message saying why)."""
-    image = scene.noisy if scene.real else scene.clean
+    image = scene.original
     if scene.real:
         st.caption("The sidebar's image is marked as already noisy: it is degraded as it is, "
                    "and scores are measured against it.")

@@ -20,8 +20,8 @@ KEY = "present"
 #: root's size scales it: :data:`SCALE`), dark captions, the charts' tick, axis, legend
 #: and colour-bar labels at 16 px in near-black (plotly writes its sizes inline, which an
 #: !important rule overrides; the panels' titles keep the sizes their margins were made
-#: for), the whole width used, and the sidebar gone (the exit button at the top of the
-#: page brings it back).
+#: for), the whole width used, and the sidebar gone (the slide bar's Leave button brings
+#: it back).
 SCALE = 1.25
 STYLE = f"""<style>
 html {{ font-size: {16 * SCALE:g}px; }}

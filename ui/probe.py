@@ -19,9 +19,8 @@ from denoisers.core import Result, centre
 
 from . import errors, links, views, waiting
 from .compute import Call
+from .links import Pixel
 from .scene import Scene
-
-Pixel = tuple[int, int]
 
 #: The widths of the clickable picture's column and of the views beside it: half the page,
 #: so that a 512 image shows at about 450 px at 1440x900 and an edge is easy to hit.
@@ -34,9 +33,8 @@ def starting_pixel(image: np.ndarray) -> Pixel:
     The pixel nearest the centre whose smoothed gradient (a Gaussian of 2 px
     first, so that noise does not count as structure) is at least half the
     image's strongest (its 99th percentile), at least a 16th of the side from
-    the border. A
-    flat area (camera's coat, a sky) shows a method's least interesting case:
-    nothing to keep, one block much like the next.
+    the border. A flat area (camera's coat, a sky) shows a method's least
+    interesting case: nothing to keep, one block much like the next.
     """
     grey = np.asarray(image, np.float32)
     grey = grey.mean(axis=2) if grey.ndim == 3 else grey
@@ -111,7 +109,7 @@ def inside(call: Call, scene: Scene, traced: Result, *, key: str, draw: Draw | N
     # traceback: the guard must be in here.
     with (errors.guard("The view of the chosen pixel"),
           waiting.busy("Looking at the chosen pixel…", key=key)):
-        pixel = chosen(key, scene.noisy if scene.real else scene.clean)
+        pixel = chosen(key, scene.original)
         seen = call.look(scene.noisy, traced, pixel)
         where = f"Click the image to choose a pixel; now row {pixel[0]}, column {pixel[1]}."
 

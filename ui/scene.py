@@ -82,6 +82,12 @@ class Scene:
         return not self.source.startswith(UPLOAD_PREFIX)
 
     @property
+    def original(self) -> np.ndarray:
+        """The image before this site added noise: the clean one, or the photo itself when
+        its noise is its own."""
+        return self.noisy if self.real else self.clean
+
+    @property
     def real(self) -> bool:
         """Whether the noise is the photo's own (no clean reference)."""
         return self.clean is None
