@@ -126,12 +126,11 @@ def crop_inspector(scene: Scene, panels: Mapping[str, np.ndarray], *, key: str) 
             probe.picker(outlined(scene.noisy, corner, side), key=f"{key}.pick",
                          caption=f"Click to move the crop (red); now rows {rows}, columns {cols}.")
         with right:
-            first, second = st.columns(2)
-            with first:
-                a = links.selectbox("Difference of", names, index=min(2, len(names) - 1),
-                                    key=f"{key}.a")
-            with second:
-                b = links.selectbox("minus", names, index=0, key=f"{key}.b")
+            # One above the other, each the column's width: side by side, a result's name
+            # was cut at 1280x720 and 150 %.
+            a = links.selectbox("Difference of", names, index=min(2, len(names) - 1),
+                                key=f"{key}.a")
+            b = links.selectbox("minus", names, index=0, key=f"{key}.b")
             difference = crop(panels[a], corner, side) - crop(panels[b], corner, side)
             if difference.ndim == 3:
                 difference = difference.mean(axis=2)
