@@ -48,7 +48,7 @@ from . import colour, metrics
 from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
                    validated)
 from .patches import Aggregator, Matches, extract, grid, grid_match
-from .threads import one_torch_thread
+from .threads import in_order, one_torch_thread
 
 if TYPE_CHECKING:
     import torch
@@ -217,8 +217,8 @@ class _Transform:
     whatever lies between (groups, channels): the blocks as the rows of a
     (g x batch, n²) matrix, then the Haar matrix times the (g, batch x n²)
     matrix. The products run in torch on one thread
-    (:func:`~denoisers.threads.one_torch_thread`), as the site runs one
-    computation per core.
+    (:func:`~denoisers.threads.one_torch_thread`): the bands of a pass run
+    side by side on threads of their own instead (:func:`_run_pass`).
     """
 
     def __init__(self, size: int, name: str) -> None:
@@ -351,7 +351,9 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
 
     Block matching runs on channel 0 (the luminance) of the noisy image, or
     of the pilot in the Wiener pass; every channel is filtered with the same
-    groups and its own sigma, all channels in one batch. Progress goes from
+    groups and its own sigma, all channels in one batch. The bands of
+    reference blocks are matched and filtered on several threads
+    (:func:`~denoisers.threads.in_order`) and added in order. Progress goes from
     ``span[0]`` to ``span[1]``. Returns the estimate per channel and the
     aggregation weights of channel 0.
     """
@@ -362,13 +364,15 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     transform = _Transform(size, settings.transform)
     accumulators = [Aggregator((height, width), kaiser_window(size, profile.beta))
                     for _ in range(n_channels)]
-    bands = _reference_bands(height, width, size, settings.step)
-    for done, (band_rows, band_cols) in enumerate(bands):
-        matches = grid_match(guide, band_rows, band_cols, size=size, radius=radius,
-                             k=settings.group)
+
+    def filtered(band: tuple[np.ndarray, np.ndarray]) -> BandSums:
+        matches = grid_match(guide, *band, size=size, radius=radius, k=settings.group)
         lengths = _group_sizes(matches, settings, match_sigma)
-        _filter_band(transform, channels, pilot, matches, lengths, sigmas, profile,
-                     accumulators)
+        return _filter_band(transform, channels, pilot, matches, lengths, sigmas, profile)
+
+    bands = _reference_bands(height, width, size, settings.step)
+    for done, sums in enumerate(in_order(filtered, bands)):
+        sums.add_to(accumulators)
         report(progress, span[0] + (span[1] - span[0]) * (done + 1) / len(bands))
     return np.stack([a.result() for a in accumulators]), accumulators[0].weights
 
@@ -383,11 +387,36 @@ def _reference_bands(height: int, width: int, size: int,
             for first in range(0, len(rows_grid), per_band)]
 
 
+@dataclass(frozen=True)
+class BandSums:
+    """The filtered blocks of one band's groups, summed per corner, every channel.
+
+    Attributes
+    ----------
+    blocks : ndarray (R, W', C, n, n)
+        At [i, j, c], the sum over the filtered blocks with their corner at
+        (top + i, j) of weight x block, in channel c.
+    weights : ndarray (R, W', C)
+        The sums of those blocks' aggregation weights.
+    top : int
+        The image row of the first corner row.
+    """
+
+    blocks: np.ndarray
+    weights: np.ndarray
+    top: int
+
+    def add_to(self, accumulators: list[Aggregator]) -> None:
+        """Add the band into the accumulator of each channel."""
+        for c, accumulator in enumerate(accumulators):
+            accumulator.add_sums(self.blocks[:, :, c], self.weights[:, :, c], top=self.top)
+
+
 def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray | None,
-                 matches: Matches, lengths: np.ndarray, sigmas: np.ndarray, profile: Profile,
-                 accumulators: list[Aggregator]) -> None:
+                 matches: Matches, lengths: np.ndarray, sigmas: np.ndarray,
+                 profile: Profile) -> BandSums:
     """Filter the groups of one band of reference blocks (their ``matches`` and group
-    ``lengths``) in every channel (C, H, W), and add them to the channels' accumulators.
+    ``lengths``) in every channel (C, H, W): the filtered blocks summed per corner.
 
     Every block of the band's groups has its corner in the rows ``top`` to
     ``bottom`` of the matches. The 2-D transform is linear and the same in
@@ -396,8 +425,8 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
     groups of one length are then Haar-transformed, filtered and transformed
     back along the group at once. Likewise the filtered blocks, weighted,
     are summed per corner in the 2-D transform domain, and each corner's sum
-    gets one inverse 2-D transform, instead of every block of every group,
-    before :meth:`Aggregator.add_sums` puts it in the image.
+    gets one inverse 2-D transform, instead of every block of every group;
+    :meth:`BandSums.add_to` puts them in the image.
     """
     size = transform.size
     top, bottom = int(matches.rows.min()), int(matches.rows.max()) + 1
@@ -420,9 +449,7 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
             _add_at(weight_sums, index, np.broadcast_to(weights, (*index.shape, len(channels))))
     blocks = transform.blocks_inverse(sums).reshape(bottom - top, width, len(channels), size,
                                                     size)
-    for c, accumulator in enumerate(accumulators):
-        accumulator.add_sums(blocks[:, :, c], weight_sums[:, c].reshape(bottom - top, width),
-                             top=top)
+    return BandSums(blocks, weight_sums.reshape(bottom - top, width, len(channels)), top)
 
 
 def _filter_groups(transform: _Transform, spectra: np.ndarray, pilot_spectra: np.ndarray | None,
@@ -669,7 +696,10 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
     colour channel in one batch, get the Haar transform across the group as
     one matrix product; the filtered blocks are summed per corner in the
     2-D transform domain and each corner's sum is transformed back once
-    (:meth:`denoisers.patches.Aggregator.add_sums`).
+    (:meth:`denoisers.patches.Aggregator.add_sums`). The bands are matched
+    and filtered on as many threads as :func:`denoisers.threads.workers`
+    allows (both cores of an idle 2-core machine) and added up in order,
+    so the result is the same bit for bit on any number of threads.
 
     References
     ----------

@@ -136,11 +136,14 @@ def test_restore_is_deterministic_and_the_reference_only_feeds_the_curve() -> No
     assert len(first.curves["residual"]) == 3 and first.extras["params"]["prior"] == "tv"
 
 
-def test_restore_runs_the_denoiser_on_one_torch_thread_and_gives_the_count_back(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """On the shared 2-core CPU a DRUNet run took a third of the time on one thread."""
+@pytest.mark.parametrize(("cores", "running", "given"), [(2, 0, 2), (2, 2, 1), (4, 2, 2)])
+def test_restore_runs_the_denoiser_on_the_cores_it_is_given_and_gives_the_count_back(
+        monkeypatch: pytest.MonkeyPatch, cores: int, running: int, given: int) -> None:
+    """Alone, a restoration's network runs on every core; beside other computations, on
+    its share of them (denoisers.threads.workers); the thread count comes back after."""
     import torch
 
+    from denoisers import threads
     from denoisers.inverse import solvers
 
     counts = []
@@ -151,10 +154,12 @@ def test_restore_runs_the_denoiser_on_one_torch_thread_and_gives_the_count_back(
 
     real = solvers.run
     monkeypatch.setattr(solvers, "run", counting)
+    monkeypatch.setenv(threads.WORKERS_VARIABLE, str(cores))
+    monkeypatch.setattr(threads, "_running", running)
     before = torch.get_num_threads()
     problem = inverse.make("deblur")
     inverse.restore(problem, problem.degrade(GREY), prior="tv", iterations=2)
-    assert counts == [1, 1] and torch.get_num_threads() == before
+    assert counts == [given, given] and torch.get_num_threads() == before
 
 
 @pytest.mark.parametrize(("call", "message"), [

@@ -103,8 +103,8 @@ def test_the_band_filter_equals_filtering_every_group_in_pixels(rng, wiener, mon
     # Every power of 2 up to N2 (the group sizes bm3d._group_sizes gives), in turn.
     lengths = 2 ** (np.arange(len(matches.rows)) % (int(np.log2(settings.group)) + 1))
     accumulators = [patches.Aggregator((40, 36), bm3d.kaiser_window(8, 2.0)) for _ in range(3)]
-    bm3d._filter_band(transform, channels, pilot, matches, lengths, sigmas, profile,
-                      accumulators)
+    bm3d._filter_band(transform, channels, pilot, matches, lengths, sigmas,
+                      profile).add_to(accumulators)
     found = np.stack([a.result() for a in accumulators])
     expected = _pixel_filter_band(transform, channels, pilot, matches, lengths, sigmas,
                                   profile)

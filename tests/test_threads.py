@@ -1,13 +1,18 @@
-"""One torch thread for a block (denoisers/threads.py): the count is the calling thread's,
-comes back after the block, and nested blocks restore the outer one's."""
+"""Threads (denoisers/threads.py): a block's torch thread count is the calling thread's,
+comes back after the block, and nested blocks restore the outer one's; a computation's
+parts come back in order on any number of threads; the cores are shared among the
+computations running."""
 
 from __future__ import annotations
 
 import threading
+import time
 
+import pytest
 import torch
 
-from denoisers.threads import one_torch_thread
+from denoisers.threads import (WORKERS_VARIABLE, computing, in_order, one_torch_thread,
+                               torch_threads, workers)
 
 
 def test_nested_blocks_run_on_one_thread_and_the_count_comes_back():
@@ -36,3 +41,52 @@ def test_a_block_in_one_session_s_thread_leaves_another_s_count_alone():
     leave.set()
     worker.join()
     assert seen == [1, before] and torch.get_num_threads() == before
+
+
+def test_parts_come_back_in_order_on_any_number_of_threads():
+    """Later parts finishing first still come back in the items' order."""
+    def part(n: int) -> int:
+        time.sleep(0.02 * (5 - n))  # the first items take longest
+        return n * n
+
+    for count in (1, 2, 3):
+        assert list(in_order(part, range(6), threads=count)) == [n * n for n in range(6)]
+
+
+def test_a_failing_part_raises_in_the_caller_and_drops_the_rest():
+    started = []
+
+    def part(n: int) -> int:
+        started.append(n)
+        if n == 1:
+            raise ValueError("part 1 failed")
+        time.sleep(0.01)
+        return n
+
+    with pytest.raises(ValueError, match="part 1 failed"):
+        list(in_order(part, range(50), threads=2))
+    assert len(started) < 50
+
+
+def test_each_part_runs_torch_on_one_thread():
+    seen = list(in_order(lambda _: torch.get_num_threads(), range(4), threads=2))
+    assert seen == [1, 1, 1, 1]
+
+
+def test_the_cores_are_shared_among_the_computations_running(monkeypatch):
+    monkeypatch.setenv(WORKERS_VARIABLE, "4")
+    assert workers() == 4
+    with computing():
+        assert workers() == 4
+        with computing():
+            assert workers() == 2
+            with computing(), computing(), computing():
+                assert workers() == 1
+    assert workers() == 4
+
+
+def test_a_block_sets_the_torch_threads_it_asks_for():
+    before = torch.get_num_threads()
+    with torch_threads(3):
+        assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == before

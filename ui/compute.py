@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 
 import denoisers
+from denoisers import threads
 from denoisers.core import Method, Result, View
 
 from . import links, memory, store, timing
@@ -50,8 +51,9 @@ _SLOTS = threading.BoundedSemaphore(int(os.environ.get(SLOTS_VARIABLE, 0)) or os
 
 
 def _slow(compute: Callable[[], Any]) -> Any:
-    """``compute()`` in one of the process's slots for slow work, waiting for a free one."""
-    with _SLOTS:
+    """``compute()`` in one of the process's slots for slow work, waiting for a free one,
+    counted among the computations that share the cores (:func:`denoisers.threads.workers`)."""
+    with _SLOTS, threads.computing():
         return compute()
 
 
