@@ -90,3 +90,27 @@ def test_a_block_sets_the_torch_threads_it_asks_for():
     with torch_threads(3):
         assert torch.get_num_threads() == 3
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize(("key", "module", "part", "size"), [
+    ("bm3d", "denoisers.bm3d", "_BATCH_BLOCKS", 100),
+    ("wnnm", "denoisers.lowrank", "_BATCH", 64),
+    ("epll", "denoisers.epll", "_PART", 500),
+])
+def test_a_method_split_into_parts_gives_the_same_image_on_one_thread_or_three(
+        monkeypatch, rng, key, module, part, size):
+    """Small parts, so that a 48x48 image makes several: the parts are added in order, so
+    the threads change nothing, bit for bit."""
+    import importlib
+
+    import numpy as np
+
+    from denoisers import run
+
+    monkeypatch.setattr(importlib.import_module(module), part, size)
+    noisy = (0.5 + 0.1 * rng.standard_normal((48, 48))).astype(np.float32)
+    images = []
+    for count in ("1", "3"):
+        monkeypatch.setenv(WORKERS_VARIABLE, count)
+        images.append(run(key, noisy, 0.1).image)
+    assert np.array_equal(images[0], images[1])
