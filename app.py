@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, present, scene, waiting
+from ui import errors, present, scene, viewport, waiting
 
 st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
                    layout="wide")
@@ -59,5 +59,6 @@ with waiting.busy("Working…", key="page"):
     if chosen is not None:
         # What the sidebar could not do (a bad upload) is said at the top of every page too.
         scene.show_messages(chosen)
+    viewport.watch()
     with errors.guard(page.title):
         page.run()

@@ -8,6 +8,7 @@ Geometry only, from the figures' layouts: what a browser then draws is looked at
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from types import SimpleNamespace
 
@@ -190,6 +191,20 @@ def test_compare_draws_a_narrow_layout_beside_a_wide_one_only_when_needed():
     assert len(charts) == 3  # many: four across and two across; two: one layout
     styles = "".join(h.proto.body for h in at.get("html"))
     assert "100cqw" in styles and "@container ddt-panels (width < " in styles
+
+
+@pytest.mark.parametrize(("column", "across"), [(980, 4), (560, 2)])
+def test_once_the_browser_has_told_the_column_s_width_one_layout_is_sent(column, across):
+    """The viewport component's report (ui/viewport.py): the four-across layout on a
+    desktop's column, the two-across one on a projector's, no container query."""
+    at = AppTest.from_function(_compare_app)
+    at.session_state["ddt-viewport"] = column
+    at.run()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # many: the layout that fits; two: its one layout
+    first = json.loads(charts[0].proto.spec)
+    assert first["layout"]["meta"]["columns"] == across
+    assert "@container ddt-panels" not in "".join(h.proto.body for h in at.get("html"))
 
 
 def test_the_metrics_table_shows_every_row_and_no_inf(monkeypatch):

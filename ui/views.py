@@ -18,7 +18,7 @@ from denoisers import metrics
 from denoisers.core import Result, digest
 from denoisers.images import to_png_bytes, to_uint8
 
-from . import figures, lru, memory, present
+from . import figures, lru, memory, present, viewport
 from .scene import Scene
 from .text import db
 
@@ -53,20 +53,27 @@ def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
     across there; on a narrow window they wrap to fewer (:func:`show_panels`).
     """
     identity = tuple((title, digest(image)) for title, image in panels.items())
-    show_panels(_panel_figures(identity, dict(panels), width, columns), key=key)
+    show_panels(_panel_figures(identity, dict(panels), width, columns), key=key, width=width)
     st.caption("Drag to pan, scroll or box-select to zoom: all panels follow. "
                "Double-click to reset.")
 
 
-def show_panels(layouts: Sequence[go.Figure], *, key: str) -> None:
+def show_panels(layouts: Sequence[go.Figure], *, key: str,
+                width: int = viewport.DESKTOP) -> None:
     """Draw the layouts of one comparison (:func:`figures.panel_figures`, widest first), the
     browser showing the one that suits the width of the column.
 
-    The server never knows the window's width, so every layout is sent and a container
-    query on the column's width shows the first whose panels are at least
-    ``figures.MIN_PANEL_PX`` wide, else the last; each is exactly as tall as its panels
-    need at that width (:func:`chart`). The first layout's chart has ``key``.
+    ``width`` is the column's width on a desktop, as for :func:`compare`. Once the
+    browser has reported the main column's width (:mod:`ui.viewport`), only the layout
+    that suits the column is sent: the first whose panels are at least
+    ``figures.MIN_PANEL_PX`` wide, else the last. Until then every layout is sent and a
+    container query on the column's width shows that one. Each is exactly as tall as its
+    panels need at that width (:func:`chart`). The first chart has ``key``.
     """
+    frame = viewport.frame_width(width)
+    if frame is not None:
+        layouts = [next((fig for fig in layouts[:-1] if figures.min_frame_width(
+            fig.layout.meta["columns"]) <= frame), layouts[-1])]
     counts = [fig.layout.meta["columns"] for fig in layouts]
     frame = f"{key}-panels"
     outer = _css_class(frame)
