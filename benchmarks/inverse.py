@@ -82,7 +82,7 @@ def restorations(problem_name: str, images: Sequence[tuple[str, np.ndarray]],
     """Baseline and plug-and-play with each prior, for ``problem_name`` on ``images``."""
     rows = []
     for index, (name, clean) in enumerate(images):
-        problem = inverse.make(problem_name)
+        problem = inverse.make(problem_name, shape=clean.shape)
         y = problem.degrade(clean, seed=index)
         estimate, seconds = _timed(problem.baseline, y)
         rows.append(Row(problem_name, name, "baseline", psnr(clean, estimate), seconds))

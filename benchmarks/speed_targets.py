@@ -91,7 +91,7 @@ def _method(key: str, noisy: np.ndarray) -> Callable[[], object]:
 
 
 def _restoration(problem_name: str, clean: np.ndarray) -> Callable[[], object]:
-    problem = inverse.make(problem_name)
+    problem = inverse.make(problem_name, shape=clean.shape)
     degraded = problem.degrade(clean, seed=0)
     return lambda: inverse.restore(problem, degraded, prior="drunet")
 

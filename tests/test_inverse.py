@@ -30,7 +30,7 @@ IDS = [f"{name}-{'-'.join(map(str, s.values())) or 'default'}-{'x'.join(map(str,
 @pytest.mark.parametrize(("name", "settings", "image"), CASES, ids=IDS)
 def test_adjoint_passes_the_dot_product_test(name, settings, image) -> None:
     """<A x, y> = <x, A^T y> for random x and y."""
-    problem = inverse.make(name, **settings)
+    problem = inverse.make(name, shape=image.shape, **settings)
     rng = np.random.default_rng(1)
     x = rng.standard_normal(image.shape)
     ax = problem.forward(x)
@@ -73,7 +73,7 @@ def test_data_step_solves_its_problem_exactly(name, settings, shape) -> None:
 @pytest.mark.parametrize("factor", [2, 3, 4])
 def test_super_resolution_of_any_size_comes_back_at_that_size(factor: int) -> None:
     clean = GREY[:61, :59]
-    problem = inverse.make("super_resolution", factor=factor)
+    problem = inverse.make("super_resolution", factor=factor, shape=clean.shape)
     y = problem.degrade(clean)
     assert y.shape == (-(-61 // factor), -(-59 // factor))
     assert problem.baseline(y).shape == clean.shape
@@ -228,3 +228,19 @@ def test_the_deblurring_baseline_leaves_a_residual_of_the_noise_level() -> None:
     residual = y - problem.forward(estimate.astype(np.float64))
     assert np.sqrt(np.mean(residual**2)) == pytest.approx(problem.sigma, rel=0.05)
     assert psnr(clean, estimate) > psnr(clean, y) + 1
+
+
+def test_a_problem_answers_the_same_whatever_was_asked_of_it_before():
+    """No hidden state: degrading an image of another shape changes nothing a problem
+    says afterwards, and binding gives a new problem that crops its canvas to the shape."""
+    problem = inverse.make("super_resolution", factor=4)
+    canvas = np.random.default_rng(0).random((64, 60))
+    before = problem.finish(canvas), problem.adjoint(canvas[::4, ::4])
+    problem.degrade(GREY[:61, :59])
+    after = problem.finish(canvas), problem.adjoint(canvas[::4, ::4])
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    assert problem.shape is None and before[0].shape == (64, 60)
+    bound = problem.bound((61, 59))
+    assert bound is not problem and problem.shape is None
+    assert bound.finish(canvas).shape == bound.adjoint(canvas[::4, ::4]).shape == (61, 59)
+    assert repr(bound) == "make('super_resolution', factor=4, sigma=0.0).bound((61, 59))"

@@ -86,11 +86,9 @@ class Setup:
 
 
 def bound(name: str, settings: Mapping[str, Any], shape: tuple[int, ...]) -> inverse.Problem:
-    """The problem ``name``, bound to images of ``shape`` (a super-resolution problem
-    remembers the shape of the image it degrades)."""
-    problem = inverse.make(name, **settings)
-    problem.forward(np.zeros(shape, np.float32))
-    return problem
+    """The problem ``name``, bound to clean images of ``shape`` (a super-resolution
+    estimate is cropped back to it)."""
+    return inverse.make(name, shape=shape, **settings)
 
 
 def displayed(name: str, degraded: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

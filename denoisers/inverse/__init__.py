@@ -25,8 +25,9 @@ __all__ = ["PROBLEMS", "SAMPLING", "SOLVERS", "Problem", "make", "restore", "sam
            "solver_spec"]
 
 
-def make(name: str, **settings: Any) -> Problem:
-    """The inverse problem ``name`` with ``settings`` (checked; the rest at their defaults).
+def make(name: str, *, shape: tuple[int, ...] | None = None, **settings: Any) -> Problem:
+    """The inverse problem ``name`` with ``settings`` (checked; the rest at their defaults),
+    bound to clean images of ``shape`` if given (:meth:`Problem.bound`).
 
     ``name`` is one of ``deblur`` (Gaussian blur of std 1.6 px and noise of
     std 2.55 / 255 by default, or a motion blur), ``inpaint`` (50 % of the
@@ -38,4 +39,4 @@ def make(name: str, **settings: Any) -> Problem:
     if name not in PROBLEMS:
         raise InvalidInput(f"no inverse problem is called {name!r}; the problems are: "
                            f"{', '.join(PROBLEMS)}")
-    return PROBLEMS[name](**settings)
+    return PROBLEMS[name](shape=shape, **settings)

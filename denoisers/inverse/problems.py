@@ -77,13 +77,25 @@ class Problem:
     sigma_start: ClassVar[float] = 49 / 255
     colour_only: ClassVar[bool] = False
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, shape: tuple[int, ...] | None = None, **settings: Any) -> None:
         self.settings = check_params(self.SETTINGS, settings, self.name)
         self.sigma: float = self.settings["sigma"]
+        #: The clean image's (height, width) when the problem is bound to it (:meth:`bound`),
+        #: else None. Nothing a method does changes it: a problem is shared between
+        #: sessions through the site's caches, and gives the same answers whatever was
+        #: asked of it before.
+        self.shape: tuple[int, int] | None = None if shape is None else (int(shape[0]),
+                                                                         int(shape[1]))
 
     def __repr__(self) -> str:
         given = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
-        return f"make({self.name!r}, {given})"
+        bound = "" if self.shape is None else f".bound({self.shape})"
+        return f"make({self.name!r}, {given}){bound}"
+
+    def bound(self, shape: tuple[int, ...]) -> Problem:
+        """The same problem for clean images of ``shape`` (a new object): what a canvas
+        that must be larger than the image (super-resolution's) is cropped back to."""
+        return type(self)(shape=shape, **self.settings)
 
     # ------------------------------------------------------------------ the operator
     def forward(self, x: Any) -> np.ndarray:
@@ -382,9 +394,9 @@ class SuperResolution(Problem):
 
     The baseline is bicubic interpolation. An image whose sides the factor
     does not divide is extended by reflection to the next multiple (the
-    canvas) before it is degraded, and every estimate is cropped back: a
-    problem remembers the shape of the last image it degraded (or applied
-    :meth:`forward` to) for that.
+    canvas) before it is degraded; an estimate is cropped back to the clean
+    image's shape when the problem is bound to it (:meth:`Problem.bound`),
+    and is the whole canvas otherwise.
     """
 
     name = "super_resolution"
@@ -394,10 +406,9 @@ class SuperResolution(Problem):
         _sigma(0.0),
     )
 
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
+    def __init__(self, *, shape: tuple[int, ...] | None = None, **settings: Any) -> None:
+        super().__init__(shape=shape, **settings)
         self.factor: int = self.settings["factor"]
-        self.shape: tuple[int, int] | None = None
 
     def _index(self, length: int) -> np.ndarray:
         """Canvas position -> image position along an axis (reflection past the end)."""
@@ -405,7 +416,6 @@ class SuperResolution(Problem):
         return np.pad(np.arange(length), (0, total - length), mode="symmetric")
 
     def _canvas(self, x: np.ndarray) -> np.ndarray:
-        self.shape = (x.shape[0], x.shape[1])
         rows, cols = self._index(x.shape[0]), self._index(x.shape[1])
         return x[rows][:, cols]
 

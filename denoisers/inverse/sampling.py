@@ -102,7 +102,7 @@ def sample(shape: tuple[int, ...], prior: str = "dncnn_bf", *, problem: Problem 
     start = np.random.default_rng(start_seed)
     if problem is not None:
         measured = as_image(y, name="degraded image").astype(np.float64)
-        problem.forward(np.zeros(shape))  # binds the canvas of a super-resolution problem
+        problem = problem.bound(shape)  # a super-resolution canvas is cropped to shape
         canvas = problem.start(measured).shape
         exact = problem.pseudo_inverse(measured)
     else:
