@@ -1,9 +1,14 @@
 """The denoiser as a prior: inverse problems restored with any registered denoiser.
 
+>>> import numpy as np
 >>> from denoisers import inverse
+>>> from denoisers.metrics import psnr
+>>> clean = np.tile(np.linspace(0, 1, 48), (48, 1))   # a smooth ramp
 >>> problem = inverse.make("deblur")                 # Gaussian blur 1.6 px, noise 2.55 / 255
 >>> y = problem.degrade(clean, seed=0)
->>> inverse.restore(problem, y, prior="drunet", solver="pnp_hqs", reference=clean).image
+>>> restored = inverse.restore(problem, y, prior="tv", solver="pnp_hqs", reference=clean)
+>>> restored.image.shape, bool(psnr(clean, restored.image) > psnr(clean, y))
+((48, 48), True)
 
 :mod:`.problems` holds the degradations (deblurring, inpainting,
 super-resolution, demosaicing), each with its operator, adjoint, exact
