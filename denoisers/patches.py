@@ -25,6 +25,7 @@ bound its memory.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,11 +239,13 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     -----
     The squared distance ``||P - Q||² = ||P||² + ||Q||² - 2 <P, Q>`` needs
     each patch's energy, summed once, and the inner product of every
-    reference with every candidate of its window. Those are matrix
-    products: a tile of references (:data:`_TILE` grid rows by columns)
-    against every patch in the union of their windows, for every tile of a
-    row of tiles in one batched product (``torch.bmm``; numpy loops over
-    the matrices of a batch much more slowly). The union is about twice
+    reference with every candidate of its window. With each patch's energy
+    and a 1 appended to its pixels, all three terms are one inner product
+    (:func:`_reference_rows`), and those are matrix products: a tile of
+    references (:data:`_TILE` grid rows by columns) against every patch in
+    the union of their windows, for every tile of a row of tiles in one
+    batched product (``torch.bmm``; numpy loops over the matrices of a batch
+    much more slowly). The union is about twice
     one window, so half the products are spent, but a matrix product runs
     at several operations per value read, where the window sums of
     :func:`block_match` pass over memory once per operation: on two busy
@@ -265,34 +268,28 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     row_tiles, col_tiles = _tiles(rows, _TILE[0]), _tiles(cols, _TILE[1])
     extent = (_extent(rows, row_tiles) + side, _extent(cols, col_tiles) + side)
     top = int(rows[0]) - radius  # the patch row of row 0 of the padded arrays
-    patches, energy = _padded_patches(image, size, radius, top,
-                                      int(rows[-1]) + radius + extent[0], extent[1])
+    patches = _padded_patches(image, size, radius, top, int(rows[-1]) + radius + extent[0],
+                              extent[1])
     corners = cols[col_tiles[:, 0]]  # padded column of each column tile's first candidate
     offsets = cols[col_tiles] - corners[:, None]  # (tiles, Tc)
     found = [np.empty((rows.size, cols.size, k), dtype) for dtype in (np.int64, np.float32)]
-    candidates = np.empty((len(col_tiles), *extent, size * size), np.float32)
-    indices: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    width = patches.shape[-1]
+    candidates = np.empty((len(col_tiles), *extent, width), np.float32)
     untiled = _untiled(col_tiles)
     for tile in row_tiles:
         first = int(rows[tile[0]]) - radius - top
         for t, corner in enumerate(corners):
             candidates[t] = patches[first:first + extent[0], corner:corner + extent[1]]
         own = (rows[tile] - top)[None, :, None], (cols[col_tiles] + radius)[:, None, :]
-        # (tiles, Tr Tc, n²), times -2 (exact): the products are -2 <P, Q> at once.
-        refs = patches[own].reshape(len(col_tiles), -1, size * size) * np.float32(-2.0)
-        products = _batched_products(candidates.reshape(len(col_tiles), -1, size * size), refs)
-        key = tuple(rows[tile] - rows[tile[0]])
-        if key not in indices:  # the same for every tile of a regular grid
-            indices[key] = _window_indices(np.array(key), offsets, corners, extent, side,
-                                           energy.shape[1])
-        at_products, at_energy = indices[key]
-        # (tiles, Tr, Tc, side²): tile by tile, as the products lie in memory
-        distances = np.take(products, at_products)
-        distances += np.take(energy[first:], at_energy)
-        distances += energy[own][..., None]
-        distances = distances.reshape(-1, side * side)
+        refs = _reference_rows(patches[own].reshape(len(col_tiles), -1, width), size)
+        # (tiles, extent², Tr Tc): every squared distance per pixel at once
+        products = _batched_products(candidates.reshape(len(col_tiles), -1, width), refs)
+        # (tiles, Tr, Tc, side²): tile by tile, as the products lie in memory; the same
+        # indices for every tile of a regular grid, and for every band of one.
+        at_products = _window_indices(tuple(rows[tile] - rows[tile[0]]),
+                                      tuple(map(tuple, offsets)), extent, side)
+        distances = np.take(products, at_products).reshape(-1, side * side)
         np.maximum(distances, 0.0, out=distances)
-        distances *= np.float32(1.0 / (size * size))
         # Candidates outside the image have infinite energy, hence distance, already.
         distances[:, radius * side + radius] = -1.0
         for part, out in zip(_k_nearest(distances, k), found):  # to the grid's order
@@ -338,47 +335,59 @@ def _extent(coords: np.ndarray, tiles: np.ndarray) -> int:
 
 
 def _padded_patches(image: np.ndarray, size: int, radius: int, top: int, bottom: int,
-                    margin: int) -> tuple[np.ndarray, np.ndarray]:
-    """The patches (as n² vectors) and their energies, of the mean-centred image, for the
-    patch rows ``top`` to ``bottom`` (exclusive) and every column from ``-radius``;
-    zero patches of infinite energy stand for the corners outside the image."""
+                    margin: int) -> np.ndarray:
+    """The patches of the mean-centred image for the patch rows ``top`` to ``bottom``
+    (exclusive) and every column from ``-radius``, as rows of n² + 2 values: the patch's
+    pixels, its energy and 1. Zero patches of infinite energy stand for the corners
+    outside the image."""
     height, width = image.shape
     centred = image - np.float32(image.mean())
     inside = sliding_window_view(centred, (size, size))
     shape = (bottom - top, width - size + 1 + radius + margin)
-    patches = np.zeros((*shape, size * size), np.float32)
-    energy = np.full(shape, np.inf, np.float32)
+    patches = np.zeros((*shape, size * size + 2), np.float32)
+    patches[..., -2] = np.inf
+    patches[..., -1] = 1.0
     first, last = max(top, 0), min(bottom, height - size + 1)
-    patches[first - top:last - top, radius:radius + inside.shape[1]] = \
-        inside[first:last].reshape(last - first, inside.shape[1], size * size)
-    energy[first - top:last - top, radius:radius + inside.shape[1]] = \
-        np.einsum("ijk,ijk->ij", patches[first - top:last - top, radius:radius + inside.shape[1]],
-                  patches[first - top:last - top, radius:radius + inside.shape[1]])
-    return patches, energy
+    kept = patches[first - top:last - top, radius:radius + inside.shape[1]]
+    kept[..., :-2] = inside[first:last].reshape(last - first, inside.shape[1], size * size)
+    kept[..., -2] = np.einsum("ijk,ijk->ij", kept[..., :-2], kept[..., :-2])
+    return patches
 
 
-def _window_indices(row_offsets: np.ndarray, col_offsets: np.ndarray, corners: np.ndarray,
-                    extent: tuple[int, int], side: int,
-                    energy_width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where each reference's window lies in a batch of products and in the energies.
+def _reference_rows(references: np.ndarray, size: int) -> np.ndarray:
+    """Rows (..., n² + 2) of :func:`_padded_patches` made the other factor of the squared
+    distance: a candidate row [Q, ||Q||², 1] times [-2 P, 1, ||P||²] / n² is
+    ``||P - Q||² / n²``, the mean squared difference, in one product."""
+    scale = np.float32(1.0 / (size * size))
+    out = np.empty_like(references)
+    out[..., :-2] = references[..., :-2] * (np.float32(-2.0) * scale)
+    out[..., -2] = scale
+    out[..., -1] = references[..., -2] * scale
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _window_indices(row_offsets: tuple[int, ...], col_offsets: tuple[tuple[int, ...], ...],
+                    extent: tuple[int, int], side: int) -> np.ndarray:
+    """Where each reference's window lies in a batch of products.
 
     For references at ``row_offsets`` (Tr,) and ``col_offsets`` (tiles, Tc)
-    from their tile's first candidate, in column ``corners`` (tiles,): flat
-    indices (tiles, Tr, Tc, side²) into the products (tiles, extent rows x
-    extent columns, Tr Tc), and into the energies from the tile's first
-    candidate row. Each is a reference's first candidate plus the window's
-    displacement pattern.
+    from their tile's first candidate: flat indices (tiles, Tr, Tc, side²)
+    into the products (tiles, extent rows x extent columns, Tr Tc), each a
+    reference's first candidate plus the window's displacement pattern.
+    Kept for the next band and pass, which ask for the same (read-only).
     """
-    tiles, per_row = col_offsets.shape
+    offsets = np.array(col_offsets)
+    tiles, per_row = offsets.shape
     dy, dx = np.divmod(np.arange(side * side), side)
-    rows = row_offsets[None, :, None]  # (1, Tr, 1)
-    cols = col_offsets[:, None, :]  # (tiles, 1, Tc)
+    rows = np.array(row_offsets)[None, :, None]  # (1, Tr, 1)
+    cols = offsets[:, None, :]  # (tiles, 1, Tc)
     column = np.arange(len(row_offsets))[:, None] * per_row + np.arange(per_row)
     first_product = ((np.arange(tiles)[:, None, None] * extent[0] + rows) * extent[1]
                      + cols) * column.size + column
-    first_energy = rows * energy_width + cols + corners[:, None, None]
-    return (first_product[..., None] + (dy * extent[1] + dx) * column.size,
-            first_energy[..., None] + (dy * energy_width + dx))
+    indices = first_product[..., None] + (dy * extent[1] + dx) * column.size
+    indices.flags.writeable = False
+    return indices
 
 
 def _bands(unique_rows: np.ndarray, per_row: np.ndarray, size: int, side: int,
