@@ -14,10 +14,15 @@ story.opening(__file__)
 text.story("deep_intro")
 scene = current()
 
-with st.expander("Interlude — what a neural network is (the essay's Figure 1)", expanded=False):
-    text.story("deep_network")
-    with errors.guard("The digits interlude"):
-        digits_views.interlude(key="deep.digits")
+# Drawn only while open (the page reruns as it opens, from the caches): folded, its charts
+# and pictures cost the browser nothing when the chapter opens.
+interlude = st.expander("Interlude — what a neural network is (the essay's Figure 1)",
+                        expanded=False, key="deep.interlude", on_change="rerun")
+with interlude:
+    if interlude.open:
+        text.story("deep_network")
+        with errors.guard("The digits interlude"):
+            digits_views.interlude(key="deep.digits")
 
 nets = {m.key: m for m in denoisers.methods("Deep learning")}
 classical = {m.key: m for m in denoisers.methods() if m.family != "Deep learning"}
