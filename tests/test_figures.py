@@ -129,6 +129,17 @@ def test_a_map_is_as_tall_as_it_needs_at_any_width_and_no_taller_than_asked():
     assert figures.fitted_height(figures.curves({"a": np.arange(3.0)}), 500) is None
 
 
+def test_a_large_map_sends_every_kth_cell_at_its_own_coordinates():
+    values = np.arange(600 * 520, dtype=float).reshape(600, 520)
+    (trace,) = figures.heatmap(values).data
+    z = np.asarray(trace.z)
+    assert max(z.shape) <= figures.HEATMAP_MAX_SIDE
+    assert list(trace.x[:2]) == [0, 3] and list(trace.y[:2]) == [0, 3]
+    assert z[1, 2] == values[3, 6]  # the value at row 3, column 6, as it was
+    small = np.arange(12.0).reshape(3, 4)
+    assert np.array_equal(np.asarray(figures.heatmap(small).data[0].z), small)
+
+
 def _boxes(fig) -> list[tuple[float, float, float, float]]:
     """The label boxes in the assumed plot area, as label_places saw them."""
     trace = fig.data[0]
