@@ -218,11 +218,19 @@ def problems(tab) -> list[str]:
 
 def run_button(tab, pressed: set[str]):
     """The first visible, enabled button of the page (not the sidebar) whose label matches
-    :data:`benchmarks.pages.PRESS` and that was not pressed yet: (locator, label) or None."""
-    for button in tab.locator("[data-testid='stMain'] button").all():
-        label = button.inner_text().strip().split("\n")[-1].strip()
-        if (label and label not in pressed and re.search(PRESS, label)
-                and button.is_visible() and button.is_enabled()):
+    :data:`benchmarks.pages.PRESS` and that was not pressed yet: (locator, label) or None.
+
+    The labels are read in one pass inside the page, and the button is found again by its
+    label: a rerun that redraws the page meanwhile (the first page of a session reruns
+    once the browser has told the column's width, ui/viewport.py) leaves no stale index.
+    """
+    labels = tab.locator("[data-testid='stMain'] button").evaluate_all(
+        "buttons => buttons.filter(b => b.getClientRects().length && !b.disabled)"
+        ".map(b => b.innerText.trim().split('\\n').pop().trim())")
+    for label in labels:
+        if label and label not in pressed and re.search(PRESS, label):
+            button = tab.locator("[data-testid='stMain']").get_by_role(
+                "button", name=label, exact=True).first
             return button, label
     return None
 
