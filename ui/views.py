@@ -44,7 +44,7 @@ def enlarged(image: np.ndarray, side: int = 360) -> np.ndarray:
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = 900,
+def compare(panels: Mapping[str, np.ndarray], *, key: str, width: int = viewport.DESKTOP,
             columns: int | None = None) -> None:
     """Images side by side with zoom and pan synced across the panels.
 
