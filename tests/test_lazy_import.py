@@ -61,3 +61,12 @@ def test_the_submodules_are_reached_as_attributes():
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         import denoisers
         denoisers.nothing  # noqa: B018 - the attribute access is the test
+
+
+def test_the_server_imports_torch_and_every_view_in_the_background_after_its_first_page():
+    """``ui.preload`` moves the first uses' imports off the pages a visitor opens next."""
+    assert _run("import sys\nfrom ui import preload\n"
+                "print('torch' in sys.modules)\n"
+                "thread = preload.start()\nassert preload.start() is thread\nthread.join()\n"
+                "print('torch' in sys.modules, all(m in sys.modules for m in preload.modules()),"
+                " len(preload.modules()) > 20)") == "False\nTrue True True"
