@@ -14,7 +14,8 @@ st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on
 
 PAGES = {
     "": [
-        st.Page("chapters/home.py", title="Deep, Deep Trouble", icon=":material/home:", default=True),
+        st.Page("chapters/home.py", title="Deep, Deep Trouble", icon=":material/home:",
+                default=True),
     ],
     "Chapters": [
         st.Page("chapters/noise_and_metrics.py", title="Noise and metrics",
@@ -39,7 +40,8 @@ PAGES = {
                 icon=":material/auto_fix_high:", url_path="prior"),
     ],
     "Compare": [
-        st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:", url_path="arena"),
+        st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:",
+                url_path="arena"),
     ],
     "Sources": [
         st.Page("chapters/references.py", title="References", icon=":material/menu_book:",

@@ -168,7 +168,7 @@ def formats() -> tuple[str, ...]:
     return tuple(dict.fromkeys(seed.format for seed in seeds().values()))
 
 
-# --------------------------------------------------------------------------- the structure of each format
+# ----------------------------------------------------------------- the structure of each format
 
 @dataclass(frozen=True)
 class Field:

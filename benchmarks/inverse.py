@@ -125,7 +125,8 @@ def holds_table(images: Sequence[tuple[str, np.ndarray]], keys: Sequence[str]) -
         for key in keys:
             common.progress(f"holds: {key} at sigma {sigma}")
             outputs = [denoisers.run(key, n, min(sigma / 255, 1.0)).image for n in noisy]
-            cells.append(f"{statistics.fmean(psnr(c, o) for (_, c), o in zip(images, outputs)):.2f}")
+            mean = statistics.fmean(psnr(c, o) for (_, c), o in zip(images, outputs))
+            cells.append(f"{mean:.2f}")
         lines.append([f"{sigma}", *cells])
     return common.markdown_table(columns, lines)
 

@@ -87,8 +87,9 @@ PICTURE = "iframe[title='streamlit_image_coordinates.streamlit_image_coordinates
 #: with whether the page is busy (script not idle, no title yet, or a spinner visible),
 #: how many busy stretches began (a new page title counts as one: Streamlit does not mark
 #: a run of a few hundred milliseconds as running at all), and when the last one ended
-#: (epoch milliseconds, the clock Python's time.time() reads). A MutationObserver sees every change of the script
-#: state, however short; the interval catches a spinner that appears without one.
+#: (epoch milliseconds, the clock Python's time.time() reads). A MutationObserver sees
+#: every change of the script state, however short; the interval catches a spinner that
+#: appears without one.
 WATCH = """(() => {
   if (window.__lecture) return;
   const seen = window.__lecture = {busy: true, busyStarts: 1, idleSince: 0};

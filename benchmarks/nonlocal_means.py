@@ -1,6 +1,7 @@
 """The NL-means chapter's own check: ``nlm`` against scikit-image's NL-means, quality and time.
 
-    python -m benchmarks.nonlocal_means --data ../shared/data/set12 --out assets/benchmarks/nonlocal_means
+    python -m benchmarks.nonlocal_means --data ../shared/data/set12 \
+        --out assets/benchmarks/nonlocal_means
 
 Two tables, written to ``--out`` as ``nonlocal_means.md``:
 

@@ -242,7 +242,8 @@ def shoot(url: str, pages: Sequence[str], out: Path, *, sizes: Sequence[Size] = 
                         full_page(tab, out / name, size)
                     shots.append((out / name, seconds))
                     print(f"{out / name}  settled in {seconds:.1f} s"
-                          + (f"  ({errors} error box{'es' if errors > 1 else ''})" if errors else ""),
+                          + (f"  ({errors} error box{'es' if errors > 1 else ''})"
+                             if errors else ""),
                           flush=True)
                 context.close()
         finally:

@@ -37,8 +37,8 @@ from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_
 
 import denoisers
 from denoisers import published
-from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
 from denoisers.images import IMAGE_SUFFIXES, image_paths, load_image
+from denoisers.metrics import SSIM_SETTINGS, psnr, ssim
 from denoisers.noise import add_gaussian
 
 from . import common
@@ -265,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_contender_options(parser: argparse.ArgumentParser, peers_help: str) -> None:
-    """``--methods`` and ``--peers``: the registered methods and reference implementations to run."""
+    """``--methods`` and ``--peers``: the registered methods and reference implementations to
+    run."""
     parser.add_argument("--methods", nargs="+", metavar="KEY",
                         help="registry keys to run (default: every registered method); "
                              "KEY:NAME=VALUE,... sets parameters, e.g. drunet:self_ensemble=true")

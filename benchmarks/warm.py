@@ -31,9 +31,9 @@ import time
 import urllib.parse
 from collections.abc import Sequence
 
-from . import common
 from ui import store
 
+from . import common
 from .pages import server
 from .visitor import Visitor, cache_metrics
 
@@ -41,7 +41,8 @@ from .visitor import Visitor, cache_metrics
 PRESS = re.compile(r"^(Run|Measure) ")
 
 
-async def warm_page(visitor: Visitor, page: str, press: bool, most: int = 8) -> tuple[float, list[str]]:
+async def warm_page(visitor: Visitor, page: str, press: bool,
+                    most: int = 8) -> tuple[float, list[str]]:
     """Open ``page`` and press, one at a time, each run button it shows (a press may show
     others); return the seconds taken and the problems the page showed."""
     reply = await visitor.open(page)

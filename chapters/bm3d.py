@@ -23,7 +23,8 @@ with right:
         views.compare({**views.reference_panels(scene),
                        **{(f"{name} — {text.db(metrics.psnr(scene.clean, image))}"
                            if not scene.real else name): image
-                          for name, image in (("stage 1: basic", basic), ("stage 2: final", final))}},
+                          for name, image in (("stage 1: basic", basic),
+                                              ("stage 2: final", final))}},
                       key="bm3d.compare", width=600, columns=2)
 if res is not None:
     if "colour" in res.extras:

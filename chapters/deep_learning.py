@@ -5,8 +5,20 @@ import streamlit as st
 
 import denoisers
 from denoisers import metrics
-from ui import (compute, controls, digits_views, errors, figures, links, method_view,
-                network_views, probe, story, text, views)
+from ui import (
+    compute,
+    controls,
+    digits_views,
+    errors,
+    figures,
+    links,
+    method_view,
+    network_views,
+    probe,
+    story,
+    text,
+    views,
+)
 from ui.scene import current
 
 st.title("Deep learning (2012–2021)")

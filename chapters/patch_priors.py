@@ -1,4 +1,5 @@
-"""Chapter: low rank and patch priors — EPLL (2011) and WNNM (2014), the last classical refinements."""
+"""Chapter: low rank and patch priors — EPLL (2011) and WNNM (2014), the last classical
+refinements."""
 
 import streamlit as st
 

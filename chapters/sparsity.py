@@ -3,8 +3,18 @@
 import streamlit as st
 
 import denoisers
-from ui import (compute, controls, errors, figures, method_view, probe, sparsity_views, story,
-                text, views)
+from ui import (
+    compute,
+    controls,
+    errors,
+    figures,
+    method_view,
+    probe,
+    sparsity_views,
+    story,
+    text,
+    views,
+)
 from ui.scene import current
 
 st.title("Sparse models (1996–2006)")

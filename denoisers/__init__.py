@@ -31,12 +31,26 @@ from typing import Any
 import numpy as np
 
 from . import colour
-from .core import (Bool, Choice, Float, Int, InvalidInput, InvalidType, Method, Param, Progress,
-                   Result, View, as_image, centre, check_sigma)
+from .core import (
+    Bool,
+    Choice,
+    Float,
+    Int,
+    InvalidInput,
+    InvalidType,
+    Method,
+    Param,
+    Progress,
+    Result,
+    View,
+    as_image,
+    centre,
+    check_sigma,
+)
 
 __all__ = [
-    "Bool", "Choice", "Float", "Int", "InvalidInput", "InvalidType", "Method", "Param", "Result", "View",
-    "methods", "get", "run", "look", "metrics", "noise", "inverse",
+    "Bool", "Choice", "Float", "Int", "InvalidInput", "InvalidType", "Method", "Param", "Result",
+    "View", "methods", "get", "run", "look", "metrics", "noise", "inverse",
 ]
 
 #: The modules that register methods, in history's order.

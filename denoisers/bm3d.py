@@ -45,8 +45,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft
 
 from . import colour, metrics
-from .core import (Choice, Int, InvalidInput, Method, Param, Progress, Result, View, report,
-                   validated)
+from .core import (
+    Choice,
+    Int,
+    InvalidInput,
+    Method,
+    Param,
+    Progress,
+    Result,
+    View,
+    report,
+    validated,
+)
 from .patches import Aggregator, Matches, extract, grid, grid_match
 from .threads import in_order, one_torch_thread
 
@@ -110,11 +120,12 @@ class Profile:
 
     def __str__(self) -> str:
         hard, wiener = self.hard, self.wiener
-        return (f"{self.name} (stage 1: {hard.size}x{hard.size} blocks, {_TRANSFORM_NAMES[hard.transform]}, up to "
-                f"{hard.group} per group, step {hard.step}, tau {hard.tau:g} + 2 sigma², "
+        return (f"{self.name} (stage 1: {hard.size}x{hard.size} blocks, "
+                f"{_TRANSFORM_NAMES[hard.transform]}, up to {hard.group} per group, "
+                f"step {hard.step}, tau {hard.tau:g} + 2 sigma², "
                 f"lambda_3D {self.lambda_3d:g}; stage 2: {wiener.size}x{wiener.size} blocks, "
-                f"{_TRANSFORM_NAMES[wiener.transform]}, up to {wiener.group}, step {wiener.step}, tau "
-                f"{wiener.tau:g}; Kaiser beta {self.beta:g})")
+                f"{_TRANSFORM_NAMES[wiener.transform]}, up to {wiener.group}, "
+                f"step {wiener.step}, tau {wiener.tau:g}; Kaiser beta {self.beta:g})")
 
 
 #: The profiles of Dabov et al. (2007), Table 1: "normal", and "high", the

@@ -427,9 +427,10 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
     col = int(np.clip(probe[1] - size // 2, 0, grid[1] - 1))
     last = len(result.extras["betas"])
     source = result.stages.get(f"step {last - 1}", noisy)  # the noisy image before step 2
-    source = np.pad(source, ((0, max(0, size - source.shape[0])), (0, max(0, size - source.shape[1]))),
-                    mode="symmetric")
-    patch = torch.as_tensor(source[row:row + size, col:col + size].reshape(1, -1), dtype=torch.float32)
+    missing = (max(0, size - source.shape[0]), max(0, size - source.shape[1]))
+    source = np.pad(source, ((0, missing[0]), (0, missing[1])), mode="symmetric")
+    patch = torch.as_tensor(source[row:row + size, col:col + size].reshape(1, -1),
+                            dtype=torch.float32)
     dc = float(patch.mean())
     noise_variance = sigma * sigma / float(result.extras["betas"][-1])
     with torch.inference_mode():

@@ -83,7 +83,8 @@ class GaussianMixture:
     @classmethod
     def from_covariances(cls, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray,
                          size: int) -> GaussianMixture:
-        """The mixture of these parameters, its covariances decomposed (largest eigenvalue first)."""
+        """The mixture of these parameters, its covariances decomposed (largest eigenvalue
+        first)."""
         values, vectors = np.linalg.eigh(np.asarray(covariances, np.float64))
         return cls(weights=np.asarray(weights, np.float64), means=np.asarray(means, np.float64),
                    eigenvalues=np.maximum(values[:, ::-1], 0.0),
@@ -96,7 +97,8 @@ class GaussianMixture:
         chosen = rng.choice(self.components, size=count, p=self.weights / self.weights.sum())
         unit = rng.standard_normal((count, self.means.shape[1]))
         scaled = unit * np.sqrt(self.eigenvalues[chosen])
-        return self.means[chosen] + np.einsum("nij,nj->ni", self.eigenvectors[chosen], scaled), chosen
+        drawn = self.means[chosen] + np.einsum("nij,nj->ni", self.eigenvectors[chosen], scaled)
+        return drawn, chosen
 
     def save(self, path: Path | str, record: dict | None = None) -> None:
         """Write the mixture (float32) and a record of its training to an ``.npz`` file."""

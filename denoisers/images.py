@@ -64,7 +64,8 @@ SIZE_SPEC = (
 #: with a short description of each.
 SAMPLES: Mapping[str, str] = MappingProxyType({
     "camera": "Cameraman: the classic grey test image, sharp edges and a smooth sky (512x512).",
-    "astronaut": "Astronaut Eileen Collins: a colour portrait with flags and fine detail (512x512).",
+    "astronaut": ("Astronaut Eileen Collins: a colour portrait with flags and fine detail "
+                  "(512x512)."),
     "coffee": "A cup of coffee on a saucer: smooth colour gradients and soft shadows (600x400).",
     "chelsea": "Chelsea the cat: fur texture and whiskers in colour (451x300).",
     "rocket": "A rocket on its launch pad: colour photo with sky and a lattice tower (640x427).",
@@ -458,8 +459,8 @@ def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
     refused); alpha composited over white; a colour image with equal channels
     treated as grey; downscaling to ``max_side`` on the longer side
     (:func:`downscale`), after decoding at 1/2, 1/4 or 1/8 scale a JPEG at
-    least twice too large (:func:`_reduced_jpeg`). Only the PNG, JPEG, TIFF, BMP, WebP and GIF decoders
-    are tried.
+    least twice too large (:func:`_reduced_jpeg`). Only the PNG, JPEG, TIFF, BMP, WebP and
+    GIF decoders are tried.
 
     Returns
     -------

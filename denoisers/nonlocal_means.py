@@ -32,8 +32,21 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .colour import luminance
-from .core import (Choice, Float, Int, InvalidInput, Method, Progress, Result, View, as_image,
-                   check_params, check_sigma, report, validated)
+from .core import (
+    Choice,
+    Float,
+    Int,
+    InvalidInput,
+    Method,
+    Progress,
+    Result,
+    View,
+    as_image,
+    check_params,
+    check_sigma,
+    report,
+    validated,
+)
 from .lazy import torch
 from .linear import _neighbourhood
 from .threads import one_torch_thread

@@ -45,8 +45,21 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft
 
 from . import colour
-from .core import (Bool, Choice, Float, Int, InvalidInput, Method, Param, Progress, Result, View,
-                   check_params, report, validated)
+from .core import (
+    Bool,
+    Choice,
+    Float,
+    Int,
+    InvalidInput,
+    Method,
+    Param,
+    Progress,
+    Result,
+    View,
+    check_params,
+    report,
+    validated,
+)
 from .patches import grid
 
 #: The family of the sparsity chapter's methods, as the site groups them.

@@ -289,7 +289,8 @@ class PatchSampler:
 
 
 @torch.no_grad()
-def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.device) -> dict[str, float]:
+def validate(model: torch.nn.Module, images: list[np.ndarray],
+             device: torch.device) -> dict[str, float]:
     """Mean PSNR over ``images`` at each validation sigma, with fixed noise."""
     model.eval()
     scores = {}
@@ -308,8 +309,9 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.dev
 
 
 def learning_rate(recipe: Recipe, state: State) -> float:
-    """The learning rate at ``state.step``: a linear warm-up over the first :data:`WARMUP` of the
-    schedule, then a cosine decay from ``recipe.lr`` to :data:`LR_FLOOR` of it at ``state.steps``."""
+    """The learning rate at ``state.step``: a linear warm-up over the first :data:`WARMUP` of
+    the schedule, then a cosine decay from ``recipe.lr`` to :data:`LR_FLOOR` of it at
+    ``state.steps``."""
     warm = min(1.0, (state.step - state.start + 1) / (WARMUP * state.length))
     cosine = 0.5 * (1 + math.cos(math.pi * state.progress))
     return warm * recipe.lr * (LR_FLOOR + (1 - LR_FLOOR) * cosine)

@@ -9,9 +9,9 @@ import json
 import zipfile
 
 import numpy as np
+from conftest import no_problems, open_page
 from PIL import Image
 
-from conftest import no_problems, open_page
 from ui import arena_views, views
 
 PAGE = "chapters/arena.py"

@@ -145,7 +145,8 @@ def test_quality_per_image_tables_hold_each_images_psnr(folder: Path, tmp_path: 
         assert "| image | `gaussian` | `median` |" in table
         for name in CROPS:
             cells = [f"{float(r['psnr']):.2f}" for key in ("gaussian", "median") for r in rows
-                     if r["method"] == key and r["image"] == name and float(r["sigma"]) == float(sigma)]
+                     if r["method"] == key and r["image"] == name
+                     and float(r["sigma"]) == float(sigma)]
             assert f"| {name} | {' | '.join(cells)} |" in table
 
 
@@ -168,7 +169,8 @@ def test_quality_reads_grey_as_grey_and_colour_as_colour(tmp_path: Path) -> None
 
 def test_quality_notes_a_peer_whose_package_is_missing(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = quality.Peer("Missing (peer)", "no_such_package_here", quality.PEERS["bm3d-package"].denoise)
+    missing = quality.Peer("Missing (peer)", "no_such_package_here",
+                           quality.PEERS["bm3d-package"].denoise)
     monkeypatch.setitem(quality.PEERS, "missing", missing)
     found, notes = quality.available_peers(["skimage-tv", "missing"])
     assert [c.key for c in found] == ["skimage-tv"]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import crop
 from skimage import data
 
 import denoisers
 from denoisers import bm3d as bm3d_module
 from denoisers import metrics, noise, patches
 from denoisers.bm3d import PROFILES, bior15_matrix, haar_matrix, match_threshold
-from conftest import crop
 
 SIGMA = 25 / 255
 
@@ -230,7 +230,8 @@ def test_bad_parameters_are_refused():
     noisy = np.full((16, 16), 0.5, np.float32)
     with pytest.raises(ValueError, match="'profile' parameter of bm3d must be one of"):
         denoisers.run("bm3d", noisy, SIGMA, profile="auto")
-    with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an odd int in \[7, 75"):
+    with pytest.raises(ValueError,
+                       match=r"'search' parameter of bm3d must be an odd int in \[7, 75"):
         denoisers.run("bm3d", noisy, SIGMA, search=5)
     with pytest.raises(ValueError, match=r"'search' parameter of bm3d must be an odd int"):
         denoisers.run("bm3d", noisy, SIGMA, search=40)

@@ -205,7 +205,8 @@ def test_choosing_a_pixel_on_the_deep_learning_page_looks_without_rerunning(site
 
 
 def test_scrubbing_the_pde_evolution_shows_other_frames_without_rerunning(site, page):
-    page.goto(f"{site}/pde?pde.method=" + urllib.parse.quote_plus("Perona–Malik anisotropic diffusion"))
+    method = urllib.parse.quote_plus("Perona–Malik anisotropic diffusion")
+    page.goto(f"{site}/pde?pde.method={method}")
     _settle(page)
     frame = page.locator("[data-testid='stImageCaption']", has_text="Time t =")
     first = frame.inner_text()
@@ -229,7 +230,8 @@ def test_scrubbing_the_pde_evolution_shows_other_frames_without_rerunning(site, 
 
 def _used(tab) -> str:
     """The caption with the parameters the page's method used."""
-    return tab.locator("[data-testid='stCaptionContainer']", has_text="Parameters used").inner_text()
+    return tab.locator("[data-testid='stCaptionContainer']",
+                       has_text="Parameters used").inner_text()
 
 
 def _chosen(tab) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import compared_sizes, no_problems, open_page
+from streamlit.testing.v1 import AppTest
 
 from denoisers import inverse
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SUMMARY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from benchmarks import fuzz
-from conftest import SUMMARY
-from denoisers.images import ImageError, Loaded, MAX_PIXELS, MAX_SIDE
+from denoisers.images import MAX_PIXELS, MAX_SIDE, ImageError, Loaded
 
 #: Files tried per format: six formats make a few hundred in all.
 EXAMPLES_PER_FORMAT = 60
@@ -74,7 +74,7 @@ def test_every_mutated_upload_is_decoded_or_refused(fmt: str, data: st.DataObjec
         f"mutate({name!r}, {mutation!r}, {number}): {outcome.detail}\n{outcome.trace}"
 
 
-# --------------------------------------------------------------------------- the seeds and mutations
+# ----------------------------------------------------------------------- the seeds and mutations
 
 def test_the_seeds_are_valid_files_of_every_format():
     found = {name: Image.open(io.BytesIO(seed.data)) for name, seed in fuzz.seeds().items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import no_problems, open_page
 
 import denoisers
-from conftest import no_problems, open_page
 from denoisers import published
 from ui import home_views
 

@@ -16,7 +16,6 @@ from denoisers import images
 from denoisers.core import InvalidInput
 from denoisers.images import ImageError, Loaded, load_sample, load_upload, to_png_bytes, to_uint8
 
-
 # --------------------------------------------------------------------------- helpers
 
 def _save(image: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -160,7 +159,8 @@ def test_samples_start_with_the_classics():
 # --------------------------------------------------------------------------- bad uploads
 
 @pytest.mark.parametrize("name, message", [
-    ("notes.txt", r"^This file is not an image Pillow can read \(PNG, JPEG, TIFF, BMP, WebP, GIF\)"),
+    ("notes.txt",
+     r"^This file is not an image Pillow can read \(PNG, JPEG, TIFF, BMP, WebP, GIF\)"),
     ("random.bin", r"^This file is not an image Pillow can read"),
     ("empty.png", r"^The file is empty"),
     ("truncated.png", r"truncated"),
@@ -217,7 +217,8 @@ def test_a_working_size_out_of_range_is_refused(owner, max_side):
 @pytest.mark.parametrize("owner", SIZE_CALLS)
 @pytest.mark.parametrize("max_side", [2.5, "1024", True, None])
 def test_a_working_size_of_another_type_is_a_type_error(owner, max_side):
-    with pytest.raises(TypeError, match=f"of {owner} must be an int in .*; got {re.escape(repr(max_side))}"):
+    expected = f"of {owner} must be an int in .*; got {re.escape(repr(max_side))}"
+    with pytest.raises(TypeError, match=expected):
         SIZE_CALLS[owner](max_side)
 
 
@@ -240,7 +241,7 @@ def test_corrupt_pixel_data_is_an_image_error(files):
         load_upload(bytes(data))
 
 
-# --------------------------------------------------------------------------- good and unusual uploads
+# --------------------------------------------------------------------- good and unusual uploads
 
 def test_plain_png_is_exact(files):
     loaded = _load(files, "photo.png")

@@ -115,7 +115,8 @@ def test_plug_and_play_with_the_cnn_prior_beats_the_baseline(name: str) -> None:
     gain = psnr(clean, result.image) - psnr(clean, problem.baseline(y))
     assert gain > 0.5, f"{name}: {gain:.2f} dB over the baseline"
     curve = result.curves["PSNR (dB)"]
-    assert len(curve) == problem.iterations and curve[-1] == pytest.approx(psnr(clean, result.image), abs=1e-4)
+    assert len(curve) == problem.iterations
+    assert curve[-1] == pytest.approx(psnr(clean, result.image), abs=1e-4)
 
 
 @pytest.mark.parametrize("solver", ["pnp_admm", "red"])

@@ -26,7 +26,8 @@ def _decorated() -> dict[str, tuple[str, str]]:
     found = {}
     for path in [*(ROOT / "ui").glob("*.py"), *(ROOT / "chapters").glob("*.py")]:
         for match in DECORATED.finditer(path.read_text()):
-            found[f"{path.stem}.{match['name']}"] = match["decorator"], " ".join(match["args"].split())
+            found[f"{path.stem}.{match['name']}"] = (match["decorator"],
+                                                     " ".join(match["args"].split()))
     return found
 
 

@@ -14,7 +14,7 @@ from skimage import data
 import denoisers
 from denoisers import metrics, noise
 from denoisers.nets import METHODS, inference
-from denoisers.nets.architectures import DRUNet, DnCNN, FFDNet, ResBlock, build, fold_batch_norm
+from denoisers.nets.architectures import DnCNN, DRUNet, FFDNet, ResBlock, build, fold_batch_norm
 
 NETS = [m.key for m in METHODS]
 SIGMA = 25 / 255

@@ -24,7 +24,8 @@ def test_gaussian_std_is_within_two_percent_of_sigma_on_a_flat_image(sigma255):
     assert abs(noisy.mean() - 0.5) < 0.01
 
 
-@pytest.mark.parametrize("model, level", [("gaussian", 0.1), ("poisson", 8.0), ("salt_pepper", 0.2)])
+@pytest.mark.parametrize("model, level",
+                         [("gaussian", 0.1), ("poisson", 8.0), ("salt_pepper", 0.2)])
 def test_models_are_seeded_and_deterministic(model, level):
     a = noise.add_noise(FLAT, model, level, seed=7)
     b = noise.add_noise(FLAT, model, level, seed=7)

@@ -9,11 +9,19 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from skimage import data, restoration
 
-from denoisers.core import as_image
 import denoisers
 from denoisers import metrics, noise
-from denoisers.nonlocal_means import (SPEC, nlm, nlm_h, nlm_patch, nlm_pixel,
-                                      nlm_search, nlm_weights, patch_distances)
+from denoisers.core import as_image
+from denoisers.nonlocal_means import (
+    SPEC,
+    nlm,
+    nlm_h,
+    nlm_patch,
+    nlm_pixel,
+    nlm_search,
+    nlm_weights,
+    patch_distances,
+)
 
 SIGMA = 0.1
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from streamlit.testing.v1 import AppTest
-
 from conftest import chart_titles, no_problems, open_page
+from streamlit.testing.v1 import AppTest
 
 PAGE = "chapters/nonlocal_means.py"
 

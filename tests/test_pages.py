@@ -121,7 +121,8 @@ def test_arena_scores_every_chosen_method():
         m.family for m in denoisers.methods() if all(o.slow for o in denoisers.methods()
                                                      if o.family == m.family)})
     assert len(table) == len(chosen) + 1
-    assert (table.loc[table.index != "noisy input", "PSNR (dB)"] > table.loc["noisy input", "PSNR (dB)"]).all()
+    noisy = table.loc["noisy input", "PSNR (dB)"]
+    assert (table.loc[table.index != "noisy input", "PSNR (dB)"] > noisy).all()
     tradeoff = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                     if "run time" in c.proto.spec)
     points = dict(zip(tradeoff["data"][0]["text"], tradeoff["data"][0]["y"]))
@@ -196,7 +197,8 @@ def test_a_section_that_fails_leaves_the_rest_of_the_page(monkeypatch):
     monkeypatch.setattr(network_views, "inside", broken)
     at = _open("chapters/deep_learning.py", side=128)
     errors = [e.value for e in at.error]
-    assert len(errors) == 1 and "The view of the chosen pixel failed: ValueError: operands" in errors[0]
+    assert len(errors) == 1
+    assert "The view of the chosen pixel failed: ValueError: operands" in errors[0]
     assert not at.exception and not at.warning
     assert any(h.value == "The scoreboard" for h in at.subheader), "the page stopped at the fault"
 

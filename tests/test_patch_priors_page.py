@@ -4,9 +4,8 @@ shows its curves, its rank map and one clicked group's singular values."""
 from __future__ import annotations
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
-
 from conftest import chart_titles, compared_sizes, no_problems, open_page
+from streamlit.testing.v1 import AppTest
 
 from ui import timing, wnnm_views
 

@@ -13,14 +13,14 @@ import math
 
 import numpy as np
 import pytest
+from conftest import crop
 from scipy import ndimage
 from skimage import data
 
 import denoisers
 from denoisers import metrics, noise
-from denoisers.pde import beltrami, diffusion
-from conftest import crop
 from denoisers.core import as_image
+from denoisers.pde import beltrami, diffusion
 from denoisers.pde.evolution import OVERRUN
 
 SIGMA = 25 / 255

@@ -62,7 +62,8 @@ def test_scrubbing_the_evolution_shows_kept_frames_and_never_reruns_the_method(m
     def refuse(*args, **kwargs):
         raise AssertionError("the method ran again")
 
-    monkeypatch.setitem(denoisers._REGISTRY, "perona_malik", dataclasses.replace(method, run=refuse))
+    monkeypatch.setitem(denoisers._REGISTRY, "perona_malik",
+                        dataclasses.replace(method, run=refuse))
     captions = set()
     for index in (0, len(slider.options) // 2, len(slider.options) - 1):
         at.select_slider(key="pde.perona_malik.evolution.time").set_value(index).run()

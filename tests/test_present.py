@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import no_problems, open_page
+
 from ui import story, text
 
 

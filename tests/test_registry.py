@@ -76,7 +76,8 @@ def test_auto_rules_give_values_in_range(key):
 def test_gain_over_the_noisy_input_on_three_samples(key, grey_samples):
     for name, clean in grey_samples.items():
         noisy = noise.add_gaussian(clean, SIGMA, seed=1)
-        gain = metrics.psnr(clean, denoisers.run(key, noisy, SIGMA).image) - metrics.psnr(clean, noisy)
+        gain = (metrics.psnr(clean, denoisers.run(key, noisy, SIGMA).image)
+                - metrics.psnr(clean, noisy))
         assert gain > MIN_GAIN_DB, f"{key} gains only {gain:.2f} dB on {name}"
 
 

@@ -11,8 +11,14 @@ import time
 import pytest
 import torch
 
-from denoisers.threads import (WORKERS_VARIABLE, computing, in_order, one_torch_thread,
-                               torch_threads, workers)
+from denoisers.threads import (
+    WORKERS_VARIABLE,
+    computing,
+    in_order,
+    one_torch_thread,
+    torch_threads,
+    workers,
+)
 
 
 def test_nested_blocks_run_on_one_thread_and_the_count_comes_back():

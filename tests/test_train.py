@@ -219,7 +219,8 @@ def test_the_command_trains_on_every_folder_it_is_given(folders, tmp_path, monke
     out = tmp_path / "dncnn.pt"
     assert train.main(["dncnn", "--data", str(folders[0]), str(folders[1]),
                        "--val", str(folders[1]), "--out", str(out),
-                       "--checkpoint", str(tmp_path / "x.ckpt"), "--steps", "2", "--batch", "4"]) == 0
+                       "--checkpoint", str(tmp_path / "x.ckpt"), "--steps", "2",
+                       "--batch", "4"]) == 0
     assert seen == [6 + 2]
     assert torch.load(out, weights_only=True)["trained"]["runs"][-1]["steps"] == 2
 

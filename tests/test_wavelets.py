@@ -13,8 +13,18 @@ from skimage.restoration import denoise_wavelet
 
 import denoisers
 from denoisers import metrics, noise
-from denoisers.wavelets import (_BATCH, RULES, WAVELETS, bayes_threshold, hard, soft, sure,
-                                sure_threshold, visu_threshold, wavelet)
+from denoisers.wavelets import (
+    _BATCH,
+    RULES,
+    WAVELETS,
+    bayes_threshold,
+    hard,
+    soft,
+    sure,
+    sure_threshold,
+    visu_threshold,
+    wavelet,
+)
 
 SIGMA = 25 / 255
 

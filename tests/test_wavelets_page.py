@@ -7,9 +7,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page
 import denoisers
 from denoisers.core import Result
 from ui import wavelet_views

@@ -6,14 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from conftest import crop
 from skimage import data
 
 import denoisers
 from denoisers import lowrank, metrics, noise
 from denoisers.core import InvalidInput
 from denoisers.patches import Aggregator, grid
-
-from conftest import crop
 
 SIGMA = 25 / 255
 #: Three rounds (the last one matches anew) on a 64x64 crop: the machinery, quickly.

@@ -17,8 +17,8 @@ import streamlit as st
 from denoisers import metrics
 from denoisers.core import Method
 
-from . import (compute, errors, figures, links, method_view, probe, scene as scenes, timing,
-               views)
+from . import compute, errors, figures, links, method_view, probe, timing, views
+from . import scene as scenes
 from .scene import Scene
 from .sparsity_views import outlined
 

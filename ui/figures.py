@@ -17,7 +17,9 @@ UIREVISION = "keep"
 
 def signed_to_display(values: np.ndarray, spread: float) -> np.ndarray:
     """Map signed values (noise, method noise) to [0, 1]: 0 is mid-grey, ±spread the ends."""
-    return np.clip(0.5 + values / (2 * spread), 0.0, 1.0) if spread > 0 else np.full_like(values, 0.5)
+    if spread <= 0:
+        return np.full_like(values, 0.5)
+    return np.clip(0.5 + values / (2 * spread), 0.0, 1.0)
 
 
 def _hide_axes(fig: go.Figure) -> None:

@@ -21,7 +21,8 @@ import streamlit as st
 import denoisers
 from denoisers import published
 
-from . import compute, links, scene as scenes, story, timing, views
+from . import compute, links, story, timing, views
+from . import scene as scenes
 from .scene import Scene
 
 #: The noise of the essay's Figure 2, on the 0-255 scale.

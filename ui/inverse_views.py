@@ -386,10 +386,9 @@ def constrained_problem(problem: Setup) -> tuple[Setup, str]:
     blur has no exact measurements to keep)."""
     crop = images.centre_crop(problem.clean, CROP)
     if problem.name == "deblur":
-        return setup("inpaint", {}, crop, keep=problem.keep), ("Deblurring has no exact measurements to keep "
-                                            "(its blur is noisy), so the constrained samples "
-                                            "fill in missing pixels (inpainting, 50 % at "
-                                            "random) instead.")
+        return setup("inpaint", {}, crop, keep=problem.keep), (
+            "Deblurring has no exact measurements to keep (its blur is noisy), so the "
+            "constrained samples fill in missing pixels (inpainting, 50 % at random) instead.")
     return (setup(problem.name, dict(problem.settings), crop, keep=problem.keep),
             f"The constrained samples keep the measurements of the problem above "
             f"({problem.title.lower()}), on the {CROP}x{CROP} centre of the image.")

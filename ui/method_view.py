@@ -14,7 +14,8 @@ import streamlit as st
 
 from denoisers.core import Method, Result
 
-from . import compute, controls, links, scene as scenes, timing, views
+from . import compute, controls, links, timing, views
+from . import scene as scenes
 from .scene import Scene
 
 #: The side a heavy method runs at by default, whatever the sidebar's working size.

@@ -97,7 +97,8 @@ def inside(image: np.ndarray, sigma: float, seen: Result, pixel: tuple[int, int]
             filters_and_atoms(seen)
 
 
-def receptive_field(res: Result, image: np.ndarray, pixel: tuple[int, int]) -> tuple[np.ndarray, str]:
+def receptive_field(res: Result, image: np.ndarray,
+                    pixel: tuple[int, int]) -> tuple[np.ndarray, str]:
     """The image with the chosen pixel's receptive field outlined, and what it says."""
     top, left, _ = res.extras["window"]
     r0, c0, height, width = res.extras["receptive field"]

@@ -33,7 +33,8 @@ from .text import plain
 
 #: The longest side the site works at; set DDT_MAX_SIDE to change it.
 MAX_SIDE = int(os.environ.get("DDT_MAX_SIDE", images.MAX_SIDE))
-WORKING_SIDES = tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE) + (MAX_SIDE,)
+WORKING_SIDES = (tuple(s for s in (256, 384, 512, 768, 1024, 1536, 2048) if s < MAX_SIDE)
+                 + (MAX_SIDE,))
 DEFAULT_SIDE = 512 if 512 in WORKING_SIDES else WORKING_SIDES[-1]
 
 #: How a scene's ``source`` begins for a visitor's upload.

@@ -168,7 +168,8 @@ class Problem:
 # --------------------------------------------------------------------------- blur
 
 def gaussian_kernel(width: float) -> np.ndarray:
-    """A normalised Gaussian blur kernel of standard deviation ``width`` pixels, side 2 ceil(3 w) + 1."""
+    """A normalised Gaussian blur kernel of standard deviation ``width`` pixels, side
+    2 ceil(3 w) + 1."""
     radius = max(1, math.ceil(3 * width))
     offsets = np.arange(-radius, radius + 1)
     line = np.exp(-offsets**2 / (2 * width**2))

@@ -44,8 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import get, run
-from ..core import (Float, Int, InvalidInput, Param, Progress, Result, as_image, check_params,
-                    report)
+from ..core import Float, Int, InvalidInput, Param, Progress, Result, as_image, check_params, report
 from ..metrics import psnr
 from ..threads import torch_threads, workers
 from .problems import Problem

@@ -73,8 +73,17 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from denoisers.core import (Choice, Float, Int, InvalidInput, InvalidType, Param, Progress,
-                            check_params, report)
+from denoisers.core import (
+    Choice,
+    Float,
+    Int,
+    InvalidInput,
+    InvalidType,
+    Param,
+    Progress,
+    check_params,
+    report,
+)
 from denoisers.threads import one_torch_thread
 
 #: The nonlinearities offered between layers.

@@ -34,8 +34,7 @@ import torch
 from torch import nn
 
 from ..core import InvalidInput, Progress, Result, View, report
-from .architectures import (DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, run_padded,
-                            to_tensor)
+from .architectures import DRUNet, FFDNet, PatchMLP, build, fold_batch_norm, run_padded, to_tensor
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
 #: Side of the window (around the probe) on which feature maps and kernels are computed.
