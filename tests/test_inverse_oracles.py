@@ -1,11 +1,13 @@
 """The inverse problems held against what nobody here wrote: scipy's circular convolution
 and correlation on a kernel that is not symmetric, Pillow's bicubic downsampling, the
-geometry of a motion blur's angle, and the half-quadratic splitting schedule of the DPIR
-paper (Zhang et al. 2021), number by number (denoisers/inverse/)."""
+geometry of a motion blur's angle, colour-demosaicing's RGGB mosaic and bilinear
+interpolation, and the half-quadratic splitting schedule of the DPIR paper (Zhang et al.
+2021), number by number (denoisers/inverse/)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -63,6 +65,34 @@ def test_super_resolution_downsamples_as_pillow_s_bicubic_resize(rng, factor):
         (image.shape[1] // factor, image.shape[0] // factor), Image.Resampling.BICUBIC))
     inside = (slice(3, -3), slice(3, -3))
     np.testing.assert_allclose(low[inside], pillow[inside], atol=1e-6)
+
+
+def _colour_demosaicing():
+    """The colour-demosaicing package (development requirements), imported quietly: it
+    imports a deprecated scipy module and says that matplotlib is missing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import colour_demosaicing
+    return colour_demosaicing
+
+
+def test_the_mosaic_is_colour_demosaicing_s_rggb_mosaic(rng):
+    image = rng.random((20, 27, 3))
+    expected = _colour_demosaicing().mosaicing_CFA_Bayer(image, "RGGB")
+    np.testing.assert_array_equal(inverse.make("demosaic").forward(image), expected)
+
+
+def test_the_bilinear_baseline_is_colour_demosaicing_s_inside_the_border(rng):
+    """Equal but on the outermost pixels: there colour-demosaicing's convolution reflects
+    the edge pixel itself (scipy's mode "reflect"), which puts a sample of the wrong
+    colour beside it; the project mirrors about it, which keeps the Bayer pattern."""
+    mosaic = rng.random((20, 27))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _colour_demosaicing().demosaicing_CFA_Bayer_bilinear(mosaic, "RGGB")
+    found = inverse.make("demosaic").baseline(mosaic)
+    np.testing.assert_allclose(found[1:-1, 1:-1], expected[1:-1, 1:-1], atol=1e-12)
+    assert not np.allclose(found[0], expected[0])  # the border is where the two differ
 
 
 @pytest.mark.parametrize(("name", "noise"), [("deblur", 2.55 / 255), ("super_resolution", 0.0)],
