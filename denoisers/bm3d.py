@@ -729,6 +729,28 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
     noise: exact transform-domain variance for improved shrinkage and patch
     matching", IEEE Trans. Image Process. 29, 2020, pp. 8339-8354 (the
     reference implementation). https://doi.org/10.1109/TIP.2020.3014721
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from denoisers import noise
+    >>> from denoisers.bm3d import bm3d
+    >>> from denoisers.metrics import psnr
+    >>> clean = data.camera()[160:208, 160:208] / 255  # a 48x48 crop of the cameraman
+    >>> noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
+    >>> out = bm3d(noisy, 25 / 255).image
+    >>> out.shape, out.dtype
+    ((48, 48), dtype('float32'))
+    >>> psnr(clean, out) > psnr(clean, noisy) + 5
+    True
+
+    A colour image is denoised as CBM3D does it, the groups matched on luminance:
+
+    >>> rgb = data.astronaut()[100:148, 200:248] / 255  # a 48x48 colour crop
+    >>> noisy_rgb = noise.add_gaussian(rgb, 25 / 255, seed=0)
+    >>> out = bm3d(noisy_rgb, 25 / 255).image
+    >>> out.shape, psnr(rgb, out) > psnr(rgb, noisy_rgb) + 5
+    ((48, 48, 3), True)
     """
     chosen = PROFILES[profile]
     radius = search // 2

@@ -376,6 +376,20 @@ def wnnm(noisy: np.ndarray, sigma: float, *, size: int | None = None,
     S. Gu, L. Zhang, W. Zuo and X. Feng, "Weighted nuclear norm minimization
     with application to image denoising", Proc. IEEE CVPR 2014, pp.
     2862-2869. https://doi.org/10.1109/CVPR.2014.366
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from denoisers import noise
+    >>> from denoisers.lowrank import wnnm
+    >>> from denoisers.metrics import psnr
+    >>> clean = data.camera()[160:208, 160:208] / 255  # a 48x48 crop of the cameraman
+    >>> noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
+    >>> out = wnnm(noisy, 25 / 255).image  # size, patches, iterations from sigma
+    >>> out.shape, out.dtype
+    ((48, 48), dtype('float32'))
+    >>> psnr(clean, out) > psnr(clean, noisy) + 5
+    True
     """
     with _one_thread():
         return _wnnm(noisy, sigma, size=size, patches=patches, iterations=iterations, c=c,

@@ -563,6 +563,20 @@ def nlm(noisy: np.ndarray, sigma: float, *, patch: int | None = None, search: in
     A. Buades, B. Coll and J.-M. Morel, "Non-Local Means Denoising",
     Image Processing On Line 1, 2011, pp. 208-212.
     https://doi.org/10.5201/ipol.2011.bcm_nlm
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from denoisers import noise
+    >>> from denoisers.metrics import psnr
+    >>> from denoisers.nonlocal_means import nlm
+    >>> clean = data.camera()[160:208, 160:208] / 255  # a 48x48 crop of the cameraman
+    >>> noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
+    >>> out = nlm(noisy, 25 / 255).image  # patch, search and h from sigma
+    >>> out.shape, out.dtype
+    ((48, 48), dtype('float32'))
+    >>> psnr(clean, out) > psnr(clean, noisy) + 4
+    True
     """
     patch, search, h = _settings(sigma, patch, search, h)
     with one_torch_thread():

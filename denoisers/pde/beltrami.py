@@ -263,6 +263,20 @@ def beltrami(noisy: np.ndarray, sigma: float, *, beta: float | None = None,
     R. Kimmel, R. Malladi and N. Sochen, "Images as embedded maps and
     minimal surfaces: movies, color, texture, and volumetric medical
     images", Int. J. Comput. Vis. 39(2), 2000, pp. 111-129.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from denoisers import noise
+    >>> from denoisers.metrics import psnr
+    >>> from denoisers.pde.beltrami import beltrami
+    >>> clean = data.astronaut()[100:148, 200:248] / 255  # a 48x48 colour crop
+    >>> noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
+    >>> out = beltrami(noisy, 25 / 255).image  # the three channels evolve together
+    >>> out.shape, out.dtype
+    ((48, 48, 3), dtype('float32'))
+    >>> psnr(clean, out) > psnr(clean, noisy) + 3
+    True
     """
     beta = beltrami_beta(sigma) if beta is None else beta
     time = beltrami_time(sigma) if time is None else time
