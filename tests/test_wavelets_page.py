@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import pywt
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
@@ -109,3 +110,26 @@ def test_the_threshold_table_has_one_row_per_level():
     # VisuShrink's universal threshold would be the same everywhere; BayesShrink's is not,
     # but each value is the trace's own, on the 0-255 scale.
     assert table.loc[1, "diagonal"] == pytest.approx(res.extras["histogram"]["threshold"] * 255)
+
+
+def test_the_subband_borders_follow_the_traces_blocks():
+    """PyWavelets' symmetric border makes each level a little more than half the next: the
+    borders are drawn where the trace's blocks say, and the kept fraction counts subband
+    coefficients only (not the layout's padding between subbands of unequal size)."""
+    noisy = np.random.default_rng(1).random((61, 70)).astype(np.float32)
+    res: Result = denoisers.run("wavelet", noisy, 0.1, trace=True, levels=3, shifts=1)
+    blocks = tuple(tuple(b) for b in res.extras["blocks"])
+    before, after = res.stages["coefficients"], res.stages["thresholded"]
+    assert len(blocks) == 4 and blocks[-1] == before.shape
+    lines = wavelet_views._subband_lines(before.shape, 3, blocks)
+    assert sorted({y for _, y, _, y1 in lines if y == y1}) == [h - 0.5 for h, _ in blocks[:-1]]
+    assert sorted({x for x, _, x1, _ in lines if x == x1}) == [w - 0.5 for _, w in blocks[:-1]]
+    # Each detail subband's size from PyWavelets itself, counted here.
+    coeffs = pywt.wavedec2(noisy, "db2", mode="symmetric", level=3)
+    details = sum(band.size for level in coeffs[1:] for band in level)
+    kept = wavelet_views._kept_fraction(before, after, 3, blocks)
+    h, w = blocks[0]
+    mask = np.ones(before.shape, bool)
+    mask[:h, :w] = False
+    assert kept == pytest.approx(np.count_nonzero(after[mask]) / details)
+    assert 0 < kept < 1

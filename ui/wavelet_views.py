@@ -40,20 +40,32 @@ def traced_sigma(scene: Scene) -> float:
 
 # --------------------------------------------------------------------------- the pyramid
 
-def _approximation(shape: tuple[int, ...], levels: int) -> tuple[int, int]:
+Blocks = tuple[tuple[int, int], ...]
+
+
+def _layout(shape: tuple[int, ...], levels: int, blocks: Blocks | None = None) -> Blocks:
+    """The pyramid's nested top-left blocks, the approximation's first and the whole
+    pyramid last: the trace's ``blocks`` where given, else those of a dyadic pyramid."""
+    if blocks:
+        return tuple((int(h), int(w)) for h, w in blocks)
+    return tuple((shape[0] >> level, shape[1] >> level) for level in range(levels, -1, -1))
+
+
+def _approximation(shape: tuple[int, ...], levels: int,
+                   blocks: Blocks | None = None) -> tuple[int, int]:
     """The size of the coarse approximation at the top left of a pyramid of ``levels``."""
-    return shape[0] >> levels, shape[1] >> levels
+    return _layout(shape, levels, blocks)[0]
 
 
-def pyramid_display(before: np.ndarray, after: np.ndarray, levels: int
-                    ) -> tuple[np.ndarray, np.ndarray, float]:
+def pyramid_display(before: np.ndarray, after: np.ndarray, levels: int,
+                    blocks: Blocks | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Both pyramids as grey images in [0, 1] on one scale, and that scale.
 
     The approximation (already divided by 2^levels, so in grey levels) is shown as it
     is; a detail coefficient's brightness is sqrt(|c| / white), white being the 99.5th
     percentile of the details' magnitudes before thresholding, so that the small noisy
     coefficients stay visible as a haze."""
-    h, w = _approximation(before.shape, levels)
+    h, w = _approximation(before.shape, levels, blocks)
     mask = np.ones(before.shape, bool)
     mask[:h, :w] = False
     details = before[mask]
@@ -67,24 +79,25 @@ def pyramid_display(before: np.ndarray, after: np.ndarray, levels: int
     return shown[0], shown[1], white
 
 
-def _subband_lines(shape: tuple[int, ...], levels: int) -> list[tuple[float, float, float, float]]:
+def _subband_lines(shape: tuple[int, ...], levels: int, blocks: Blocks | None = None
+                   ) -> list[tuple[float, float, float, float]]:
     """The borders between subbands in a pyramid, as (x0, y0, x1, y1) in plotly's pixel
     coordinates (pixel centres at integers)."""
     lines = []
-    for level in range(levels, 0, -1):
-        h, w = shape[0] >> level, shape[1] >> level
-        lines.append((-0.5, h - 0.5, 2 * w - 0.5, h - 0.5))   # below the top row of blocks
-        lines.append((w - 0.5, -0.5, w - 0.5, 2 * h - 0.5))   # right of the left column
+    layout = _layout(shape, levels, blocks)
+    for (h, w), (outer_h, outer_w) in zip(layout, layout[1:]):
+        lines.append((-0.5, h - 0.5, outer_w - 0.5, h - 0.5))   # below the top row of blocks
+        lines.append((w - 0.5, -0.5, w - 0.5, outer_h - 0.5))   # right of the left column
     return lines
 
 
 @lru.shared("wavelet_views._pyramid_figures")
 def _pyramid_figures(identity: tuple[str, str, int], _before: np.ndarray, _after: np.ndarray,
-                     levels: int) -> list[go.Figure]:
+                     levels: int, blocks: Blocks | None = None) -> list[go.Figure]:
     """The two pyramids side by side (zoom synced), with the subbands' borders drawn."""
     layouts = figures.panel_figures({"before thresholding": _before,
                                      "after thresholding": _after}, width=900, columns=2)
-    lines = _subband_lines(_before.shape, levels)
+    lines = _subband_lines(_before.shape, levels, blocks)
     for fig in layouts:
         for trace in fig.data:
             for x0, y0, x1, y1 in lines:
@@ -97,28 +110,35 @@ def pyramid(res: Result, *, key: str) -> None:
     """The coefficient pyramid of the unshifted transform, before and after thresholding."""
     before, after = res.stages["coefficients"], res.stages["thresholded"]
     levels = int(res.extras["params"]["levels"])
-    shown_before, shown_after, white = pyramid_display(before, after, levels)
-    kept = _kept_fraction(before, after, levels)
+    blocks = tuple(tuple(b) for b in res.extras.get("blocks", ())) or None
+    shown_before, shown_after, white = pyramid_display(before, after, levels, blocks)
+    kept = _kept_fraction(before, after, levels, blocks)
     views.show_panels(_pyramid_figures((digest(shown_before), digest(shown_after), levels),
-                                       shown_before, shown_after, levels), key=key)
-    h, w = _approximation(before.shape, levels)
+                                       shown_before, shown_after, levels, blocks), key=key)
+    h, w = _approximation(before.shape, levels, blocks)
     st.caption(
-        f"The {levels}-level transform of the image (mirrored and padded to "
-        f"{before.shape[1]}×{before.shape[0]}), in the usual layout: the coarse thumbnail "
-        f"({w}×{h}) at the top left, then, at each level, the horizontal (right of it), "
-        f"vertical (below) and diagonal (across) details, each level twice the size of the "
-        f"one before, the finest on the outside. Detail brightness is √(|c| / {white * SCALE:.3g}) "
+        f"The {levels}-level transform of the image (its edges mirrored: "
+        f"{before.shape[1]}×{before.shape[0]} coefficients), in the usual layout: the coarse "
+        f"thumbnail ({w}×{h}) at the top left, then, at each level, the horizontal (right of "
+        f"it), vertical (below) and diagonal (across) details, each level about twice the "
+        f"size of the one before, the finest on the outside. Detail brightness is "
+        f"√(|c| / {white * SCALE:.3g}) "
         f"on the 0–255 scale; the thumbnail is in grey levels. Drag or scroll to zoom both. "
         f"Thresholding kept {kept:.1%} of the detail coefficients and set the rest to zero.")
     views.colour_note(res)
 
 
-def _kept_fraction(before: np.ndarray, after: np.ndarray, levels: int) -> float:
-    """The fraction of detail coefficients that thresholding left non-zero."""
-    h, w = _approximation(before.shape, levels)
+def _kept_fraction(before: np.ndarray, after: np.ndarray, levels: int,
+                   blocks: Blocks | None = None) -> float:
+    """The fraction of detail coefficients that thresholding left non-zero (the layout's
+    padding between subbands of unequal size is not counted)."""
+    layout = _layout(before.shape, levels, blocks)
+    h, w = layout[0]
     mask = np.ones(before.shape, bool)
     mask[:h, :w] = False
-    return float(np.count_nonzero(after[mask])) / max(1, int(np.count_nonzero(mask)))
+    details = sum(3 * (outer_h - inner_h) * (outer_w - inner_w)
+                  for (inner_h, inner_w), (outer_h, outer_w) in zip(layout, layout[1:]))
+    return float(np.count_nonzero(after[mask])) / max(1, details)
 
 
 # --------------------------------------------------------------------------- thresholds
