@@ -26,11 +26,11 @@ noisy : ndarray, shape (H, W){colour}
     whatever it was).
 sigma : float
     Noise standard deviation on the [0, 1] scale. {sigma_use}
-{colour_network}self_ensemble : bool
+self_ensemble : bool
     Average the estimates of the eight flips and quarter turns of the image
     (test-time self-ensemble, Timofte, Rothe & Van Gool 2016): a little
     better, eight times slower.
-trace : bool
+{colour_network}trace : bool
     Also return the predicted noise and the first-layer filters; the
     feature maps, equivalent kernel and receptive field of one pixel are
     the method's ``look`` (:func:`denoisers.look`).
@@ -53,13 +53,47 @@ each run (data, time, hardware, validation PSNR).
 References
 ----------
 {paper}
-"""
+
+Examples
+--------
+The networks are reached through the registry (``denoisers.get("{name}").run``
+is this function):
+
+>>> import denoisers
+>>> from skimage import data
+>>> from denoisers import noise
+>>> from denoisers.metrics import psnr
+>>> clean = data.camera()[160:208, 160:208] / 255  # a 48x48 crop of the cameraman
+>>> noisy = noise.add_gaussian(clean, 25 / 255, seed=0)
+>>> out = denoisers.run("{name}", noisy, 25 / 255).image
+>>> out.shape, out.dtype
+((48, 48), dtype('float32'))
+>>> psnr(clean, out) > psnr(clean, noisy) + 2
+True
+{colour_example}"""
 
 
 _COLOUR_NETWORK_DOC = """colour_network : bool
     For a colour image, run the colour model (``{name}_colour``, trained on
     colour photographs) on R, G and B together; by default the grey model
     runs on each channel of the opponent colour space, as CBM3D does.
+"""
+
+_NO_COLOUR_NETWORK_DOC = """colour_network : bool
+    Not accepted: this network has no colour model, and the registered
+    function refuses the keyword. A colour image given to
+    :func:`denoisers.run` goes through the grey network on each channel of
+    the opponent colour space.
+"""
+
+_COLOUR_EXAMPLE = """
+With ``colour_network``, one network sees R, G and B together:
+
+>>> rgb = data.astronaut()[100:148, 200:248] / 255  # a 48x48 colour crop
+>>> noisy_rgb = noise.add_gaussian(rgb, 25 / 255, seed=0)
+>>> out = denoisers.run("{name}", noisy_rgb, 25 / 255, colour_network=True).image
+>>> out.shape, psnr(rgb, out) > psnr(rgb, noisy_rgb) + 2
+((48, 48, 3), True)
 """
 
 
@@ -115,7 +149,9 @@ def _network(name: str, label: str, title: str, paper: str, notes: str, *,
     run.__doc__ = _DOC.format(
         title=title, name=name, paper=paper, notes=notes,
         colour=" or (H, W, 3)" if colour else "",
-        colour_network=_COLOUR_NETWORK_DOC.format(name=name) if colour else "",
+        colour_network=(_COLOUR_NETWORK_DOC if colour else _NO_COLOUR_NETWORK_DOC).format(
+            name=name),
+        colour_example=_COLOUR_EXAMPLE.format(name=name) if colour else "",
         sigma_use="Ignored: the network is blind." if blind else
         "Fills the noise-level map the network is given (clamped to its training range).",
     )
@@ -240,3 +276,7 @@ METHODS: tuple[Method, ...] = (
         params=_PARAMS, url="https://doi.org/10.1109/TPAMI.2021.3088914",
     ),
 )
+
+#: The networks' functions are bound to no name of this module, so doctest finds their
+#: examples here.
+__test__ = {method.key: method.run for method in METHODS}
