@@ -197,6 +197,31 @@ def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, i
     **params)`` returned as ``result``. ``run`` with ``trace`` and
     ``probe`` returns ``look(...).onto(result)``.
 
+    Parameters
+    ----------
+    key : str
+        A registry key of a method with a probe view (``get(key).probe``).
+    noisy : array, shape (H, W) or (H, W, 3)
+        The noisy image the traced run was given (any float or integer
+        type). For a colour image and a grey method, the view is of its
+        luminance, as the trace is.
+    sigma : float
+        The noise standard deviation given to that run, on the [0, 1] scale.
+    result : Result
+        What ``run(key, noisy, sigma, trace=True, **params)`` returned.
+    probe : (row, col)
+        The pixel to look at, in image coordinates (0-based, inside the
+        image); ``None`` takes the image centre.
+    **params
+        The method's parameters, the same as for the traced run (validated
+        as :func:`run` does; those left out take their defaults).
+
+    Returns
+    -------
+    View
+        The pixel's stages and extras; ``view.onto(result)`` adds them to
+        the result.
+
     Raises
     ------
     InvalidInput

@@ -796,6 +796,22 @@ def bm3d_groups(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[in
     Wiener pass. One block's matching and filtering cost a search window,
     not a pass, so choosing another block never reruns the method.
 
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W) or (H, W, 3)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale.
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale.
+    result : Result
+        What :func:`bm3d` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters (its basic estimate is the
+        second pass's oracle).
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    profile, search
+        As for :func:`bm3d`: the values of the traced run.
+
     Returns
     -------
     View

@@ -65,6 +65,30 @@ def by_channel(run: Callable[..., Result], rgb: np.ndarray, sigma: float, *,
 
     The trace (stages, curves, extras) is the luminance channel's, where the
     detail lives; ``extras["colour"]`` says so.
+
+    Parameters
+    ----------
+    run : callable
+        The grey method, ``run(image, sigma, *, trace, progress, **kwargs)
+        -> Result``.
+    rgb : ndarray, shape (H, W, 3)
+        The colour image, float in [0, 1].
+    sigma : float
+        The noise standard deviation in RGB, on the [0, 1] scale; each
+        opponent channel is given its own (:data:`CHANNEL_SIGMA` times
+        this, at most 1).
+    trace : bool
+        Trace the luminance channel's run (the other two run untraced).
+    progress : callable, optional
+        Receives the fraction done over the three channels.
+    **kwargs
+        Passed to ``run`` for every channel (the method's parameters).
+
+    Returns
+    -------
+    Result
+        The luminance channel's result with ``image`` the colour estimate,
+        float32 (H, W, 3).
     """
     opp = to_opponent(rgb)
     channels = []

@@ -361,6 +361,22 @@ def check_params(spec: tuple[Param, ...], given: Mapping[str, Any], owner: str) 
     whether it is called through :func:`denoisers.run` or directly
     (:func:`validated`). Raises an :class:`InvalidInput` naming an unknown
     parameter and the accepted ones, or a value's accepted type and range.
+
+    Parameters
+    ----------
+    spec : tuple of Param
+        The method's parameter spec (its :attr:`Method.params`).
+    given : mapping of str to anything
+        The parameters passed, by name; those left out take their default
+        (``None`` for one chosen from sigma).
+    owner : str
+        The method's key, named in the error messages.
+
+    Returns
+    -------
+    dict of str to anything
+        Every parameter of ``spec``, in its order: the given value checked
+        and normalised (:meth:`Param.check`), or the default.
     """
     known = {p.name for p in spec}
     unknown = sorted(set(given) - known)

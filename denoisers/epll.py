@@ -95,7 +95,19 @@ def posterior_scores(prior: Prior, patches: torch.Tensor,
     (n, K), at noise variance ``s``, and the whitened projections z (n, K, d),
     z_k = diag(l_k + s)^-1/2 V_k^T (y - mu_k), from one product of the patches (with a
     column of ones, for the means) with all components' whitening matrices side by side.
-    The full form, for a few patches (the view of one); :func:`map_patches` shortlists."""
+    The full form, for a few patches (the view of one); :func:`map_patches` shortlists.
+
+    Parameters
+    ----------
+    prior : Prior
+        The Gaussian mixture as float32 tensors (:func:`load_prior`), K
+        components over patches of d = s² pixels.
+    patches : torch.Tensor, shape (n, d)
+        Flattened patches with their mean removed, on the [0, 1] scale.
+    noise_variance : float
+        The variance ``s`` of the white noise the patches are seen through
+        ([0, 1] scale squared; sigma² / beta at a half-quadratic step).
+    """
     k, d = prior.means.shape
     scale = torch.rsqrt(prior.eigenvalues + noise_variance)  # (K, d)
     whiten = torch.cat([prior.eigenvectors * scale[:, None, :],
@@ -119,6 +131,17 @@ def shortlist(prior: Prior, patches: torch.Tensor, noise_variance: float) -> tor
     patches (with a column of ones, for the means) with the K x (rank + 1)
     vectors side by side, in chunks of :data:`_CHUNK` patches: a fraction
     ``(rank + 1) / d`` of the full form's work, and no (n, K, d) array.
+
+    Parameters
+    ----------
+    prior : Prior
+        The Gaussian mixture as float32 tensors (:func:`load_prior`), K
+        components over patches of d = s² pixels.
+    patches : torch.Tensor, shape (n, d)
+        Flattened patches with their mean removed, on the [0, 1] scale.
+    noise_variance : float
+        The variance ``s`` of the white noise the patches are seen through
+        ([0, 1] scale squared; sigma² / beta at a half-quadratic step).
     """
     k, d = prior.means.shape
     rank = min(_RANK, d - 2)
@@ -151,6 +174,17 @@ def map_patches(prior: Prior, patches: torch.Tensor,
     :func:`shortlist` and is Wiener-filtered under it, mu + V diag(l / (l + s)) V^T (y - mu).
 
     Returns the estimates (n, d) and the chosen component of each patch (n,).
+
+    Parameters
+    ----------
+    prior : Prior
+        The Gaussian mixture as float32 tensors (:func:`load_prior`), K
+        components over patches of d = s² pixels.
+    patches : torch.Tensor, shape (n, d)
+        Flattened patches with their mean removed, on the [0, 1] scale.
+    noise_variance : float
+        The variance ``s`` of the white noise the patches are seen through
+        ([0, 1] scale squared; sigma² / beta at a half-quadratic step).
     """
     candidates = shortlist(prior, patches, noise_variance)
     chosen = _most_likely(prior, patches, noise_variance, candidates)
@@ -384,7 +418,20 @@ def prior_view(mixture: GaussianMixture, *, components: int = _SHOWN_COMPONENTS,
     """What the prior believes patches look like: for its ``components`` heaviest
     components, their weights, their covariances' ``atoms`` leading eigenvectors as patches
     (components, atoms, s, s) with those eigenvalues, and ``atoms`` patches drawn from each
-    component (components, atoms, s, s), mean zero."""
+    component (components, atoms, s, s), mean zero.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+        The patch prior (:class:`~denoisers.gmm.GaussianMixture`).
+    components : int
+        How many of its components to show, the heaviest first.
+    atoms : int
+        How many leading eigenvectors, and how many drawn patches, per
+        component.
+    seed : int
+        Seed of the generator the patches are drawn with.
+    """
     size = mixture.size
     order = np.argsort(mixture.weights)[::-1][:components]
     rng = np.random.default_rng(seed)
@@ -409,6 +456,23 @@ def epll_patch(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
     log-likelihood; the component is chosen as the method chose it (the
     better of its two :func:`shortlist` ones), so on a near tie it can be
     the posterior's second.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale.
+    result : Result
+        What :func:`epll` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters (the last step's input is cut
+        from its trace).
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    iterations : int
+        As for :func:`epll` (the traced run's value); the view reads the
+        number of steps and the last one's noise variance from ``result``.
 
     Returns
     -------

@@ -84,7 +84,20 @@ class GaussianMixture:
     def from_covariances(cls, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray,
                          size: int) -> GaussianMixture:
         """The mixture of these parameters, its covariances decomposed (largest eigenvalue
-        first)."""
+        first).
+
+        Parameters
+        ----------
+        weights : array_like, shape (K,)
+            The mixing weights (summing to 1).
+        means : array_like, shape (K, d)
+            The component means.
+        covariances : array_like, shape (K, d, d)
+            The components' covariances, symmetric; eigenvalues below 0 (round-off)
+            are raised to 0.
+        size : int
+            The patch side (d = size²).
+        """
         values, vectors = np.linalg.eigh(np.asarray(covariances, np.float64))
         return cls(weights=np.asarray(weights, np.float64), means=np.asarray(means, np.float64),
                    eigenvalues=np.maximum(values[:, ::-1], 0.0),
@@ -143,7 +156,21 @@ class GaussianMixture:
 def sample_patches(images: Sequence[np.ndarray], count: int, *, size: int = 8,
                    seed: int = 0) -> np.ndarray:
     """``count`` patches (count, size²) cut at random positions of random grey images, each
-    with its own mean removed (Zoran & Weiss's DC-free patches), float64."""
+    with its own mean removed (Zoran & Weiss's DC-free patches), float64.
+
+    Parameters
+    ----------
+    images : sequence of ndarray
+        Training images, (H, W) or (H, W, 3) (a colour one is averaged over
+        its channels), on the [0, 1] scale; those smaller than ``size`` on a
+        side are skipped.
+    count : int
+        How many patches to cut.
+    size : int
+        The patch side in pixels.
+    seed : int
+        Seed of the generator that picks the images and positions.
+    """
     rng = np.random.default_rng(seed)
     usable = [image for image in images if min(image.shape[:2]) >= size]
     if not usable:
@@ -214,7 +241,23 @@ def _joint(x: torch.Tensor, whitening: tuple[torch.Tensor, torch.Tensor, torch.T
 def component_log_densities(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor,
                             covariances: torch.Tensor, *, chunk: int = 8192) -> torch.Tensor:
     """log(w_k N(x_n; mu_k, Sigma_k)) for every sample and component, (N, K), float64 on the
-    device of ``x``, the whitening products in the dtype of ``x`` (float32 halves the time)."""
+    device of ``x``, the whitening products in the dtype of ``x`` (float32 halves the time).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (N, d)
+        The samples (flattened patches), float32 or float64.
+    weights : torch.Tensor, shape (K,)
+        The mixing weights.
+    means : torch.Tensor, shape (K, d)
+        The component means.
+    covariances : torch.Tensor, shape (K, d, d)
+        The components' covariances, positive definite (they are
+        Cholesky-factored in float64).
+    chunk : int
+        How many samples go through the products at a time (bounds the memory:
+        a chunk's whitened samples take chunk·K·d numbers).
+    """
     params = Parameters(*(t.to(device=x.device, dtype=torch.float64)
                           for t in (weights, means, covariances)))
     whitening = _whitening(params, x.dtype)
@@ -231,6 +274,20 @@ def em_iteration(data: torch.Tensor, params: Parameters, floor: float, *,
     ``floor``. The large products (the whitening, the responsibility-weighted
     first and second moments) run in the dtype of ``data``, each chunk's sums
     are accumulated in float64, and so are the parameters.
+
+    Parameters
+    ----------
+    data : torch.Tensor, shape (N, d)
+        The samples (flattened DC-free patches), float32 or float64, on the
+        device EM runs on.
+    params : Parameters
+        The current weights, means and covariances (float64, same device).
+    floor : float
+        Variance added to every new covariance's diagonal so that no component
+        collapses ([0, 1] scale squared; :data:`COVARIANCE_FLOOR` by default
+        in :func:`fit`).
+    chunk : int
+        How many rows go through the products at a time (bounds the memory).
     """
     n, d = data.shape
     k = params.weights.shape[0]
@@ -265,7 +322,20 @@ def seeded_parameters(data: torch.Tensor, components: int, seed: int,
                       floor: float) -> Parameters:
     """EM's cold start: ``components`` means drawn by k-means++ seeding among the samples (on
     the CPU, so that every device starts alike), every covariance the samples' own, equal
-    weights."""
+    weights.
+
+    Parameters
+    ----------
+    data : torch.Tensor, shape (N, d)
+        The samples, with N at least ``components``.
+    components : int
+        The number K of components, at least 1.
+    seed : int
+        Seed of the k-means++ draws.
+    floor : float
+        Variance added to the shared covariance's diagonal ([0, 1] scale
+        squared).
+    """
     n, d = data.shape
     if components < 1 or n < components:
         raise InvalidInput(f"a mixture of {components} components needs at least as many "
@@ -318,6 +388,38 @@ def fit(x: np.ndarray, components: int, *, iterations: int = 50, seed: int = 0,
     when the mean log-likelihood per sample rises by less than ``tolerance``.
     The large products run in ``dtype`` (float64 when None) on ``device`` (see
     :func:`em_iteration`).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, d)
+        The samples, one flattened patch per row (DC-free patches on the
+        [0, 1] scale for EPLL's prior).
+    components : int
+        The number K of components.
+    iterations : int
+        The most M-steps to run.
+    seed : int
+        Seed of the k-means++ cold start (unused with ``start``).
+    floor : float
+        Variance added to every covariance's diagonal at each M-step, so that
+        no component collapses ([0, 1] scale squared).
+    tolerance : float
+        Stop once an iteration raises the mean log-likelihood per sample by
+        less than this (nats).
+    size : int, optional
+        The patch side, d = size²; ``None`` takes ``round(sqrt(d))``.
+    dtype : torch.dtype, optional
+        The dtype of the large products (``torch.float32`` halves the time);
+        ``None`` is float64. The parameters are kept in float64 either way.
+    device : str or torch.device
+        Where EM runs (``"cpu"``, ``"cuda"``).
+    start : GaussianMixture, optional
+        A mixture to start from (a warm start, or one with fewer components,
+        grown by :func:`grown`); ``None`` starts from
+        :func:`seeded_parameters`.
+    log : callable, optional
+        Called as ``log(iteration, value)`` after every E-step, with the
+        0-based iteration and the mean log-likelihood per sample.
 
     Returns
     -------
@@ -400,7 +502,17 @@ def patch_digest(patches: np.ndarray) -> str:
 
 def save_checkpoint(path: Path, params: Parameters, run: Run) -> None:
     """Write the float64 parameters and the run to ``path`` (through a temporary file, so that
-    a killed run leaves the last whole one)."""
+    a killed run leaves the last whole one).
+
+    Parameters
+    ----------
+    path : Path
+        The ``.npz`` file to write (its folder is created).
+    params : Parameters
+        The mixture's parameters after the last M-step.
+    run : Run
+        The settings and history of the run, stored as JSON beside them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as file:
@@ -570,7 +682,17 @@ def train(config: GmmConfig) -> GaussianMixture:
 
 def held_out_log_likelihood(mixture: GaussianMixture, patches: np.ndarray,
                             device: str | torch.device = "cpu") -> float:
-    """The mean log-likelihood per patch of ``patches`` under ``mixture``."""
+    """The mean log-likelihood per patch of ``patches`` under ``mixture``.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+        The fitted mixture.
+    patches : ndarray, shape (N, d)
+        Held-out samples (flattened DC-free patches), not used in the fit.
+    device : str or torch.device
+        Where the densities are computed.
+    """
     data = torch.as_tensor(patches, dtype=torch.float64, device=device)
     joint = component_log_densities(data, torch.as_tensor(mixture.weights),
                                     torch.as_tensor(mixture.means),

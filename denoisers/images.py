@@ -462,6 +462,17 @@ def load_upload(data: bytes, *, max_side: int = MAX_SIDE,
     least twice too large (:func:`_reduced_jpeg`). Only the PNG, JPEG, TIFF, BMP, WebP and
     GIF decoders are tried.
 
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes, as uploaded (bytearray and memoryview are accepted).
+    max_side : int
+        The longer side, in pixels, the image is downscaled to fit
+        (:data:`MAX_SIDE` by default; 8 up to :data:`SIZE_SPEC`'s bound).
+    max_pixels : int
+        The most pixels the file's header may claim; a larger image is
+        refused before any pixel is decoded (:data:`MAX_PIXELS` by default).
+
     Returns
     -------
     Loaded
@@ -552,6 +563,17 @@ def load_folder(folder: Path | str, *, colour: bool | None,
 
     Raises an :class:`~denoisers.core.InvalidInput` for a folder with no
     image in it, and an :class:`ImageError` for a file that cannot be read.
+
+    Parameters
+    ----------
+    folder : Path or str
+        The folder whose image files are read (not its subfolders).
+    colour : bool or None
+        True reads every image as colour (H, W, 3), False as grey (H, W), None
+        as each file is (:func:`match_colour`).
+    suffixes : collection of str
+        The lower-case file suffixes, with their dot, taken as images
+        (:data:`IMAGE_SUFFIXES` by default).
     """
     paths = image_paths(folder, suffixes=suffixes)
     if not paths:

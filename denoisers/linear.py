@@ -499,6 +499,22 @@ def median_window(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[
     mirrored at the borders) and ``extras["window"]``: ``{"probe", "values",
     "median"}``, the sorted values inside the footprint and the one picked,
     which is ``result.image`` at ``probe``.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale.
+    result : Result
+        What :func:`median` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters.
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    radius : int, optional
+        As for :func:`median`: the traced run's disk radius in pixels;
+        ``None`` applies :func:`median_radius`.
     """
     radius = median_radius(sigma) if radius is None else radius
     window = _neighbourhood(noisy, probe, radius)
@@ -664,6 +680,23 @@ def bilateral_weights(noisy: np.ndarray, sigma: float, result: Result, probe: tu
     v_probe)² / 2 sigma_range²)``) and ``"weights"`` (their product
     normalised to sum 1: the weights of the average that gives
     ``result.image`` at ``probe``).
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale (it sets the
+        default widths).
+    result : Result
+        What :func:`bilateral` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters.
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    sigma_space, range_factor : float, optional
+        As for :func:`bilateral`: the traced run's values; ``None`` chooses
+        each from sigma, as the run did.
     """
     space, sigma_range = _bilateral_kernel(sigma, sigma_space, range_factor)
     radius = space.shape[0] // 2

@@ -567,6 +567,24 @@ def wnnm_group(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int
     iteration shrank it, its noise level re-estimated the same way: one
     search window and one small decomposition, never a rerun.
 
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale (it sets the
+        defaults).
+    result : Result
+        What :func:`wnnm` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters (its ``extras["last input"]``
+        is where the group is matched).
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    size, patches, iterations, c, step, search
+        As for :func:`wnnm`: the traced run's values (``None`` chooses from
+        sigma, as the run did).
+
     Returns
     -------
     View

@@ -604,6 +604,23 @@ def nlm_look(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int, 
     by rerunning :func:`nlm`; ``result`` is the traced run whose estimate at
     ``probe`` the view explains.
 
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale (it sets the
+        defaults).
+    result : Result
+        What :func:`nlm` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters.
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    patch, search, h, kernel
+        As for :func:`nlm`: the traced run's values (``None`` chooses from
+        sigma, as the run did).
+
     Returns
     -------
     View

@@ -512,6 +512,24 @@ def dct_block(noisy: np.ndarray, sigma: float, result: Result, probe: tuple[int,
     costs nothing next to the run; the denoised block is cut from
     ``result``.
 
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy image the traced run was given, float32 on the [0, 1]
+        scale (for a grey method on a colour image, its luminance).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale (the threshold is
+        lambda times it).
+    result : Result
+        What :func:`dct` returned for ``noisy`` and ``sigma`` with
+        ``trace=True`` and the same parameters (the denoised block is cut
+        from it).
+    probe : (row, col)
+        The pixel to look at, inside the image.
+    threshold, block, step, weights
+        As for :func:`dct`: the traced run's values (``threshold=None``
+        applies :func:`dct_threshold`).
+
     Returns
     -------
     View

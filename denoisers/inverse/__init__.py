@@ -40,6 +40,19 @@ def make(name: str, *, shape: tuple[int, ...] | None = None, **settings: Any) ->
     (bicubic downsampling by 2, 3 or 4; no noise) and ``demosaic`` (an RGGB
     Bayer mosaic of a colour image; no noise). Each problem's ``SETTINGS``
     lists what can be set.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PROBLEMS`' keys: ``"deblur"``, ``"inpaint"``,
+        ``"super_resolution"``, ``"demosaic"``.
+    shape : tuple of int, optional
+        The clean images' shape, (H, W) or (H, W, 3): an estimate is cropped
+        back to it. ``None`` leaves the problem unbound.
+    **settings
+        The problem's settings by name (its ``SETTINGS``: ``sigma`` for all,
+        ``kernel`` and ``width`` for deblurring, ...), checked like a method's
+        parameters; the rest take their defaults.
     """
     if name not in PROBLEMS:
         raise InvalidInput(f"no inverse problem is called {name!r}; the problems are: "

@@ -123,7 +123,24 @@ class Problem:
         return self._baseline(np.asarray(y, dtype=np.float64))
 
     def data_step(self, z: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
-        """The ``x`` on the canvas minimising ``||A x - y||^2 + rho ||x - z||^2`` (rho > 0)."""
+        """The ``x`` on the canvas minimising ``||A x - y||^2 + rho ||x - z||^2`` (rho > 0).
+
+        Parameters
+        ----------
+        z : ndarray, shape of the canvas, (H, W) or (H, W, 3)
+            The image the step stays near (the denoiser's last output; ``v - u``
+            in ADMM), on the [0, 1] scale.
+        y : ndarray
+            The measurements, as :meth:`degrade` gives them.
+        rho : float
+            The weight of ``||x - z||^2``, > 0; the splittings pass
+            ``lam * sigma**2 / level**2``, the noise variance over the denoiser's.
+
+        Returns
+        -------
+        ndarray
+            The minimiser, of the canvas' shape.
+        """
         raise NotImplementedError
 
     def canvas_forward(self, x: np.ndarray) -> np.ndarray:
@@ -446,7 +463,24 @@ class SuperResolution(Problem):
     def data_step(self, z: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
         """Zhao et al.'s closed form: Woodbury's identity, with the low-resolution grid's
         circulant ``S K K^T S^T`` diagonal in the Fourier domain as the mean of |H|^2 over
-        the ``factor x factor`` aliases."""
+        the ``factor x factor`` aliases.
+
+        Parameters
+        ----------
+        z : ndarray, shape of the canvas, (H, W) or (H, W, 3)
+            The image the step stays near (the denoiser's last output; ``v - u``
+            in ADMM), on the [0, 1] scale.
+        y : ndarray
+            The measurements, as :meth:`degrade` gives them.
+        rho : float
+            The weight of ``||x - z||^2``, > 0; the splittings pass
+            ``lam * sigma**2 / level**2``, the noise variance over the denoiser's.
+
+        Returns
+        -------
+        ndarray
+            The minimiser, of the canvas' shape.
+        """
         s = self.factor
         transfer = _per_channel(self._transfer(z.shape), z.ndim)
         spectrum = np.fft.fft2(self._adjoint(y) + rho * z, axes=(0, 1))

@@ -94,7 +94,18 @@ def solver_spec(problem: Problem, solver: str) -> tuple[Param, ...]:
 
 
 def levels(start: float, end: float, count: int) -> np.ndarray:
-    """``count`` denoiser levels falling geometrically from ``start`` to ``end``."""
+    """``count`` denoiser levels falling geometrically from ``start`` to ``end``.
+
+    Parameters
+    ----------
+    start : float
+        The first level (the larger of ``start`` and ``end`` is used), on the
+        [0, 1] scale of sigma.
+    end : float
+        The last level, usually the noise level of the measurements.
+    count : int
+        The number of levels, one per iteration.
+    """
     return np.geomspace(max(start, end), end, count)
 
 
