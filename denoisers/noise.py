@@ -46,7 +46,28 @@ class Noisy:
 
 def add_gaussian(image: np.ndarray, sigma: float, *, seed: int = 0,
                  clip: bool = False) -> np.ndarray:
-    """Add white Gaussian noise of standard deviation ``sigma`` (0-1 scale)."""
+    """Add white Gaussian noise of standard deviation ``sigma`` (0-1 scale).
+
+    Parameters
+    ----------
+    image : array, shape (H, W) or (H, W, 3)
+        The clean image, float in [0, 1] or an integer image (converted by
+        :func:`~denoisers.core.as_image`).
+    sigma : float
+        The noise standard deviation on the [0, 1] scale (25 / 255 is the
+        literature's "sigma 25"), in [0, 1].
+    seed : int
+        Seed of the generator: the same image, sigma and seed give the same
+        noise, bit for bit.
+    clip : bool
+        Clip the result to [0, 1], as a camera would (this biases dark and
+        bright regions).
+
+    Returns
+    -------
+    ndarray
+        The noisy image, float32, the shape of ``image``.
+    """
     clean = as_image(image, name="image")
     sigma = check_sigma(sigma)
     rng = np.random.default_rng(seed)
@@ -59,6 +80,23 @@ def add_poisson(image: np.ndarray, peak: float, *, seed: int = 0,
     """Photon (shot) noise: counts ~ Poisson(peak * image), rescaled by ``peak``.
 
     ``peak`` is the photon count of a white pixel; the lower, the noisier.
+
+    Parameters
+    ----------
+    image : array, shape (H, W) or (H, W, 3)
+        The clean image, float in [0, 1] or an integer image.
+    peak : float
+        The expected photon count of a white pixel, in [0.01, 1e6]: the noise
+        at grey level v has standard deviation sqrt(v / peak).
+    seed : int
+        Seed of the generator.
+    clip : bool
+        Clip the result to [0, 1] (counts above ``peak`` exceed 1 otherwise).
+
+    Returns
+    -------
+    ndarray
+        The noisy image, float32, the shape of ``image``.
     """
     clean = as_image(image, name="image")
     peak = _level("poisson", peak)
@@ -68,7 +106,23 @@ def add_poisson(image: np.ndarray, peak: float, *, seed: int = 0,
 
 
 def add_salt_pepper(image: np.ndarray, amount: float, *, seed: int = 0) -> np.ndarray:
-    """Set a fraction ``amount`` of pixels to 0 or 1 at random (impulse noise)."""
+    """Set a fraction ``amount`` of pixels to 0 or 1 at random (impulse noise).
+
+    Parameters
+    ----------
+    image : array, shape (H, W) or (H, W, 3)
+        The clean image, float in [0, 1] or an integer image.
+    amount : float
+        The fraction of pixels hit, in [0, 1]; half of them (at random) become
+        0, half 1, in every channel at once.
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    ndarray
+        The noisy image, float32, the shape of ``image``.
+    """
     clean = as_image(image, name="image")
     amount = _level("salt_pepper", amount)
     rng = np.random.default_rng(seed)
@@ -87,6 +141,25 @@ def add_noise(image: np.ndarray, model: str, level: float, *, seed: int = 0,
     ``level`` is sigma on the [0, 1] scale for ``"gaussian"``, the peak
     photon count for ``"poisson"`` and the fraction of pixels hit for
     ``"salt_pepper"`` (always within [0, 1], so ``clip`` does not apply).
+
+    Parameters
+    ----------
+    image : array, shape (H, W) or (H, W, 3)
+        The clean image, float in [0, 1] or an integer image.
+    model : str
+        One of :data:`MODELS`: ``"gaussian"``, ``"poisson"``, ``"salt_pepper"``.
+    level : float
+        The model's level (:data:`LEVELS`): sigma on the [0, 1] scale, the
+        peak photon count, or the fraction of pixels hit.
+    seed : int
+        Seed of the generator.
+    clip : bool
+        Clip the result to [0, 1] (Gaussian and Poisson noise).
+
+    Returns
+    -------
+    Noisy
+        The noisy image (float32) and the sigma a denoiser should be told.
     """
     clean = as_image(image, name="image")
     if model == "gaussian":

@@ -74,6 +74,16 @@ def reference_grid(shape: tuple[int, ...], size: int, step: int) -> tuple[np.nda
 
     Returns two int64 arrays of equal length, in row-major order (all the
     patches of the first grid row first).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's shape; its first two entries are (H, W).
+    size : int
+        The patch side, at most min(H, W).
+    step : int
+        The distance between consecutive patches (>= 1); the last row and
+        column of patches touch the image's edges (:func:`grid`).
     """
     rows, cols = grid(shape[0], size, step), grid(shape[1], size, step)
     return np.repeat(rows, len(cols)), np.tile(cols, len(rows))
@@ -447,6 +457,18 @@ def window_sums(values: np.ndarray, size: int, starts: np.ndarray, axis: int) ->
     digits of ``size``; the longest is only evaluated at ``starts``. For
     ``size`` = 8 that is two whole-array additions, against the sequential
     scan a cumulative sum makes along an axis.
+
+    Parameters
+    ----------
+    values : ndarray
+        The array to sum, of any shape.
+    size : int
+        How many consecutive entries each sum takes (>= 1).
+    starts : int ndarray, shape (n,)
+        The first index of each sum along ``axis``; ``starts + size`` must not
+        pass the axis' end.
+    axis : int
+        The axis summed along.
     """
     values = np.moveaxis(values, axis, 0)
     starts = np.asarray(starts, np.int64)
@@ -570,6 +592,16 @@ class Aggregator:
 
         ``weights``: one per patch (broadcasting against ``rows``), or None
         for 1.
+
+        Parameters
+        ----------
+        patches : ndarray, shape (..., s, s)
+            The patch estimates, on the image's scale.
+        rows, cols : int arrays of shape ...
+            Their top-left corners; every patch must lie inside the image.
+        weights : ndarray or float, optional
+            One weight per patch, broadcasting against ``rows``; None weighs each
+            1.
         """
         patches = np.asarray(patches)
         size = self._check_size(patches.shape[-1])
@@ -595,6 +627,17 @@ class Aggregator:
         :meth:`add` of every one of those patches, up to rounding, at the
         cost of one pass over the rectangle however many patches share a
         corner.
+
+        Parameters
+        ----------
+        sums : ndarray, shape (R, C, s, s)
+            At [i, j], the sum of ``weight * patch`` over the patches with their
+            corner at (top + i, left + j).
+        weights : ndarray, shape (R, C)
+            At [i, j], the sum of those patches' weights.
+        top, left : int
+            The rectangle's top-left corner in the image; the rectangle and its
+            patches must lie inside the image.
         """
         size = self._check_size(sums.shape[-1])
         rows, cols = weights.shape
@@ -667,6 +710,25 @@ def aggregate(shape: tuple[int, int], patches: np.ndarray, rows: np.ndarray, col
     A one-call :class:`Aggregator`: patches (..., s, s) at top-left corners
     ``(rows, cols)``, with one weight per patch and a per-pixel ``window``
     (both optional); pixels no patch covers are 0.
+
+    Parameters
+    ----------
+    shape : (H, W)
+        The image's shape.
+    patches : ndarray, shape (..., s, s)
+        The patch estimates.
+    rows, cols : int arrays of shape ...
+        Their top-left corners; every patch must lie inside the image.
+    weights : ndarray or float, optional
+        One weight per patch, broadcasting against ``rows``; None weighs each 1.
+    window : ndarray, shape (s, s), optional
+        A per-pixel weight shared by every patch (a Kaiser window, for
+        instance); uniform if None.
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+        The weighted average of the patches at every pixel, float32.
     """
     accumulator = Aggregator(shape, window)
     accumulator.add(patches, rows, cols, weights)

@@ -94,6 +94,17 @@ def in_order(function: Callable[[T], R], items: Iterable[T],
     (:func:`one_torch_thread`); numpy and torch release Python's lock in
     their array operations, so the threads share the cores. An exception in
     ``function`` is raised here; the items not yet started are dropped.
+
+    Parameters
+    ----------
+    function : callable
+        Applied to every item; it must be safe to run on several threads at
+        once.
+    items : iterable
+        The items, consumed lazily (at most ``threads`` ahead of the caller).
+    threads : int, optional
+        The most threads; ``None`` takes :func:`workers`, 1 runs in the
+        calling thread.
     """
     count = threads or workers()
     if count == 1:

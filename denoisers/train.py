@@ -180,6 +180,29 @@ class TrainConfig:
         value out of range or a name with no recipe, and an
         :class:`~denoisers.core.InvalidType` (also a TypeError) for a value
         of the wrong type.
+
+        Parameters
+        ----------
+        name : str
+            The network to train: a key of :data:`RECIPES` (``"dncnn"``,
+            ``"ffdnet"``, ...), the name its weights are written under.
+        data : Path or sequence of Path
+            The folder(s) of clean training images.
+        val : Path
+            The folder of validation images, or ``"skimage"`` for scikit-image's
+            bundled samples.
+        out : Path
+            The weights file the run writes (:func:`export_weights`).
+        checkpoint : Path, optional
+            The checkpoint file; ``None`` is ``checkpoints/NAME.ckpt``.
+        recipe : Recipe, optional
+            A recipe to train with instead of the registered one.
+        init : Path, optional
+            A weights file a run with no checkpoint starts from (a warm start).
+        **params
+            The parameters of :data:`TRAINING_SPEC` (``minutes``, ``steps``,
+            ``until``, ``resume``, ``seed``, ``validate_every``, ``batch``,
+            ``lr``); the rest at their defaults.
         """
         values = check_params(TRAINING_SPEC, params, "train")
         if recipe is None and name not in RECIPES:
@@ -291,7 +314,24 @@ class PatchSampler:
 @torch.no_grad()
 def validate(model: torch.nn.Module, images: list[np.ndarray],
              device: torch.device) -> dict[str, float]:
-    """Mean PSNR over ``images`` at each validation sigma, with fixed noise."""
+    """Mean PSNR over ``images`` at each validation sigma, with fixed noise.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network being trained (put in eval mode for the measure, then back
+        in training mode).
+    images : list of ndarray
+        The clean validation images, float32 in [0, 1].
+    device : torch.device
+        Where the model runs.
+
+    Returns
+    -------
+    dict of str to float
+        ``"psnr15"``, ``"psnr25"``, ``"psnr50"``: the mean PSNR in dB at each
+        of :data:`VAL_SIGMAS` (0-255 scale).
+    """
     model.eval()
     scores = {}
     for sigma255 in VAL_SIGMAS:
@@ -347,7 +387,24 @@ def save_checkpoint(path: Path, architecture: dict[str, Any], model: torch.nn.Mo
                     sampler: PatchSampler) -> None:
     """Write a checkpoint to ``path`` (through a temporary file, so that a killed run leaves the
     last whole one): the network's config, its weights, the optimiser, the state and every
-    random state."""
+    random state.
+
+    Parameters
+    ----------
+    path : Path
+        The checkpoint file (its folder is created).
+    architecture : dict
+        The network's config, ``{"arch": name, **keyword arguments}``
+        (:func:`~denoisers.nets.architectures.build`).
+    model : torch.nn.Module
+        The network being trained.
+    optimiser : torch.optim.Optimizer
+        Its optimiser.
+    state : State
+        The step, schedule, seconds and validation history.
+    sampler : PatchSampler
+        The patch sampler, whose generator's state is saved.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "config": architecture, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
@@ -361,7 +418,21 @@ def save_checkpoint(path: Path, architecture: dict[str, Any], model: torch.nn.Mo
 
 def restore_checkpoint(saved: dict[str, Any], model: torch.nn.Module,
                        optimiser: torch.optim.Optimizer, sampler: PatchSampler) -> State:
-    """Put a loaded checkpoint back: weights, optimiser, every random state; return the state."""
+    """Put a loaded checkpoint back: weights, optimiser, every random state; return the state.
+
+    Parameters
+    ----------
+    saved : dict
+        A checkpoint as :func:`save_checkpoint` wrote it, loaded by
+        ``torch.load``.
+    model : torch.nn.Module
+        The network, built from the checkpoint's config; its weights are
+        replaced.
+    optimiser : torch.optim.Optimizer
+        Its optimiser, whose state is replaced.
+    sampler : PatchSampler
+        The patch sampler, whose generator's state is replaced.
+    """
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])
     sampler.generator.set_state(saved["sampler"])
@@ -374,7 +445,28 @@ def restore_checkpoint(saved: dict[str, Any], model: torch.nn.Module,
 
 def export_weights(path: Path, name: str, architecture: dict[str, Any], model: torch.nn.Module,
                    recipe: Recipe, state: State, hardware: str) -> None:
-    """Write the weights the site loads: config, state dict (float32) and the run's record."""
+    """Write the weights the site loads: config, state dict (float32) and the run's record.
+
+    Parameters
+    ----------
+    path : Path
+        The weights file (``assets/weights/NAME.pt`` for the site; its folder
+        is created).
+    name : str
+        The network's name, stored in the file.
+    architecture : dict
+        The network's config, ``{"arch": name, **keyword arguments}``.
+    model : torch.nn.Module
+        The trained network; its weights are written as float32.
+    recipe : Recipe
+        The recipe it was trained with (its ``sigma_range``, 0-255 scale, is
+        stored).
+    state : State
+        The run's state: steps, seconds and the last validation go in the
+        record.
+    hardware : str
+        The device's name for the record.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "name": name, "config": architecture, "sigma_range": recipe.sigma_range,

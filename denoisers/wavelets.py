@@ -92,6 +92,16 @@ def sure(band: np.ndarray, sigma: float, threshold: float) -> float:
     On the coefficients in units of sigma, ``x = band / sigma`` (d of them):
     ``SURE(t) = d - 2 #{|x_i| <= t} + sum min(|x_i|, t)²`` (Donoho & Johnstone 1995,
     eq. 11), the expected squared error in units of sigma² (``t = threshold / sigma``).
+
+    Parameters
+    ----------
+    band : ndarray
+        The wavelet coefficients of one detail subband, any shape.
+    sigma : float
+        The noise standard deviation in the subband (the image's, for an
+        orthogonal transform), > 0, on the [0, 1] scale.
+    threshold : float
+        The soft threshold, on the coefficients' scale.
     """
     x = np.abs(np.asarray(band, np.float64)).ravel() / sigma
     t = threshold / sigma

@@ -90,7 +90,18 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
 
 def clamp_sigma(net: Network, sigma: float, label: str) -> tuple[float, str | None]:
     """Sigma within the range the network was trained on, and a note (naming the network
-    ``label``) if it was moved."""
+    ``label``) if it was moved.
+
+    Parameters
+    ----------
+    net : Network
+        The loaded network; ``net.sigma_range`` is its training range, on the
+        0-255 scale.
+    sigma : float
+        The noise standard deviation it is to be told, on the [0, 1] scale.
+    label : str
+        The network's name as the note gives it.
+    """
     low, high = (s / 255 for s in net.sigma_range)
     if low <= sigma <= high:
         return sigma, None
@@ -100,7 +111,18 @@ def clamp_sigma(net: Network, sigma: float, label: str) -> tuple[float, str | No
 
 
 def blind_note(net: Network, sigma: float, label: str) -> str | None:
-    """A warning when a blind network meets noise outside the range it was trained on."""
+    """A warning when a blind network meets noise outside the range it was trained on.
+
+    Parameters
+    ----------
+    net : Network
+        The loaded network; ``net.sigma_range`` is its training range, on the
+        0-255 scale.
+    sigma : float
+        The noise standard deviation it is to be told, on the [0, 1] scale.
+    label : str
+        The network's name as the note gives it.
+    """
     low, high = net.sigma_range
     if low <= sigma * 255 <= high:
         return None
@@ -116,6 +138,16 @@ def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> to
     transformed image is denoised, turned back, and the eight estimates are
     averaged. Their errors are partly independent, so the mean is better, at
     eight times the cost.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, in eval mode.
+    noisy : torch.Tensor, shape (N, C, H, W)
+        The noisy batch, on the [0, 1] scale.
+    sigma : float
+        The noise level the network is told ([0, 1] scale; blind networks
+        ignore it).
     """
     total = torch.zeros_like(noisy)
     for turns in range(4):
@@ -130,7 +162,18 @@ def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> to
 
 def told_sigma(net: Network, sigma: float, label: str = "") -> tuple[float, str | None]:
     """The sigma the network is given (clamped to its training range) and a note, naming
-    the network ``label`` (its key by default), where that sigma is out of its range."""
+    the network ``label`` (its key by default), where that sigma is out of its range.
+
+    Parameters
+    ----------
+    net : Network
+        The loaded network; ``net.sigma_range`` is its training range, on the
+        0-255 scale.
+    sigma : float
+        The noise standard deviation of the image, on the [0, 1] scale.
+    label : str
+        The network's name as the note gives it; empty for ``net.name``.
+    """
     label = label or net.name
     return (clamp_sigma(net, sigma, label) if _takes_level(net)
             else (sigma, blind_note(net, sigma, label)))
@@ -145,6 +188,26 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
     ``"predicted noise"`` and ``extras["filters"]`` (:func:`first_filters`);
     the views of one pixel are :func:`look`'s, of the image as it is. Notes
     name the network ``label``.
+
+    Parameters
+    ----------
+    name : str
+        The weights' name in ``assets/weights`` (``"dncnn"``, ``"ffdnet_colour"``, ...).
+    noisy : ndarray, shape (H, W) or (H, W, C)
+        The noisy image, float32 on the [0, 1] scale, with the channels the
+        network was trained on (1, or 3 for a colour model).
+    sigma : float
+        The noise standard deviation on the [0, 1] scale; a non-blind network
+        is told it clamped to its training range (:func:`told_sigma`).
+    self_ensemble : bool
+        Average the estimates of the eight flips and quarter turns.
+    trace : bool
+        Also return the predicted noise and the first layer's filters.
+    progress : callable, optional
+        Receives the fraction done (0.5 after the network ran, with
+        ``trace``; 1.0 at the end).
+    label : str
+        The network's name in the notes; empty for ``name``.
     """
     net = load(name)
     told, note = told_sigma(net, sigma, label)
@@ -165,7 +228,17 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
 
 
 def window_around(shape: tuple[int, ...], probe: tuple[int, int], side: int) -> tuple[slice, slice]:
-    """Rows and columns of a ``side`` x ``side`` window holding ``probe``, inside the image."""
+    """Rows and columns of a ``side`` x ``side`` window holding ``probe``, inside the image.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's shape; its first two entries are (H, W).
+    probe : (row, col)
+        The pixel the window must hold, centred on it where the borders allow.
+    side : int
+        The window's side in pixels (shorter where the image is).
+    """
     slices = []
     for centre_, size in zip(probe, shape[:2]):
         start = min(max(0, centre_ - side // 2), max(0, size - side))
@@ -184,6 +257,18 @@ def look(name: str, noisy: np.ndarray, sigma: float, probe: tuple[int, int]) -> 
     backward pass on the window: the image is not denoised again. The
     window (64 pixels) is wider than the receptive field of the plain
     networks (25 pixels for 12 layers of 3x3), so their kernel is whole.
+
+    Parameters
+    ----------
+    name : str
+        The weights' name in ``assets/weights``.
+    noisy : ndarray, shape (H, W) or (H, W, C)
+        The noisy image as the network sees it, float32 on the [0, 1] scale.
+    sigma : float
+        Its noise standard deviation on the [0, 1] scale (clamped as
+        :func:`denoise` clamps it).
+    probe : (row, col)
+        The pixel to look at, inside the image.
     """
     net = load(name)
     told, _ = told_sigma(net, sigma)
@@ -213,6 +298,17 @@ def equivalent_kernel(net: Network, window: np.ndarray, sigma: float,
     Returns the kernel (shape of the window, summed over channels for colour),
     ``J · y`` (the kernel applied to the input) and the output pixel itself;
     the two are equal for a bias-free, blind network.
+
+    Parameters
+    ----------
+    net : Network
+        The loaded network.
+    window : ndarray, shape (h, w) or (h, w, C)
+        The noisy window the kernel is computed on, float32 on the [0, 1] scale.
+    sigma : float
+        The noise level the network is told ([0, 1] scale).
+    pixel : (row, col)
+        The output pixel, in the window's coordinates.
     """
     with torch.enable_grad():
         x = to_tensor(window, net.device).requires_grad_(True)

@@ -67,6 +67,14 @@ def metric(dy: list[np.ndarray], dx: list[np.ndarray],
     ``g_yy = 1 + scale sum_c (d_y I_c)²``, ``g_xx = 1 + scale sum_c (d_x I_c)²``,
     ``g_yx = scale sum_c d_y I_c d_x I_c`` (``scale`` is β² / C), and its
     determinant ``g``, each of shape (H, W).
+
+    Parameters
+    ----------
+    dy, dx : list of ndarray, each (H, W)
+        The vertical and horizontal derivatives of each of the C channels
+        (one entry for a grey image).
+    scale : numpy.float32
+        β² / C: the surface's aspect ratio squared, shared among the channels.
     """
     gyy = 1.0 + scale * _dot(dy, dy)
     gxx = 1.0 + scale * _dot(dx, dx)

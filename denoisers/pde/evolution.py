@@ -127,6 +127,15 @@ class Recorder:
 
         ``stop`` is the step the estimate was taken at; ``axis`` names the
         x axis of the curves ("time t" or "iteration").
+
+        Parameters
+        ----------
+        result : Result
+            The method's result, completed in place and returned.
+        stop : int
+            The step the estimate was taken at.
+        axis : str
+            The x axis' label for the curves, ``"time t"`` or ``"iteration"``.
         """
         times = np.asarray(self.times)
         if self.psnr:
@@ -148,7 +157,17 @@ def kept_steps(total: int, stop: int) -> frozenset[int]:
 
 
 def discrepancy_stop(times: np.ndarray, residual: np.ndarray, sigma: float) -> float | None:
-    """The first time the residual's RMS reaches ``sigma`` (None if it never does)."""
+    """The first time the residual's RMS reaches ``sigma`` (None if it never does).
+
+    Parameters
+    ----------
+    times : ndarray, shape (n,)
+        The time (or iteration) of every recorded step.
+    residual : ndarray, shape (n,)
+        The RMS of ``u_k - f`` at those steps, on the [0, 1] scale.
+    sigma : float
+        The noise standard deviation on the [0, 1] scale; 0 gives None.
+    """
     reached = np.flatnonzero(residual >= sigma)
     return float(times[reached[0]]) if reached.size and sigma > 0 else None
 
@@ -162,6 +181,22 @@ def evolve(noisy: np.ndarray, step: Callable[[np.ndarray], np.ndarray], stop: in
     ``ceil(overrun * stop)`` steps, recording every one; the image returned
     is still the one at ``stop``. Progress is reported after every step and
     ends at 1.0.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W) or (H, W, C)
+        The starting image ``u_0``, float32.
+    step : callable
+        One step of the method, ``u_{k+1} = step(u_k)``.
+    stop : int
+        The number of steps whose result is returned (0 returns ``noisy``).
+    recorder : Recorder, optional
+        Given for a traced run: every step is recorded, and the run goes on
+        past ``stop``.
+    overrun : float
+        How much longer than ``stop`` a traced run goes on (>= 1).
+    progress : callable, optional
+        Receives the fraction of the steps done.
     """
     total = max(stop, int(np.ceil(overrun * stop))) if recorder is not None else stop
     u = noisy

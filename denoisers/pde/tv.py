@@ -142,6 +142,16 @@ def energy(u: np.ndarray, noisy: np.ndarray, weight: float) -> float:
     weight of TV in the energy (:func:`tv` reports it as
     ``extras["tv weight"]``: its ``weight``, times :data:`COLOUR_FACTOR`
     for colour). Computed in float64.
+
+    Parameters
+    ----------
+    u : ndarray, shape (H, W) or (H, W, C)
+        The image whose energy is measured, on the [0, 1] scale.
+    noisy : ndarray, shape of ``u``
+        The noisy image ``f``.
+    weight : float
+        The weight of TV in the energy, >= 0 (for a :func:`tv` result, its
+        ``extras["tv weight"]``).
     """
     u, f = _planes(u).astype(np.float64), _planes(noisy).astype(np.float64)
     down, right = np.zeros_like(u), np.zeros_like(u)
@@ -565,6 +575,18 @@ def staircase_demo(sigma: float, seed: int = 0, *, shape: tuple[int, int] = (64,
     better (Nikolova 2000: TV's minimisers are constant on whole regions).
     Since the noise differs from row to row, the treads are patches of
     slightly different extent in each row, not straight bands.
+
+    Parameters
+    ----------
+    sigma : float
+        The standard deviation of the added Gaussian noise, on the [0, 1] scale.
+    seed : int
+        Seed of the noise.
+    shape : (int, int)
+        The image's (height, width); the scanline is the middle row.
+    **params
+        Parameters of :func:`tv` (``weight``, ``solver``, ``iterations``, ...);
+        the rest at their defaults.
 
     Returns
     -------
