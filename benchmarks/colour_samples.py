@@ -15,7 +15,7 @@ Hubble deep field (872x1000). They are written as lossless PNGs.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -29,21 +29,27 @@ PHOTOGRAPHS: dict[str, Callable[[], np.ndarray]] = {
 }
 
 
-def write(out: Path) -> list[Path]:
-    """Write the photographs into ``out`` as PNGs; return their paths."""
+def write(out: Path, photographs: Mapping[str, Callable[[], np.ndarray]] = PHOTOGRAPHS
+          ) -> list[Path]:
+    """Write ``photographs`` (name: loader of a uint8 image) into ``out`` as PNGs; return
+    their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, load in PHOTOGRAPHS.items():
+    for name, load in photographs.items():
         paths.append(out / f"{name}.png")
         Image.fromarray(load()).save(paths[-1])
     return paths
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.colour_samples",
-                                     description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None, *, module: str = "benchmarks.colour_samples",
+         about: str = __doc__,
+         photographs: Mapping[str, Callable[[], np.ndarray]] = PHOTOGRAPHS) -> int:
+    """The command line of ``module`` (its docstring ``about``), which writes a folder of
+    ``photographs``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}",
+                                     description=about.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder to write the PNGs into")
-    for path in write(parser.parse_args(argv).out):
+    for path in write(parser.parse_args(argv).out, photographs):
         print(path)
     return 0
 
