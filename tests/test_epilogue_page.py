@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import statistics
 
 import pytest
-from conftest import compared_sizes, no_problems, open_page
+from conftest import ROOT, compared_sizes, no_problems, open_page
 from streamlit.testing.v1 import AppTest
 
 from denoisers import inverse
@@ -140,3 +142,30 @@ def test_at_512_the_restorations_run_on_the_centre_256_and_the_switch_gives_the_
 def test_at_256_there_is_no_switch():
     at = _page()
     assert "prior.full" not in [t.key for t in at.toggle]
+
+
+def _mean_psnr(folder: str, problem: str, how: str) -> float:
+    """A problem's mean PSNR over the images of a committed inverse benchmark's csv."""
+    with (ROOT / "assets" / "benchmarks" / folder / "inverse.csv").open() as handle:
+        found = [float(r["psnr"]) for r in csv.DictReader(handle)
+                 if r["problem"] == problem and r["how"] == how]
+    assert found, (folder, problem, how)
+    return statistics.fmean(found)
+
+
+def test_the_story_quotes_the_prior_s_margins_on_set12_and_off_it():
+    """The opening quotes DRUNet's margin over each grey problem's baseline on Set12 and on
+    the grey photographs that are not Set12, and BM3D against DRUNet as priors, as the
+    tables measured them."""
+    story = " ".join((ROOT / "assets" / "text" / "prior_intro.md").read_text().split())
+    margins = {folder: [_mean_psnr(folder, p, "PnP-HQS, drunet prior")
+                        - _mean_psnr(folder, p, "baseline")
+                        for p in ("deblur", "inpaint", "super_resolution")]
+               for folder in ("inverse", "inverse_grey5")}
+    set12, grey5 = ([f"{m:.2f}" for m in margins[f]] for f in ("inverse", "inverse_grey5"))
+    assert (f"by {set12[0]} dB at deblurring, {set12[1]} at inpainting and {set12[2]} at "
+            f"super-resolution on Set12 crops, but by {grey5[0]}, {grey5[1]} and {grey5[2]} dB "
+            "on five other grey photographs") in story
+    bm3d, drunet = (_mean_psnr("inverse", "inpaint", f"PnP-HQS, {k} prior")
+                    for k in ("bm3d", "drunet"))
+    assert f"wins inpainting ({bm3d:.2f} dB against {drunet:.2f})" in story
