@@ -7,9 +7,10 @@ Two tables, written to ``--out`` as ``nonlocal_means.md``:
 
 1. **Quality.** PSNR of ``nlm`` with its defaults and of
    ``skimage.restoration.denoise_nl_means(noisy, fast_mode=True,
-   patch_size=7, patch_distance=11, h=0.8 sigma, sigma=sigma)`` (the quality
-   benchmark's peer) on scikit-image's camera and, with ``--data``, on each
-   grey image of the folder (their mean, and each image), at each sigma.
+   patch_size=7, patch_distance=11, h, sigma=sigma)`` (the quality
+   benchmark's peer, at the h chosen on train400 by :mod:`benchmarks.peers`)
+   on scikit-image's camera and, with ``--data``, on each grey image of the
+   folder (their mean, and each image), at each sigma.
 2. **Time.** Both on the camera (512x512 unless ``--side`` crops it) at sigma
    25: the median of ``--repeats`` runs of each after one warm-up, the runs
    of the two interleaved so that both meet the same load.
@@ -39,7 +40,7 @@ from denoisers.images import image_paths, load_image
 from denoisers.metrics import psnr
 
 from . import common
-from .quality import PEERS, noisy_image
+from .quality import PEERS, noisy_image, peers_note
 
 MODULE = "benchmarks.nonlocal_means"
 #: The peer, exactly as the quality benchmark runs it.
@@ -147,10 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                       common.command(MODULE, argv),
                       {"libraries": common.versions(common.LIBRARIES),
                        "peer": "skimage.restoration.denoise_nl_means(noisy, fast_mode=True, "
-                               "patch_size=7, patch_distance=11, h=0.8 sigma, sigma=sigma)",
+                               "patch_size=7, patch_distance=11, h, sigma=sigma), "
+                               + peers_note(["skimage-nl-means"], args.sigmas),
                        "noise": "Gaussian, seeded as benchmarks.quality, not clipped",
                        "load average before timing": f"{load:.2f} (1 minute)"}),
-        "## PSNR (dB), each with its defaults", "",
+        "## PSNR (dB), `nlm` with its defaults, the peer at its train400 best", "",
         quality_table(found, args.sigmas, data_name),
         f"## Time on the {side} camera (grey), σ = {TIMING_SIGMA:g}, median of "
         f"{args.repeats} warm runs, interleaved", "",

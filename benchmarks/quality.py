@@ -11,7 +11,10 @@ noise of image ``i`` at sigma ``s`` is drawn from
 very same noisy images. Each method runs through :func:`denoisers.run` with
 its defaults. ``--peers`` adds reference implementations (scikit-image's TV,
 wavelet and non-local means denoisers, and the ``bm3d`` package when it is
-installed; all, or the named ones) computed on the same noisy images.
+installed; all, or the named ones) computed on the same noisy images, each at
+its best setting chosen on training images (train400, never the test set) by
+:mod:`benchmarks.peers`, read from :data:`PEER_SETTINGS` (at the nearest sigma
+searched); the ``bm3d`` package runs with its defaults, told the true sigma.
 
 Writes ``quality_<dataset>.csv`` (one row per method, image and sigma) and
 ``quality_<dataset>.md`` (the summary) to ``--out``. ``--per-image`` adds
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import json
 import statistics
 import sys
 import time
@@ -48,6 +52,10 @@ MODULE = "benchmarks.quality"
 PUBLISHED_SIGMAS = (15, 25, 50)
 
 Denoise = Callable[[np.ndarray, float], np.ndarray]
+
+#: The peers' best settings, chosen on training images by ``python -m benchmarks.peers``.
+PEER_SETTINGS = Path(__file__).resolve().parent.parent / "assets" / "benchmarks" / "peers" / \
+    "peers.json"
 
 
 @dataclass(frozen=True)
@@ -90,18 +98,27 @@ def _channel_axis(image: np.ndarray) -> int | None:
     return -1 if image.ndim == 3 else None
 
 
-def _skimage_tv(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    return denoise_tv_chambolle(noisy, weight=sigma, channel_axis=_channel_axis(noisy))
+def _skimage_tv(noisy: np.ndarray, sigma: float, *, weight_per_sigma: float) -> np.ndarray:
+    return denoise_tv_chambolle(noisy, weight=weight_per_sigma * sigma,
+                                channel_axis=_channel_axis(noisy))
 
 
-def _skimage_wavelet(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    return denoise_wavelet(noisy, sigma=sigma, method="BayesShrink", mode="soft",
-                           rescale_sigma=True, channel_axis=_channel_axis(noisy))
+def _skimage_wavelet(noisy: np.ndarray, sigma: float, *, wavelet: str,
+                     wavelet_levels: int) -> np.ndarray:
+    """BayesShrink, soft, at ``wavelet_levels`` capped at what the image allows (as the
+    project's own method is): deeper levels would be all border effect."""
+    import pywt
+
+    most = pywt.dwt_max_level(min(noisy.shape[:2]), pywt.Wavelet(wavelet).dec_len)
+    wavelet_levels = min(wavelet_levels, max(1, most))
+    return denoise_wavelet(noisy, sigma=sigma, wavelet=wavelet, wavelet_levels=wavelet_levels,
+                           method="BayesShrink", mode="soft", rescale_sigma=True,
+                           channel_axis=_channel_axis(noisy))
 
 
-def _skimage_nl_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    return denoise_nl_means(noisy, h=0.8 * sigma, sigma=sigma, fast_mode=True, patch_size=7,
-                            patch_distance=11, channel_axis=_channel_axis(noisy))
+def _skimage_nl_means(noisy: np.ndarray, sigma: float, *, h_per_sigma: float) -> np.ndarray:
+    return denoise_nl_means(noisy, h=h_per_sigma * sigma, sigma=sigma, fast_mode=True,
+                            patch_size=7, patch_distance=11, channel_axis=_channel_axis(noisy))
 
 
 def _bm3d(noisy: np.ndarray, sigma: float) -> np.ndarray:
@@ -111,13 +128,84 @@ def _bm3d(noisy: np.ndarray, sigma: float) -> np.ndarray:
     return denoise(noisy, sigma_psd=sigma)
 
 
-#: The reference implementations ``--peers`` adds, by key.
-PEERS: dict[str, Peer] = {
-    "skimage-tv": Peer("skimage TV (peer)", "skimage", _skimage_tv),
-    "skimage-wavelet": Peer("skimage wavelet BayesShrink (peer)", "skimage", _skimage_wavelet),
-    "skimage-nl-means": Peer("skimage NL-means (peer)", "skimage", _skimage_nl_means),
-    "bm3d-package": Peer("BM3D, bm3d package (peer)", "bm3d", _bm3d),
+#: Each peer's call, ``call(noisy, sigma, **setting)``: the settings are the keyword
+#: parameters that :mod:`benchmarks.peers` searches (none for the bm3d package).
+PEER_CALLS: dict[str, Callable[..., np.ndarray]] = {
+    "skimage-tv": _skimage_tv,
+    "skimage-wavelet": _skimage_wavelet,
+    "skimage-nl-means": _skimage_nl_means,
+    "bm3d-package": _bm3d,
 }
+
+
+@functools.cache
+def load_peer_settings(path: Path = PEER_SETTINGS) -> dict[str, Any]:
+    """The peers' chosen settings (the file :mod:`benchmarks.peers` writes)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no peer settings at {path}: run python -m benchmarks.peers "
+                                "--data ../shared/data/train400")
+    return json.loads(path.read_text())
+
+
+def peer_setting(key: str, sigma: float, chosen: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """Peer ``key``'s best setting at ``sigma`` (0-255 scale): the one chosen at the nearest
+    sigma searched (the lower on a tie), from ``chosen`` (the committed file's content if
+    None); {} for a peer that is not searched."""
+    chosen = load_peer_settings() if chosen is None else chosen
+    if key in chosen.get("not_searched", {}):
+        return {}
+    table = chosen["peers"][key]
+    nearest = min(table, key=lambda s: (abs(float(s) - sigma), float(s)))
+    return {name: value for name, value in table[nearest].items() if name != "mean_psnr"}
+
+
+def _at_best(key: str, noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return PEER_CALLS[key](noisy, sigma, **peer_setting(key, sigma * 255))
+
+
+#: The reference implementations ``--peers`` adds, by key, each at its best setting.
+PEERS: dict[str, Peer] = {
+    "skimage-tv": Peer("skimage TV, tuned on train400 (peer)", "skimage",
+                       functools.partial(_at_best, "skimage-tv")),
+    "skimage-wavelet": Peer("skimage wavelet BayesShrink, tuned on train400 (peer)", "skimage",
+                            functools.partial(_at_best, "skimage-wavelet")),
+    "skimage-nl-means": Peer("skimage NL-means, tuned on train400 (peer)", "skimage",
+                             functools.partial(_at_best, "skimage-nl-means")),
+    "bm3d-package": Peer("BM3D, bm3d package (peer)", "bm3d",
+                         functools.partial(_at_best, "bm3d-package")),
+}
+
+
+def describe_setting(key: str, setting: dict[str, Any]) -> str:
+    """A peer's setting in words, for a report's header."""
+    if not setting:
+        return "its defaults, told the true σ"
+    if "wavelet" in setting:
+        return f"{setting['wavelet']}, {setting['wavelet_levels']} levels"
+    parts = []
+    for name, value in setting.items():
+        if name.endswith("_per_sigma"):
+            parts.append(f"{name.removesuffix('_per_sigma')} = {value:g} σ")
+        else:
+            parts.append(f"{name} = {value}")
+    return ", ".join(parts)
+
+
+def peers_note(keys: Sequence[str], sigmas: Sequence[float]) -> str:
+    """What the report says of its peers: at their best settings, chosen where and by what
+    command, and which setting each ran at each sigma."""
+    chosen = load_peer_settings()
+    said = []
+    for key in keys:
+        settings = [f"{describe_setting(key, peer_setting(key, s))} (σ={s:g})" for s in sigmas]
+        if len(set(describe_setting(key, peer_setting(key, s)) for s in sigmas)) == 1:
+            settings = [describe_setting(key, peer_setting(key, sigmas[0]))]
+        said.append(f"`{key}` {'; '.join(settings)}")
+    return (f"each at its best setting, chosen on {chosen['data']} ({len(chosen['images'])} "
+            f"images; never on the test set) by `{chosen['command']}` "
+            f"(assets/benchmarks/peers/peers.md), at the nearest σ searched: "
+            + "; ".join(said))
 
 
 def available_peers(keys: Sequence[str]) -> tuple[list[Contender], list[str]]:
@@ -223,12 +311,14 @@ def published_table() -> str:
 
 
 def report(dataset: str, count: int, summary: str, published: bool,
-           per_image: str = "") -> str:
-    """The printed tables: the measured summary, each image's PSNR and the
-    published figures, the last two where asked."""
+           per_image: str = "", peers: str = "") -> str:
+    """The printed tables: the measured summary (and what its peers ran at), each image's
+    PSNR and the published figures, the last two where asked."""
     images = "1 image" if count == 1 else f"{count} images"
     text = (f"## Mean PSNR (dB) / SSIM on {dataset} ({images}), "
             f"Gaussian noise, not clipped\n\n{summary}")
+    if peers:
+        text += f"\nPeers: {peers}.\n"
     if per_image:
         text += f"\n## PSNR (dB) per image\n\n{per_image}"
     if published:
@@ -331,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     dataset = args.data.resolve().name
     published = args.published or dataset.lower() == "set12"
     per_image = per_image_tables(contenders, rows, args.sigmas) if args.per_image else ""
+    peer_keys = [c.key for c in contenders if c.key in PEERS]
+    note = peers_note(peer_keys, args.sigmas) if peer_keys else ""
     text = report(dataset, len(paths), summary_table(contenders, rows, args.sigmas), published,
-                  per_image)
+                  per_image, note)
     print(text)
     out = common.output_dir(args.out)
     common.write_csv(out / f"quality_{dataset}.csv", Row, rows)

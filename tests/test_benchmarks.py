@@ -79,14 +79,16 @@ def test_quality_csv_has_one_row_per_method_image_and_sigma(run: tuple[Path, str
 def test_quality_scores_are_those_recomputed_here(run: tuple[Path, str], folder: Path) -> None:
     """The PSNR and SSIM written for the moon crop, recomputed from their definitions (the
     mean squared error; scikit-image's SSIM with the settings the report states) on the
-    output of the first registered method and of scikit-image's TV, run here."""
+    output of the first registered method and of scikit-image's TV at the weight the
+    committed peer settings give sigma 25 (benchmarks/peers.py), run here."""
     out, _ = run
     _, rows = read_csv(out / f"quality_{folder.name}.csv")
     clean = np.asarray(Image.open(folder / "b_moon.png"), dtype=np.float32) / 255
     noisy = quality.noisy_image(clean, 1, SIGMA, seed=0)
     first = denoisers.methods()[0].key
+    weight = quality.peer_setting("skimage-tv", SIGMA)["weight_per_sigma"] * SIGMA / 255
     for key, estimate in [(first, denoisers.run(first, noisy, SIGMA / 255).image),
-                          ("skimage-tv", denoise_tv_chambolle(noisy, weight=SIGMA / 255))]:
+                          ("skimage-tv", denoise_tv_chambolle(noisy, weight=weight))]:
         row = next(r for r in rows if r["method"] == key and r["image"] == "b_moon.png")
         error = np.mean((clean.astype(np.float64) - estimate) ** 2)
         assert float(row["psnr"]) == pytest.approx(10 * np.log10(1 / error), abs=1e-4), key
@@ -117,6 +119,9 @@ def test_quality_report_names_every_method(run: tuple[Path, str], folder: Path) 
         assert f"{method.name} (`{method.key}`)" in report
     for key in PEERS:
         assert f"{quality.PEERS[key].name} (`{key}`)" in report
+        setting = quality.describe_setting(key, quality.peer_setting(key, SIGMA))
+        assert f"`{key}` {setting}" in report, setting
+    assert "Peers: each at its best setting, chosen on train400" in report
     assert "published (Set12)" not in report
 
 
