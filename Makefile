@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test warm venv dev clean
+.PHONY: run test mutation warm venv dev clean
 
 run: $(VENV)/.installed
 	$(BIN)/streamlit run app.py
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# Mutation testing of the numerical core (mutmut, one module at a time against its own tests),
+# not part of `make test`: scores and survivors in assets/benchmarks/mutation/. One module, or
+# only the last run's survivors: .venv/bin/python -m benchmarks.mutation --help
+mutation: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.mutation
 
 # Before a lecture: every page's computations for camera at sigma 25, working size 512, kept
 # in the on-disk store (.store, or DDT_STORE) that `make run` reads after any restart. Other
