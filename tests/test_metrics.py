@@ -131,3 +131,85 @@ def test_blur_to_psnr_without_noise_and_with_a_bad_target(grey_samples):
     for bad in (float("nan"), "20", None):
         with pytest.raises(ValueError, match="target"):
             metrics.blur_to_psnr(clean, bad)
+
+
+def test_psnr_of_identical_images_is_infinite_without_a_warning(grey_samples):
+    clean = grey_samples["camera"]
+    assert metrics.psnr(clean, clean.copy()) == np.inf  # warnings are errors in this suite
+
+
+def test_psnr_keeps_the_data_range_one_for_images_that_leave_it(grey_samples):
+    """Unclipped noise leaves [0, 1]: the peak is still 1, not the float dtype's range."""
+    clean = grey_samples["camera"] - 0.05  # dips below 0
+    noisy = noise.add_gaussian(clean, 0.1, seed=4)
+    mse = np.mean((clean.astype(np.float64) - noisy) ** 2)
+    assert clean.min() < 0
+    assert metrics.psnr(clean, noisy) == pytest.approx(10 * np.log10(1 / mse), abs=1e-4)
+
+
+def test_the_ssim_map_is_float32(grey_samples, colour_sample):
+    for clean in (grey_samples["camera"], colour_sample):
+        noisy = noise.add_gaussian(clean, 0.1, seed=2)
+        assert metrics.ssim_map(clean, noisy).dtype == np.float32
+        assert metrics.ssim_with_map(clean, noisy)[1].dtype == np.float32
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda im: metrics.psnr(im[0], im), r"^reference must have shape \(H, W\) or \(H, W, 3\)"),
+    (lambda im: metrics.ssim(im, im[..., None, None]), r"^estimate must have shape"),
+    (lambda im: metrics.method_noise(im, im[:1]), r"^estimate must be at least 2x2 pixels"),
+    (lambda im: metrics.blur_to_psnr(im[0], 20.0), r"^clean must have shape"),
+])
+def test_a_bad_image_is_named_in_the_message(grey_samples, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(grey_samples["moon"])
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1.0, "4"])
+def test_blur_to_psnr_refuses_a_max_width_that_is_not_positive(grey_samples, bad):
+    with pytest.raises(ValueError,
+                       match=rf"^max_width must be a positive number of pixels; got {bad!r}$"):
+        metrics.blur_to_psnr(grey_samples["moon"], 20.0, max_width=bad)
+
+
+def test_blur_to_psnr_takes_a_max_width_below_one_pixel(grey_samples):
+    clean = grey_samples["camera"]
+    match = metrics.blur_to_psnr(clean, 8.0, max_width=0.5)
+    assert match.width == 0.5 and match.matched and match.shift != 0
+
+
+def test_blur_to_psnr_of_an_infinite_target_changes_nothing(grey_samples):
+    match = metrics.blur_to_psnr(grey_samples["camera"], float("inf"))
+    assert (match.width, match.shift, match.psnr, match.target) == (0.0, 0.0, np.inf, np.inf)
+    assert match.shortfall == 0.0
+
+
+def _shift_towards(clean: np.ndarray) -> float:
+    """+1 (white) or -1 (black): the uniform image farther from ``clean`` in MSE."""
+    x = clean.astype(np.float64)
+    return 1.0 if np.mean((1 - x) ** 2) >= np.mean(x**2) else -1.0
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.35, 0.45])
+def test_blur_to_psnr_shifts_towards_the_farther_of_black_and_white(grey_samples, offset):
+    """Dark and bright versions of two images, with means about 0.5 where the choice is
+    close: beyond the widest blur, the shift goes the way that leaves more room, and the
+    target is reached."""
+    for name in ("camera", "moon"):
+        clean = np.clip(grey_samples[name] * 0.6 + offset, 0, 1).astype(np.float32)
+        for bright in (False, True):
+            image = 1 - clean if bright else clean
+            match = metrics.blur_to_psnr(image, 7.0)
+            assert match.shift != 0 and np.sign(match.shift) == _shift_towards(image)
+            assert match.matched, (name, offset, bright, match.psnr)
+            assert metrics.psnr(image, match.image) == pytest.approx(7.0, abs=0.01)
+
+
+def test_a_bright_image_out_of_reach_becomes_uniform_black(grey_samples):
+    clean = 1 - grey_samples["moon"]  # bright: black is farther than white
+    black = metrics.psnr(clean, np.zeros_like(clean))
+    assert black < metrics.psnr(clean, np.ones_like(clean))
+    match = metrics.blur_to_psnr(clean, black - 1.0)
+    assert not match.matched and match.shift == -1.0
+    assert np.array_equal(match.image, np.zeros_like(clean))
+    assert match.psnr == pytest.approx(black, abs=1e-6)

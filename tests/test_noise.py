@@ -170,3 +170,102 @@ def test_the_sidebar_offers_the_noise_levels_the_library_accepts():
     # The photon counts of the Poisson slider are all peaks the library accepts.
     from ui import scene
     assert all(noise.LEVELS["poisson"].accepts(float(p)) for p in scene.PEAKS)
+
+
+# --------------------------------------------------------------------------- the models' details
+
+RAMP = np.tile(np.linspace(0, 1, 256, dtype=np.float32), (256, 1))  # every grey level
+
+
+@pytest.mark.parametrize("add, level", [(noise.add_gaussian, 0.1), (noise.add_poisson, 8.0),
+                                        (noise.add_salt_pepper, 0.2)])
+def test_the_default_seed_is_zero(add, level):
+    assert np.array_equal(add(RAMP, level), add(RAMP, level, seed=0))
+    assert not np.array_equal(add(RAMP, level), add(RAMP, level, seed=1))
+
+
+@pytest.mark.parametrize("model, level", [("gaussian", 0.1), ("poisson", 8.0),
+                                          ("salt_pepper", 0.2)])
+def test_add_noise_draws_what_its_model_draws(model, level):
+    """The model's own function with the same seed and clipping, the default seed 0 and no
+    clipping."""
+    add = {"gaussian": noise.add_gaussian, "poisson": noise.add_poisson,
+           "salt_pepper": noise.add_salt_pepper}[model]
+    assert np.array_equal(noise.add_noise(RAMP, model, level).image, add(RAMP, level, seed=0))
+    assert np.array_equal(noise.add_noise(RAMP, model, level, seed=4).image,
+                          add(RAMP, level, seed=4))
+    if model != "salt_pepper":
+        clipped = noise.add_noise(RAMP, model, level, seed=4, clip=True).image
+        assert np.array_equal(clipped, add(RAMP, level, seed=4, clip=True))
+        assert clipped.min() == 0 and clipped.max() == 1
+
+
+def test_noise_is_not_clipped_unless_asked():
+    for drawn in (noise.add_poisson(FLAT, 4.0), noise.add_noise(FLAT, "gaussian", 0.5).image,
+                  noise.add_noise(FLAT, "poisson", 4.0).image):
+        assert drawn.max() > 1
+    assert noise.add_poisson(FLAT, 4.0, clip=True).max() == 1
+
+
+def test_the_gaussian_sigma_is_the_level():
+    drawn = noise.add_noise(RAMP, "gaussian", 0.07)
+    assert drawn.sigma == 0.07 and isinstance(drawn.sigma, float)
+
+
+def test_poisson_noise_counts_no_photon_where_an_unclipped_image_is_negative():
+    image = RAMP - 0.25  # an unclipped noisy image may dip below 0
+    drawn = noise.add_noise(image, "poisson", 10.0, seed=1)
+    assert (drawn.image[image <= 0] == 0).all()
+    assert drawn.sigma == pytest.approx(np.sqrt(np.clip(image, 0, None).mean() / 10.0))
+
+
+def test_salt_and_pepper_sigma_is_the_rms_of_the_noise_it_adds():
+    """E[(noisy - clean)²] = amount (x² + (1 - x)²) / 2 at a pixel of value x: measured over
+    every grey level, and on colour, where a hit pixel turns black or white as a whole."""
+    for image in (np.tile(RAMP, (4, 1)), np.tile(RAMP[..., None], (4, 1, 3)) ** [1, 2, 0.5]):
+        for amount in (0.1, 0.6):
+            drawn = noise.add_noise(image, "salt_pepper", amount, seed=3)
+            rms = np.sqrt(np.mean((drawn.image.astype(np.float64) - image) ** 2))
+            assert drawn.sigma == pytest.approx(rms, rel=0.02)
+
+
+def test_salt_and_pepper_sets_whole_pixels_of_a_colour_image():
+    rgb = np.full((64, 64, 3), 0.5, np.float32)
+    drawn = noise.add_salt_pepper(rgb, 0.3, seed=1)
+    hit = (drawn != 0.5).any(axis=-1)
+    assert abs(hit.mean() - 0.3) < 0.03
+    assert ((drawn[hit] == 0).all(axis=-1) | (drawn[hit] == 1).all(axis=-1)).all()
+
+
+def test_an_unknown_model_is_named_with_the_models_there_are():
+    with pytest.raises(ValueError, match=r"the models are: gaussian, poisson, salt_pepper$"):
+        noise.add_noise(FLAT, "speckle", 0.1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda im: noise.add_gaussian(im, 0.1), lambda im: noise.add_poisson(im, 8.0),
+    lambda im: noise.add_salt_pepper(im, 0.1), lambda im: noise.add_noise(im, "gaussian", 0.1),
+    noise.estimate_sigma])
+def test_a_bad_image_is_called_image_in_the_message(call):
+    with pytest.raises(ValueError, match=r"^image must have shape \(H, W\) or \(H, W, 3\)"):
+        call(np.zeros(10))
+
+
+def test_estimate_sigma_of_colour_is_the_mean_of_the_channels_estimates():
+    """Noise of a different level in each channel: the mean of the three levels."""
+    y, x = np.mgrid[0:256, 0:256] / 256
+    smooth = (0.3 + 0.4 * x * y).astype(np.float32)
+    rng = np.random.default_rng(6)
+    levels = np.array([0.01, 0.04, 0.12])
+    rgb = np.stack([smooth + s * rng.standard_normal(smooth.shape) for s in levels], axis=-1)
+    each = [noise.estimate_sigma(rgb[..., c].astype(np.float32)) for c in range(3)]
+    np.testing.assert_allclose(each, levels, rtol=0.05)
+    assert noise.estimate_sigma(rgb.astype(np.float32)) == pytest.approx(np.mean(each), rel=1e-6)
+
+
+def test_estimate_sigma_looks_at_the_diagonal_detail_only():
+    """Stripes along the rows (every other row bright) are horizontal detail, not noise: the
+    estimate sees the noise alone."""
+    stripes = np.where(np.arange(256)[:, None] % 2 == 1, 0.7, 0.3) * np.ones((1, 256))
+    noisy = noise.add_gaussian(stripes.astype(np.float32), 0.05, seed=2)
+    assert noise.estimate_sigma(noisy) == pytest.approx(0.05, rel=0.05)

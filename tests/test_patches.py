@@ -109,3 +109,260 @@ def test_the_band_filter_equals_filtering_every_group_in_pixels(rng, wiener, mon
     expected = _pixel_filter_band(transform, channels, pilot, matches, lengths, sigmas,
                                   profile)
     np.testing.assert_allclose(found, expected, atol=2e-5)
+
+
+# --------------------------------------------------------------------------- against loops
+
+
+def test_grid_steps_from_zero_and_ends_at_the_last_corner():
+    assert patches.grid(10, 3, 3).tolist() == [0, 3, 6, 7]
+    assert patches.grid(10, 4, 3).tolist() == [0, 3, 6]  # the last corner is on the step
+    assert patches.grid(5, 5, 2).tolist() == [0]
+    assert patches.grid(6, 1, 1).tolist() == [0, 1, 2, 3, 4, 5]
+    assert patches.grid(10, 3, 3).dtype == np.int64
+
+
+@pytest.mark.parametrize("length, size, step, message", [
+    (5, 6, 1, r"patch side must be in \[1, 5\]; got 6"),
+    (5, 0, 1, r"patch side must be in \[1, 5\]; got 0"),
+    (5, 2, 0, "step must be >= 1; got 0"),
+])
+def test_grid_refuses_a_patch_too_large_or_a_step_below_one(length, size, step, message):
+    with pytest.raises(ValueError, match=message):
+        patches.grid(length, size, step)
+
+
+def test_reference_grid_lists_every_corner_row_by_row():
+    rows, cols = patches.reference_grid((9, 11, 3), 4, 3)
+    expected = [(r, c) for r in (0, 3, 5) for c in (0, 3, 6, 7)]
+    assert list(zip(rows.tolist(), cols.tolist())) == expected
+
+
+@pytest.mark.parametrize("channels", [None, 3])
+def test_extract_cuts_the_patches_a_loop_cuts(rng, channels):
+    image = rng.random((9, 10) if channels is None else (9, 10, channels)).astype(np.float32)
+    rows, cols = np.array([[0, 4], [6, 2]]), np.array([[7, 0], [3, 5]])
+    found = patches.extract(image, rows, cols, 3)
+    assert found.shape == (2, 2, 3, 3) + (() if channels is None else (channels,))
+    assert found.dtype == np.float32
+    for i in range(2):
+        for j in range(2):
+            r, c = rows[i, j], cols[i, j]
+            assert np.array_equal(found[i, j], image[r:r + 3, c:c + 3])
+
+
+@pytest.mark.parametrize("row, col", [(-1, 0), (0, -1), (7, 0), (0, 8)])
+def test_extract_refuses_a_patch_outside_the_image(row, col):
+    with pytest.raises(ValueError, match=r"patch of side 3 leaves the image of shape \(9, 10\)"):
+        patches.extract(np.zeros((9, 10)), np.array([0, row]), np.array([0, col]), 3)
+    assert patches.extract(np.zeros((9, 10)), np.array([6]), np.array([7]), 3).shape == (1, 3, 3)
+
+
+def _matches_by_loop(image, rows, cols, size, radius, k):
+    """Every candidate of every window by hand: the mean squared difference, sorted by
+    distance then row-major position, the reference first; inf and the reference's own
+    corner where the window holds fewer than k."""
+    height, width = image.shape
+    out = []
+    for r, c in zip(rows, cols):
+        ref = image[r:r + size, c:c + size].astype(np.float64)
+        found = []
+        for position, (dy, dx) in enumerate((dy, dx) for dy in range(-radius, radius + 1)
+                                            for dx in range(-radius, radius + 1)):
+            y, x = r + dy, c + dx
+            if 0 <= y <= height - size and 0 <= x <= width - size:
+                d = np.mean((image[y:y + size, x:x + size] - ref) ** 2)
+                found.append((-1.0 if dy == dx == 0 else d, position, y, x))
+        found.sort()
+        found = [(0.0 if d < 0 else d, y, x) for d, _, y, x in found[:k]]
+        found += [(np.inf, r, c)] * (k - len(found))
+        out.append(found)
+    return (np.array([[y for _, y, _ in f] for f in out]),
+            np.array([[x for _, _, x in f] for f in out]),
+            np.array([[d for d, _, _ in f] for f in out]))
+
+
+@pytest.mark.parametrize("size, radius, k", [(3, 2, 4), (2, 3, 10), (4, 1, 9), (3, 1, 12)])
+def test_block_match_finds_what_a_loop_over_the_window_finds(rng, size, radius, k):
+    image = rng.random((13, 12)).astype(np.float32)
+    rows = np.array([0, 5, 10 - size + 3, 2, 5, 13 - size])
+    cols = np.array([0, 7, 1, 12 - size, 3, 12 - size])
+    found = patches.block_match(image, rows, cols, size=size, radius=radius, k=k)
+    expected_rows, expected_cols, expected_dist = _matches_by_loop(image, rows, cols, size,
+                                                                   radius, k)
+    assert np.array_equal(found.rows, expected_rows)
+    assert np.array_equal(found.cols, expected_cols)
+    np.testing.assert_allclose(found.distances, expected_dist, rtol=1e-5, atol=1e-7)
+    assert found.distances.dtype == np.float32 and found.rows.dtype == np.int64
+
+
+def test_block_match_in_many_bands_finds_what_one_band_finds(rng, monkeypatch):
+    image = rng.random((30, 17)).astype(np.float32)
+    rows, cols = patches.reference_grid(image.shape, 4, 2)
+    unique_rows, per_row = np.unique(rows, return_counts=True)  # 14 rows of 8 references
+    whole = patches.block_match(image, rows, cols, size=4, radius=3, k=6)
+    assert patches._bands(unique_rows, per_row, 4, 7, 17) == [(0, 14)]
+    # One value short of what two consecutive rows (2 apart) of references hold at once.
+    two_rows = 3 * (2 + 4) * 7 * 17 + 3 * 2 * 7 * 17 + 3 * 16 * 7 * 7
+    monkeypatch.setattr(patches, "_BAND_VALUES", two_rows - 1)
+    assert patches._bands(unique_rows, per_row, 4, 7, 17) == [(i, i + 1) for i in range(14)]
+    banded = patches.block_match(image, rows, cols, size=4, radius=3, k=6)
+    for name in ("rows", "cols", "distances"):
+        assert np.array_equal(getattr(banded, name), getattr(whole, name)), name
+    monkeypatch.setattr(patches, "_BAND_VALUES", two_rows)
+    assert patches._bands(unique_rows, per_row, 4, 7, 17)[0] == (0, 2)
+
+
+def test_bands_split_the_rows_within_the_budget(monkeypatch):
+    unique_rows, per_row = np.arange(0, 20, 2), np.full(10, 3)
+    budget = lambda first, last: (3 * (unique_rows[last - 1] - unique_rows[first] + 4) * 5 * 9  # noqa: E731
+                                  + 3 * (last - first) * 5 * 9 + 3 * 3 * (last - first) * 25)
+    monkeypatch.setattr(patches, "_BAND_VALUES", budget(0, 3))
+    bands = patches._bands(unique_rows, per_row, 4, 5, 9)
+    assert bands[0] == (0, 3)
+    assert [b for band in bands for b in band][::2] == [band[0] for band in bands]
+    assert bands[-1][1] == 10 and all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
+    assert all(budget(first, last) <= budget(0, 3) for first, last in bands)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda im: patches.block_match(im[..., None], [0], [0], size=3, radius=1, k=2),
+     r"block matching needs a 2-D image; got shape \(10, 9, 1\)"),
+    (lambda im: patches.block_match(im, [8], [0], size=3, radius=1, k=2),
+     r"patch of side 3 leaves the image of shape \(10, 9\)"),
+    (lambda im: patches.block_match(im, [0], [-1], size=3, radius=1, k=2), "leaves the image"),
+    (lambda im: patches.block_match(im, [0], [0], size=3, radius=-1, k=2),
+     "radius must be >= 0 and k >= 1; got radius=-1, k=2"),
+    (lambda im: patches.block_match(im, [0], [0], size=3, radius=1, k=0),
+     "radius must be >= 0 and k >= 1; got radius=1, k=0"),
+    (lambda im: patches.grid_match(im, [0, 8], [0, 3], size=3, radius=1, k=2),
+     r"patch of side 3 leaves the image of shape \(10, 9\)"),
+    (lambda im: patches.grid_match(im, [0], [0, 7], size=3, radius=1, k=2), "leaves the image"),
+])
+def test_block_matching_refuses_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(np.zeros((10, 9), np.float32))
+
+
+def test_block_match_of_no_reference_is_empty():
+    found = patches.block_match(np.zeros((6, 6)), [], [], size=2, radius=1, k=3)
+    assert found.rows.shape == found.cols.shape == found.distances.shape == (0, 3)
+
+
+@pytest.mark.parametrize("shape, size, step, radius, k", [
+    ((23, 29), 4, 2, 3, 7), ((41, 19), 3, 1, 2, 5), ((18, 50), 5, 3, 4, 16)])
+def test_grid_match_finds_what_block_match_finds(rng, shape, size, step, radius, k):
+    image = rng.random(shape).astype(np.float32) + 3.0  # an offset the centring removes
+    grid_rows, grid_cols = patches.grid(shape[0], size, step), patches.grid(shape[1], size, step)
+    found = patches.grid_match(image, grid_rows, grid_cols, size=size, radius=radius, k=k)
+    rows, cols = patches.reference_grid(shape, size, step)
+    expected = patches.block_match(image, rows, cols, size=size, radius=radius, k=k)
+    assert np.array_equal(found.rows, expected.rows)
+    assert np.array_equal(found.cols, expected.cols)
+    np.testing.assert_allclose(found.distances, expected.distances, atol=2e-5)
+
+
+def test_grid_match_with_k_beyond_the_window_is_block_match(rng):
+    image = rng.random((12, 12)).astype(np.float32)
+    found = patches.grid_match(image, [0, 5], [2, 9], size=3, radius=1, k=9)
+    expected = patches.block_match(image, [0, 0, 5, 5], [2, 9, 2, 9], size=3, radius=1, k=9)
+    assert np.array_equal(found.rows, expected.rows)
+    # The window of (0, 2) holds 6 patches (rows 0 and 1, columns 1 to 3): the rest are
+    # missing, at distance inf and the reference's own corner.
+    assert np.isfinite(found.distances[0, :6]).all() and np.isinf(found.distances[0, 6:]).all()
+    assert (found.rows[0, 6:] == 0).all() and (found.cols[0, 6:] == 2).all()
+
+
+def test_matches_count_those_within_the_threshold_and_at_least_one():
+    matches = patches.Matches(np.zeros((3, 3)), np.zeros((3, 3)),
+                              np.array([[0, 1, 2], [0, 0.5, np.inf], [0, 3, 4]], np.float32))
+    assert matches.count(1.0).tolist() == [2, 2, 1]
+    assert matches.count(-1.0).tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 12, 16])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_window_sums_are_sums_of_consecutive_entries(rng, size, axis):
+    values = rng.random((20, 18, 17))
+    length = values.shape[axis]
+    starts = np.minimum([0, 3, length - size, 1], length - size)
+    found = patches.window_sums(values, size, starts, axis)
+    expected = np.stack([np.take(values, range(s, s + size), axis=axis).sum(axis=axis)
+                         for s in starts], axis=axis)
+    np.testing.assert_allclose(found, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("size, starts", [(0, [0]), (3, [-1]), (3, [18]), (21, [0])])
+def test_window_sums_refuse_windows_that_leave_the_axis(size, starts):
+    with pytest.raises(ValueError, match="leave an axis of 20"):
+        patches.window_sums(np.zeros(20), size, np.array(starts), 0)
+
+
+def _aggregate_by_loop(shape, blocks, rows, cols, weights, window):
+    numerator, denominator = np.zeros(shape), np.zeros(shape)
+    size = blocks.shape[-1]
+    window = np.ones((size, size)) if window is None else window
+    for block, r, c, w in zip(blocks, rows, cols, weights):
+        numerator[r:r + size, c:c + size] += w * window * block
+        denominator[r:r + size, c:c + size] += w * window
+    mean = np.divide(numerator, denominator, out=np.zeros(shape), where=denominator > 0)
+    return mean, denominator
+
+
+@pytest.mark.parametrize("window", ["none", "kaiser", "any"])
+def test_aggregator_is_the_weighted_mean_a_loop_computes(rng, window):
+    shape, size = (14, 17), 4
+    window = {"none": None, "kaiser": bm3d.kaiser_window(size, 2.0),
+              "any": rng.random((size, size)) + 0.1}[window]
+    rows, cols = rng.integers(0, 8, 30), rng.integers(0, 11, 30)
+    blocks, weights = rng.random((30, size, size)), rng.random(30) + 0.1
+    expected, denominator = _aggregate_by_loop(shape, blocks, rows, cols, weights, window)
+    aggregator = patches.Aggregator(shape, window)
+    aggregator.add(blocks[:12], rows[:12], cols[:12], weights[:12])
+    aggregator.add(blocks[12:], rows[12:], cols[12:], weights[12:])
+    found = aggregator.result()
+    assert found.dtype == np.float32 and found.shape == shape
+    np.testing.assert_allclose(found, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(aggregator.weights, denominator, rtol=1e-6, atol=1e-7)
+    assert (found[12:, :] == 0).all() and (found[:, 15:] == 0).all()  # no patch there
+    one_call = patches.aggregate(shape, blocks, rows, cols, weights, window)
+    np.testing.assert_allclose(one_call, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_aggregator_weighs_each_patch_one_without_weights(rng):
+    blocks, rows, cols = rng.random((6, 3, 3)), np.array([0, 1, 2, 0, 4, 4]), np.arange(6)
+    expected, denominator = _aggregate_by_loop((7, 9), blocks, rows, cols, np.ones(6), None)
+    aggregator = patches.Aggregator((7, 9))
+    assert (aggregator.weights == 0).all() and (aggregator.result() == 0).all()
+    aggregator.add(blocks, rows, cols)
+    np.testing.assert_allclose(aggregator.result(), expected, rtol=1e-6)
+    np.testing.assert_allclose(aggregator.weights, denominator)
+    np.testing.assert_allclose(patches.aggregate((7, 9), blocks, rows, cols), expected,
+                               rtol=1e-6)
+
+
+def test_aggregator_adds_sums_at_an_offset_as_it_adds_patches(rng):
+    size, window = 3, rng.random((3, 3)) + 0.5
+    blocks, weights = rng.random((4, 5, size, size)), rng.random((4, 5)) + 0.1
+    rows, cols = np.mgrid[2:6, 1:6]
+    expected = patches.Aggregator((9, 8), window)
+    expected.add(blocks, rows, cols, weights)
+    found = patches.Aggregator((9, 8), window)
+    found.add_sums(blocks * weights[..., None, None], weights, top=2, left=1)
+    np.testing.assert_allclose(found.result(), expected.result(), rtol=1e-6)
+    np.testing.assert_allclose(found.weights, expected.weights, rtol=1e-6)
+    uniform = patches.Aggregator((9, 8))
+    uniform.add_sums(blocks * weights[..., None, None], weights, top=2, left=1)
+    reference, _ = _aggregate_by_loop((9, 8), blocks.reshape(-1, size, size), rows.ravel(),
+                                      cols.ravel(), weights.ravel(), None)
+    np.testing.assert_allclose(uniform.result(), reference, rtol=1e-6)
+
+
+def test_aggregator_refuses_patches_of_another_side():
+    aggregator = patches.Aggregator((8, 8))
+    aggregator.add(np.ones((2, 3, 3)), [0, 1], [0, 1])
+    with pytest.raises(ValueError, match="takes patches of side 3; got 4"):
+        aggregator.add(np.ones((1, 4, 4)), [0], [0])
+    with pytest.raises(ValueError, match="takes patches of side 5; got 3"):
+        patches.Aggregator((8, 8), np.ones((5, 5))).add_sums(np.ones((1, 1, 3, 3)),
+                                                            np.ones((1, 1)))
