@@ -97,6 +97,20 @@ def colour_sample() -> np.ndarray:
 SUMMARY = pytest.StashKey[list[str]]()
 
 
+def add_summary(config: pytest.Config, line: str) -> None:
+    """Leave ``line`` for the end of the run; from a pytest-xdist worker it travels to the
+    controller with the worker's output (:func:`pytest_testnodedown`)."""
+    config.stash.setdefault(SUMMARY, []).append(line)
+    if hasattr(config, "workeroutput"):
+        config.workeroutput.setdefault("summary", []).append(line)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: gather the lines a worker left."""
+    node.config.stash.setdefault(SUMMARY, []).extend(node.workeroutput.get("summary", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = terminalreporter.config.stash.get(SUMMARY, [])
     if lines:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SUMMARY
+from conftest import add_summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -51,7 +51,7 @@ def _report_counts(request: pytest.FixtureRequest):
               f"{kinds['failure']} failures; the slowest took {SLOWEST[0] * 1000:.1f} ms "
               f"(bound {fuzz.TIME_LIMIT:g} s)")
     print(line)
-    request.config.stash.setdefault(SUMMARY, []).append(line)
+    add_summary(request.config, line)
 
 
 # --------------------------------------------------------------------------- the property
