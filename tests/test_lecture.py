@@ -28,8 +28,13 @@ PATHS = ("", "pde")
 
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory) -> tuple[list[lecture.Step], tuple[int, int]]:
-    return lecture.lecture(("cold", "warm"), PATHS, side=256, timeout=300,
-                           logs=tmp_path_factory.mktemp("lecture"))
+    # A busy machine (the suite runs on every core, perhaps beside other work) may take
+    # more than the benchmark's 2 s to begin the rerun a click asks for: that is slowness,
+    # not a lost click.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lecture, "GRACE", 10.0)
+        return lecture.lecture(("cold", "warm"), PATHS, side=256, timeout=300,
+                               logs=tmp_path_factory.mktemp("lecture"))
 
 
 @pytest.fixture(scope="module")
