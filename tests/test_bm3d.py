@@ -274,3 +274,152 @@ def test_a_tiny_image_runs_without_a_warning_from_torch():
     done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "(2, 2)", done.stderr
+
+
+# --------------------------------------------------------------------------- the look, by hand
+
+
+def _nearest_block(probe: tuple[int, int], length: tuple[int, int], size: int, step: int):
+    """The corner of the grid block (corners 0, step, ..., the last) whose centre is nearest."""
+    corners = [sorted(set(range(0, n - size + 1, step)) | {n - size}) for n in length]
+    return tuple(min(c, key=lambda v: (abs(v + (size - 1) / 2 - p), v))
+                 for c, p in zip(corners, probe))
+
+
+def _window_distances(image, corner, size, radius):
+    """Every block of the search window around ``corner``: its MSE to the reference block."""
+    image = image.astype(np.float64)
+    r, c = corner
+    reference = image[r:r + size, c:c + size]
+    found = {}
+    for y in range(max(r - radius, 0), min(r + radius, image.shape[0] - size) + 1):
+        for x in range(max(c - radius, 0), min(c + radius, image.shape[1] - size) + 1):
+            found[(y, x)] = np.mean((image[y:y + size, x:x + size] - reference) ** 2)
+    return found
+
+
+def _blocks(image, corners, size):
+    return np.stack([image[y:y + size, x:x + size] for y, x in corners]).astype(np.float64)
+
+
+def _spectrum(blocks, transform):
+    """The 2-D transform T B T^T of each block, then the Haar transform across the group."""
+    two_d = np.einsum("ij,gjk,lk->gil", transform, blocks, transform)
+    return np.einsum("hg,gil->hil", haar_matrix(len(blocks)), two_d)
+
+
+def _inverse(spectrum, transform):
+    inverse = np.linalg.inv(transform)
+    groups = np.einsum("gh,gil->hil", haar_matrix(len(spectrum)), spectrum)
+    return np.einsum("ij,gjk,lk->gil", inverse, groups, inverse)
+
+
+def _dct(size):
+    """The orthonormal DCT-II matrix from its formula."""
+    k, n = np.mgrid[0:size, 0:size]
+    matrix = np.sqrt(2 / size) * np.cos(np.pi * (2 * n + 1) * k / (2 * size))
+    matrix[0] /= np.sqrt(2)
+    return matrix
+
+
+@pytest.mark.parametrize("stage", ["stage 1", "stage 2"])
+def test_the_look_s_group_is_what_the_paper_s_steps_give_by_hand(traced, stage):
+    """The reference block nearest the probe; the g nearest blocks of its window (g the
+    largest power of 2 within tau and N2), matched on the noisy image (stage 1) or the basic
+    estimate (stage 2); their 3-D spectrum; hard thresholding at lambda_3D sigma or Wiener
+    shrinkage with the basic estimate's spectrum; the filtered group by the inverse."""
+    noisy, res = traced
+    view = res.extras[stage]
+    settings = PROFILES["normal"].hard if stage == "stage 1" else PROFILES["normal"].wiener
+    size, guide = settings.size, noisy if stage == "stage 1" else res.stages["basic estimate"]
+    corner = _nearest_block((40, 57), noisy.shape, size, settings.step)
+    assert view["block"] == corner and view["block size"] == size
+    sigma = SIGMA if stage == "stage 1" else 0.0
+    tau = settings.tau / 255**2 + 2 * sigma**2
+    assert view["match threshold"] == pytest.approx(tau)
+    distances = _window_distances(guide, corner, size, 39 // 2)
+    within = sum(d <= tau for d in distances.values())
+    g = 2 ** int(np.floor(np.log2(min(within, settings.group))))
+    blocks = [tuple(b) for b in view["matched blocks"]]
+    assert len(blocks) == g and blocks[0] == corner
+    np.testing.assert_allclose(view["match distances"], [distances[b] for b in blocks],
+                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(view["match distances"], sorted(distances.values())[:g],
+                               rtol=1e-4, atol=1e-7)
+    group = _blocks(noisy, blocks, size)
+    np.testing.assert_allclose(view["group"], group, atol=1e-6)
+    transform = bior15_matrix(size) if stage == "stage 1" else _dct(size)
+    spectrum = _spectrum(group, transform)
+    np.testing.assert_allclose(view["spectrum"], spectrum, atol=2e-4)
+    if stage == "stage 1":
+        threshold = PROFILES["normal"].lambda_3d * SIGMA
+        assert view["threshold"] == pytest.approx(threshold)
+        kept = np.abs(spectrum) > threshold
+        shrunk = np.where(kept, spectrum, 0)
+        np.testing.assert_allclose(view["thresholded spectrum"], shrunk, atol=2e-4)
+        assert view["retained coefficients"] == kept.sum()
+    else:
+        basic = _blocks(guide, blocks, size)
+        np.testing.assert_allclose(view["basic group"], basic, atol=1e-6)
+        basic_spectrum = _spectrum(basic, transform)
+        np.testing.assert_allclose(view["basic spectrum"], basic_spectrum, atol=2e-4)
+        factors = basic_spectrum**2 / (basic_spectrum**2 + SIGMA**2)
+        np.testing.assert_allclose(view["Wiener factors"], factors, atol=1e-4)
+        shrunk = factors * spectrum
+        np.testing.assert_allclose(view["shrunk spectrum"], shrunk, atol=2e-4)
+    np.testing.assert_allclose(view["filtered group"], _inverse(shrunk, transform), atol=2e-4)
+
+
+def test_the_look_at_a_colour_image_is_its_luminance_s(colour_sample):
+    noisy = noise.add_gaussian(colour_sample, SIGMA, seed=2)
+    res = denoisers.run("bm3d", noisy, SIGMA, trace=True)
+    view = bm3d_module.bm3d_groups(noisy, SIGMA, res, (30, 20), search=15)
+    luminance = noisy.mean(axis=-1)
+    first = view.extras["stage 1"]
+    assert first["threshold"] == pytest.approx(PROFILES["normal"].lambda_3d * SIGMA / np.sqrt(3))
+    np.testing.assert_allclose(first["group"], _blocks(luminance, first["matched blocks"], 8),
+                               atol=1e-6)
+    second = view.extras["stage 2"]
+    basic = res.stages["basic estimate"].mean(axis=-1)
+    np.testing.assert_allclose(second["basic group"], _blocks(basic, second["matched blocks"], 8),
+                               atol=1e-6)
+
+
+def test_the_look_takes_the_profile_and_window_of_the_run(camera):
+    noisy = noise.add_gaussian(camera[:40, :44], SIGMA, seed=1)
+    res = denoisers.run("bm3d", noisy, SIGMA, trace=True, profile="high", search=9)
+    view = bm3d_module.bm3d_groups(noisy, SIGMA, res, (20, 21), profile="high", search=9)
+    high = PROFILES["high"]
+    for stage, settings in (("stage 1", high.hard), ("stage 2", high.wiener)):
+        found = view.extras[stage]
+        assert found["block size"] == settings.size
+        assert found["block"] == _nearest_block((20, 21), (40, 44), settings.size, settings.step)
+        offsets = np.abs(found["matched blocks"] - np.array(found["block"]))
+        assert offsets.max() <= 4  # within the 9x9 window of corners
+    assert view.extras["stage 1"]["threshold"] == pytest.approx(high.lambda_3d * SIGMA)
+
+
+def test_the_transforms_are_the_dct_and_bior15_where_the_side_allows():
+    for size in (1, 5, 8, 12):
+        np.testing.assert_allclose(bm3d_module.dct_matrix(size), _dct(size), atol=1e-12)
+    forward, inverse = bm3d_module.block_transform(8, "bior1.5")
+    np.testing.assert_allclose(forward, bior15_matrix(8))
+    np.testing.assert_allclose(inverse @ forward, np.eye(8), atol=1e-12)
+    for size, name in ((12, "bior1.5"), (1, "bior1.5"), (6, "bior1.5"), (8, "dct")):
+        forward, inverse = bm3d_module.block_transform(size, name)
+        np.testing.assert_allclose(forward, _dct(size), atol=1e-12)
+        np.testing.assert_allclose(inverse, _dct(size).T, atol=1e-12)
+
+
+def test_a_profile_describes_its_settings():
+    for profile in PROFILES.values():
+        text = str(profile)
+        hard, wiener = profile.hard, profile.wiener
+        assert text.startswith(f"{profile.name} (stage 1: {hard.size}x{hard.size} blocks")
+        for part in (f"up to {hard.group} per group", f"step {hard.step}",
+                     f"tau {hard.tau:g} + 2 sigma²", f"lambda_3D {profile.lambda_3d:g}",
+                     f"stage 2: {wiener.size}x{wiener.size} blocks", f"up to {wiener.group}",
+                     f"step {wiener.step}", f"tau {wiener.tau:g}",
+                     f"Kaiser beta {profile.beta:g})"):
+            assert part in text, (part, text)
+    assert "bior1.5" in str(PROFILES["normal"]) and "DCT" in str(PROFILES["high"])

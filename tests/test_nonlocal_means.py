@@ -280,3 +280,169 @@ def test_bad_parameters_of_the_method_are_refused(params, message):
         nlm(noisy_crop(), SIGMA, **params)
     with pytest.raises(ValueError, match=message):
         denoisers.run("nlm", noisy_crop(), SIGMA, **params)
+
+
+# --------------------------------------------------------------------------- the look, in detail
+
+
+@pytest.mark.parametrize("params", [{"patch": 5, "search": 9, "h": 0.05, "kernel": "flat"},
+                                    {"patch": 3, "search": 7, "h": 0.2}])
+def test_the_look_uses_the_parameters_of_the_run_it_explains(params):
+    """Non-default settings reach every part of the view: the weights, the window, the
+    reference patch and the nearest patches, as the one-pixel functions give them."""
+    from denoisers.nonlocal_means import nlm_look
+
+    image = noisy_crop()
+    traced = nlm(image, SIGMA, trace=True, **params)
+    pixel = (1, 30)
+    view = nlm_look(image, SIGMA, traced, pixel, **params)
+    patch, search = params["patch"], params["search"]
+    kernel = params.get("kernel", "gaussian")
+    weights, window = view.stages["weights"], view.stages["search window"]
+    assert weights.dtype == window.dtype == np.float32
+    np.testing.assert_allclose(weights, nlm_weights(image, pixel, SIGMA, **params), atol=1e-7)
+    margin = search // 2 + patch // 2
+    padded = np.pad(image.astype(np.float64), margin, mode="symmetric")
+    row, col = pixel[0] + margin, pixel[1] + margin
+    r = search // 2
+    np.testing.assert_allclose(window, padded[row - r:row + r + 1, col - r:col + r + 1],
+                               atol=1e-7)
+    similar = view.extras["similar"]
+    assert similar["probe"] == pixel and similar["patch"] == patch
+    h = patch // 2
+    assert similar["reference"].dtype == similar["tiles"].dtype == np.float32
+    np.testing.assert_allclose(similar["reference"],
+                               padded[row - h:row + h + 1, col - h:col + h + 1], atol=1e-7)
+    distances = patch_distances(image, pixel, patch=patch, search=search, kernel=kernel)
+    for (dy, dx), tile, distance in zip(similar["offsets"], similar["tiles"],
+                                        similar["distances"]):
+        top, left = row + dy - h, col + dx - h
+        np.testing.assert_allclose(tile, padded[top:top + patch, left:left + patch], atol=1e-7)
+        assert distance == pytest.approx(distances[r + dy, r + dx])
+    assert similar["estimate"] == pytest.approx(nlm_pixel(image, pixel, SIGMA, **params))
+    assert similar["estimate"] == pytest.approx(similar["result"], abs=1e-5)
+
+
+def test_the_look_draws_its_window_as_an_image_beside_the_run_s_own_stages():
+    from denoisers.nonlocal_means import nlm_look
+
+    image = noisy_crop()
+    view = nlm_look(image, SIGMA, nlm(image, SIGMA, trace=True), (20, 20))
+    assert view.extras["display"] == {"method noise": "signed", "weight found": "map",
+                                      "search window": "image"}
+    assert set(view.stages) == {"weights", "search window"}
+    untraced = nlm_look(image, SIGMA, nlm(image, SIGMA), (20, 20))
+    assert untraced.extras["display"] == {"search window": "image"}
+
+
+@pytest.mark.parametrize("search, shown", [(1, 0), (3, 8), (5, 8)])
+def test_the_look_shows_the_nearest_patches_but_never_the_pixel_s_own(search, shown):
+    from denoisers.nonlocal_means import nlm_look
+
+    image = noisy_crop()
+    params = {"patch": 3, "search": search, "h": 0.1}
+    view = nlm_look(image, SIGMA, nlm(image, SIGMA, **params), (10, 10), **params)
+    similar = view.extras["similar"]
+    assert similar["tiles"].shape == (shown, 3, 3) and len(similar["offsets"]) == shown
+    assert (0, 0) not in map(tuple, similar["offsets"])
+
+
+def test_the_look_lists_tied_patches_in_window_order():
+    """A flat image: every patch is as near as any other, so the first in row-major order
+    (the pixel's own left out) are shown."""
+    from denoisers.nonlocal_means import nlm_look
+
+    image = np.full((30, 30), 0.5, np.float32)
+    params = {"patch": 3, "search": 9, "h": 0.1}
+    view = nlm_look(image, SIGMA, nlm(image, SIGMA, **params), (15, 15), **params)
+    offsets = [tuple(o) for o in view.extras["similar"]["offsets"]]
+    assert offsets == [(-4, dx) for dx in range(-4, 4)]
+
+
+def test_weights_and_distances_follow_the_kernel_asked_for(rng):
+    image = rng.random((24, 24)).astype(np.float32)
+    for kernel in ("flat", "gaussian"):
+        distances = patch_distances(image, (12, 12), patch=5, search=7, kernel=kernel)
+        excess = np.maximum(distances - 2 * SIGMA**2, 0)
+        expected = np.exp(-excess / 0.08**2)
+        np.testing.assert_allclose(nlm_weights(image, (12, 12), SIGMA, patch=5, search=7,
+                                               h=0.08, kernel=kernel),
+                                   expected / expected.sum(), rtol=1e-9)
+    flat = patch_distances(image, (12, 12), patch=5, search=7, kernel="flat")
+    assert not np.allclose(flat, patch_distances(image, (12, 12), patch=5, search=7))
+
+
+@pytest.mark.parametrize("sides", [{"patch": None, "search": 5}, {"patch": 5, "search": None}])
+def test_patch_distances_need_both_sides(sides):
+    with pytest.raises(ValueError, match=r"^patch_distances takes the patch and search sides as "
+                                         r"odd ints; only the functions given sigma choose"):
+        patch_distances(noisy_crop(), (3, 3), **sides)
+
+
+def test_the_defaults_switch_after_sigma_35_as_documented():
+    """"7 up to sigma = 35, 9 above"; "0.8 sigma up to sigma = 35, 0.7 sigma above"."""
+    for sigma_255, patch, factor in ((35, 7, 0.8), (35.5, 9, 0.7), (100, 9, 0.7), (255, 9, 0.7)):
+        sigma = sigma_255 / 255
+        assert nlm_patch(sigma) == patch and nlm_search(sigma) == 21
+        assert nlm_h(sigma) == pytest.approx(factor * sigma)
+
+
+@pytest.mark.parametrize("pixel, message", [
+    ((3, 20), r"pixel \(3, 20\) is outside the image: rows run 0\.\.29 and columns 0\.\.19$"),
+    ((30, 3), r"pixel \(30, 3\) is outside the image"),
+    ((-1, 3), r"pixel \(-1, 3\) is outside the image"),
+])
+def test_a_pixel_outside_a_tall_image_is_refused(pixel, message):
+    image = np.zeros((30, 20), np.float32)
+    with pytest.raises(ValueError, match=message):
+        nlm_weights(image, pixel, SIGMA)
+    assert nlm_weights(image, (25, 19), SIGMA).shape == (21, 21)  # below the width, inside
+
+
+def test_a_bad_image_is_called_image():
+    with pytest.raises(ValueError, match=r"^image must have shape \(H, W\)"):
+        nlm_weights(np.zeros(16), (1, 1), SIGMA)
+
+
+@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
+def test_the_method_and_the_pixel_view_take_the_kernel_asked_for(kernel):
+    image = noisy_crop()
+    params = {"patch": 5, "search": 11, "h": 0.08, "kernel": kernel}
+    estimate = nlm(image, SIGMA, **params).image
+    for pixel in [(0, 0), (20, 20), (13, 27)]:
+        distances = patch_distances(image, pixel, patch=5, search=11, kernel=kernel)
+        weights = np.exp(-np.maximum(distances - 2 * SIGMA**2, 0) / 0.08**2)
+        padded = np.pad(image.astype(np.float64), 5, mode="symmetric")
+        window = padded[pixel[0]:pixel[0] + 11, pixel[1]:pixel[1] + 11]
+        expected = np.sum(weights * window) / weights.sum()
+        assert nlm_pixel(image, pixel, SIGMA, **params) == pytest.approx(expected, abs=1e-9)
+        assert estimate[pixel] == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_several_channels_share_the_distance_averaged_over_them(rng, count):
+    """The (C, H, W) core: weights from the patch distance averaged over the channels, each
+    channel the weighted average of its own window."""
+    from denoisers.nonlocal_means import _nlm
+
+    channels = rng.random((count, 14, 13)).astype(np.float32)
+    estimate, found = _nlm(channels, SIGMA, 3, 7, 0.15, "gaussian", None)
+    assert estimate.shape == channels.shape and found.shape == channels.shape[1:]
+    for pixel in [(0, 0), (7, 6), (13, 12), (2, 11)]:
+        distances = np.mean([patch_distances(c, pixel, patch=3, search=7) for c in channels],
+                            axis=0)
+        weights = np.exp(-np.maximum(distances - 2 * SIGMA**2, 0) / 0.15**2)
+        assert found[pixel] == pytest.approx(weights.sum(), rel=1e-5)
+        for c in range(count):
+            padded = np.pad(channels[c].astype(np.float64), 3, mode="symmetric")
+            window = padded[pixel[0]:pixel[0] + 7, pixel[1]:pixel[1] + 7]
+            assert estimate[c][pixel] == pytest.approx(np.sum(weights * window) / weights.sum(),
+                                                       abs=1e-5)
+
+
+def test_the_method_reports_its_progress_row_by_row_up_to_done():
+    seen: list[float] = []
+    nlm(noisy_crop(), SIGMA, search=21, progress=seen.append)
+    assert len(seen) == 21 // 2 + 2 and seen[-1] == 1.0
+    assert 0 < seen[0] and all(a < b for a, b in zip(seen, seen[1:]))
+    assert seen[-2] > 0.95

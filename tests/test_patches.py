@@ -366,3 +366,139 @@ def test_aggregator_refuses_patches_of_another_side():
     with pytest.raises(ValueError, match="takes patches of side 5; got 3"):
         patches.Aggregator((8, 8), np.ones((5, 5))).add_sums(np.ones((1, 1, 3, 3)),
                                                             np.ones((1, 1)))
+
+
+def test_extract_names_the_image_size_without_its_channels():
+    with pytest.raises(ValueError, match=r"leaves the image of shape \(9, 10\)$"):
+        patches.extract(np.zeros((9, 10, 3)), np.array([7]), np.array([0]), 3)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_block_matching_compares_any_image_as_float32(rng, dtype):
+    """An 8-bit image (differences that would wrap around) or a float64 one: the matches
+    of its float32 copy."""
+    image = (rng.random((20, 18)) * 255).astype(dtype)
+    as_float = image.astype(np.float32)
+    rows, cols = patches.reference_grid(image.shape, 4, 3)
+    for match in (lambda im: patches.block_match(im, rows, cols, size=4, radius=3, k=5),
+                  lambda im: patches.grid_match(im, patches.grid(20, 4, 3),
+                                                patches.grid(18, 4, 3), size=4, radius=3, k=5)):
+        found, expected = match(image), match(as_float)
+        for name in ("rows", "cols", "distances"):
+            assert np.array_equal(getattr(found, name), getattr(expected, name)), name
+
+
+def test_block_match_with_no_search_or_one_match_is_the_reference_itself(rng):
+    image = rng.random((10, 9)).astype(np.float32)
+    for radius, k in ((0, 1), (0, 3), (2, 1)):
+        found = patches.block_match(image, [4], [2], size=3, radius=radius, k=k)
+        assert found.rows.shape == (1, k)
+        assert found.rows[0, 0] == 4 and found.cols[0, 0] == 2 and found.distances[0, 0] == 0
+        if radius == 0:  # nothing else in the window
+            assert np.isinf(found.distances[0, 1:]).all()
+
+
+def test_block_match_of_one_reference_finds_what_a_loop_finds(rng):
+    image = rng.random((11, 12)).astype(np.float32)
+    found = patches.block_match(image, [3], [5], size=3, radius=2, k=6)
+    rows, cols, dist = _matches_by_loop(image, [3], [5], 3, 2, 6)
+    assert np.array_equal(found.rows, rows) and np.array_equal(found.cols, cols)
+    np.testing.assert_allclose(found.distances, dist, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("rows, cols", [([0, 3], [-1, 2]), ([-1, 3], [0, 2]), ([0], [7]),
+                                        ([8], [0])])
+def test_grid_match_refuses_corners_outside_the_image(rows, cols):
+    with pytest.raises(ValueError, match="leaves the image"):
+        patches.grid_match(np.zeros((10, 9), np.float32), rows, cols, size=3, radius=2, k=3)
+    with pytest.raises(ValueError, match="leaves the image"):
+        patches.block_match(np.zeros((10, 9), np.float32), np.repeat(rows, len(cols)),
+                            np.tile(cols, len(rows)), size=3, radius=2, k=3)
+
+
+def test_grid_match_of_an_empty_grid_is_empty():
+    for rows, cols in (([], [0, 2]), ([0, 2], [])):
+        found = patches.grid_match(np.zeros((6, 6)), rows, cols, size=2, radius=1, k=3)
+        assert found.rows.shape == found.distances.shape == (0, 3)
+
+
+@pytest.mark.parametrize("shape, size, step, radius, k, first", [
+    ((35, 20), 3, 4, 1, 4, 0),   # 9 grid rows: the last tile of rows holds one
+    ((35, 6), 3, 4, 1, 4, 0),    # two grid columns: a narrow tile of columns
+    ((23, 29), 4, 2, 3, 20, 0),  # a corner window holds 16 candidates, fewer than k
+    ((30, 25), 4, 2, 2, 6, 3),   # rows from the fourth on, as a band of BM3D asks for
+])
+def test_grid_match_by_matrix_products_finds_what_block_match_finds(rng, monkeypatch, shape,
+                                                                   size, step, radius, k,
+                                                                   first):
+    """Where the window holds more than k candidates, by matrix products (block_match is not
+    called), whatever the grid's tiles and the rows it starts from."""
+    image = rng.random(shape).astype(np.float32)
+    grid_rows, grid_cols = patches.grid(shape[0], size, step)[first:], \
+        patches.grid(shape[1], size, step)
+    rows, cols = np.repeat(grid_rows, len(grid_cols)), np.tile(grid_cols, len(grid_rows))
+    expected = patches.block_match(image, rows, cols, size=size, radius=radius, k=k)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("grid_match fell back on block_match")
+
+    monkeypatch.setattr(patches, "block_match", refused)
+    found = patches.grid_match(image, grid_rows, grid_cols, size=size, radius=radius, k=k)
+    assert np.array_equal(found.rows, expected.rows)
+    assert np.array_equal(found.cols, expected.cols)
+    np.testing.assert_allclose(found.distances, expected.distances, atol=2e-5)
+    assert (found.distances >= 0).all()
+
+
+def test_grid_match_with_k_beyond_the_window_returns_k(rng):
+    image = rng.random((12, 12)).astype(np.float32)
+    found = patches.grid_match(image, [0, 5], [2, 9], size=3, radius=1, k=12)
+    assert found.rows.shape == (4, 12) and np.isinf(found.distances[:, 9:]).all()
+
+
+def test_grid_match_distances_of_a_repeating_image_are_never_negative(rng):
+    """Identical patches, far from zero: the three-term distance cancels to 0, never below."""
+    tile = rng.random((4, 4)).astype(np.float32) + 50.0
+    image = np.tile(tile, (6, 6))
+    found = patches.grid_match(image, patches.grid(24, 4, 1), patches.grid(24, 4, 1), size=4,
+                               radius=4, k=8)
+    assert (found.distances >= 0).all()
+
+
+def test_bands_of_rows_not_starting_at_zero(monkeypatch):
+    """The budget counts the span between a band's rows, wherever they start."""
+    unique_rows, per_row = np.arange(14) * 2 + 9, np.full(14, 8)
+    two_rows = 3 * (2 + 4) * 7 * 17 + 3 * 2 * 7 * 17 + 3 * 16 * 7 * 7
+    monkeypatch.setattr(patches, "_BAND_VALUES", two_rows)
+    assert patches._bands(unique_rows, per_row, 4, 7, 17) == [(i, i + 2) for i in range(0, 14, 2)]
+
+
+def test_add_sums_at_the_origin_by_default_and_on_top_of_what_was_added(rng):
+    blocks, weights = rng.random((3, 4, 2, 2)), rng.random((3, 4)) + 0.1
+    rows, cols = np.mgrid[0:3, 0:4]
+    extra, extra_rows, extra_cols = rng.random((5, 2, 2)), np.array([0, 1, 2, 1, 0]), \
+        np.array([0, 1, 2, 3, 3])
+    expected = patches.Aggregator((6, 7))
+    expected.add(extra, extra_rows, extra_cols)
+    expected.add(blocks, rows, cols, weights)
+    found = patches.Aggregator((6, 7))
+    found.add(extra, extra_rows, extra_cols)
+    found.add_sums(blocks * weights[..., None, None], weights)
+    np.testing.assert_allclose(found.result(), expected.result(), rtol=1e-6)
+    np.testing.assert_allclose(found.weights, expected.weights, rtol=1e-6)
+
+
+@pytest.mark.parametrize("window", ["2x2", "rank 2", "tiny"])
+def test_aggregator_with_a_window_that_is_not_an_outer_product(rng, window):
+    """A 2x2 window, one of rank 2 (a sum of two outer products), and a window scaled down
+    to 1e-9 (the weighted mean does not depend on the window's scale)."""
+    size = 2 if window == "2x2" else 3
+    base = {"2x2": np.array([[1.0, 0.2], [0.3, 0.9]]),
+            "rank 2": np.outer([1, 2, 1], [1, 1, 1]) + np.outer([0, 1, 3], [2, 0, 1]),
+            "tiny": rng.random((3, 3)) + 0.1}[window]
+    blocks, rows, cols = rng.random((25, size, size)), rng.integers(0, 8, 25), \
+        rng.integers(0, 9, 25)
+    expected, denominator = _aggregate_by_loop((10, 11), blocks, rows, cols, np.ones(25), base)
+    scaled = base * 1e-9 if window == "tiny" else base
+    found = patches.aggregate((10, 11), blocks, rows, cols, window=scaled)
+    np.testing.assert_allclose(found, expected, rtol=1e-6, atol=1e-7)
