@@ -423,3 +423,144 @@ def test_a_profile_describes_its_settings():
                      f"Kaiser beta {profile.beta:g})"):
             assert part in text, (part, text)
     assert "bior1.5" in str(PROFILES["normal"]) and "DCT" in str(PROFILES["high"])
+
+
+# --------------------------------------------------------------------------- a whole pass by hand
+
+
+def _reference_pass(channels, pilot, sigmas, settings, profile, radius):
+    """One BM3D pass by the paper's steps, block by block in pixels (Dabov et al. 2007):
+    every block of the grid matched (in channel 0 of the image, or of the pilot) against
+    every block of its window, the group the largest power of 2 within tau and N2, its 3-D
+    spectrum hard-thresholded at lambda_3D sigma (weight 1 / the coefficients kept) or
+    Wiener-shrunk with the pilot's (weight 1 / ||W||²), each channel with its own sigma,
+    and the filtered blocks averaged with those weights and a Kaiser window."""
+    count, height, width = channels.shape
+    n = min(settings.size, height, width)
+    guide = (channels if pilot is None else pilot)[0].astype(np.float64)
+    tau = settings.tau / 255**2 + 2 * (sigmas[0] if pilot is None else 0.0) ** 2
+    power_of_2 = n >= 2 and not n & (n - 1)
+    transform = bior15_matrix(n) if settings.transform == "bior1.5" and power_of_2 else _dct(n)
+    window = np.outer(np.kaiser(n, profile.beta), np.kaiser(n, profile.beta))
+    numerator, denominator = np.zeros(channels.shape), np.zeros(channels.shape)
+    corners = [sorted(set(range(0, length - n + 1, settings.step)) | {length - n})
+               for length in (height, width)]
+    for r in corners[0]:
+        for c in corners[1]:
+            reference = guide[r:r + n, c:c + n]
+            found = []
+            for y in range(max(r - radius, 0), min(r + radius, height - n) + 1):
+                for x in range(max(c - radius, 0), min(c + radius, width - n) + 1):
+                    d = np.mean((guide[y:y + n, x:x + n] - reference) ** 2)
+                    found.append((-1.0 if (y, x) == (r, c) else d, y, x))
+            found.sort()
+            within = min(sum(d <= tau for d, _, _ in found), settings.group)
+            group = found[:2 ** int(np.floor(np.log2(within)))]
+            for k in range(count):
+                blocks = _blocks(channels[k], [(y, x) for _, y, x in group], n)
+                spectrum = _spectrum(blocks, transform)
+                if pilot is None:
+                    kept = np.abs(spectrum) > profile.lambda_3d * sigmas[k]
+                    shrunk, weight = np.where(kept, spectrum, 0), 1 / max(kept.sum(), 1)
+                else:
+                    basic = _spectrum(_blocks(pilot[k], [(y, x) for _, y, x in group], n),
+                                      transform)
+                    factors = basic**2 / (basic**2 + sigmas[k] ** 2)
+                    shrunk, weight = factors * spectrum, 1 / np.sum(factors**2)
+                for (_, y, x), block in zip(group, _inverse(shrunk, transform)):
+                    numerator[k, y:y + n, x:x + n] += weight * window * block
+                    denominator[k, y:y + n, x:x + n] += weight * window
+    return numerator / denominator
+
+
+@pytest.mark.parametrize("profile, shape, search", [("normal", (26, 23), 7),
+                                                    ("high", (30, 27), 9),
+                                                    ("normal", (21, 6), 7)])
+def test_both_passes_are_the_paper_s_steps_done_by_hand(camera, monkeypatch, profile, shape,
+                                                        search):
+    """The whole method on small images, its bands of reference rows and its chunks of groups
+    made small so that there are several of each, against :func:`_reference_pass`: the basic
+    estimate, and the final one with that basic estimate as the pilot. The last image is
+    narrower than a block (6 pixels: blocks of 6)."""
+    monkeypatch.setattr(bm3d_module, "_BATCH_BLOCKS", 4)
+    monkeypatch.setattr(bm3d_module, "_CHUNK_VALUES", 3 * 8 * 64)
+    clean = camera[30:30 + shape[0], 40:40 + shape[1]]
+    noisy = noise.add_gaussian(clean, SIGMA, seed=4)
+    seen: list[float] = []
+    res = bm3d_module.bm3d(noisy, SIGMA, profile=profile, search=search, trace=True,
+                           progress=seen.append)
+    chosen = PROFILES[profile]
+    channels, sigmas = noisy[None].astype(np.float64), np.array([SIGMA])
+    basic = _reference_pass(channels, None, sigmas, chosen.hard, chosen, search // 2)
+    np.testing.assert_allclose(res.stages["basic estimate"], basic[0], atol=2e-4)
+    pilot = res.stages["basic estimate"][None].astype(np.float64)
+    final = _reference_pass(channels, pilot, sigmas, chosen.wiener, chosen, search // 2)
+    np.testing.assert_allclose(res.image, final[0], atol=2e-4)
+    # Progress: a report per band of each pass, rising to 1.
+    assert len(seen) >= 4 and seen[-1] == 1.0 and 0 < seen[0]
+    assert all(a < b for a, b in zip(seen, seen[1:])), seen
+
+
+def test_cbm3d_is_the_paper_s_steps_in_the_opponent_channels(colour_sample, monkeypatch):
+    """Colour: the groups matched on the luminance, every opponent channel filtered with its
+    own sigma, back to RGB."""
+    from denoisers import colour
+
+    monkeypatch.setattr(bm3d_module, "_BATCH_BLOCKS", 12)
+    noisy = noise.add_gaussian(colour_sample[:22, :20], SIGMA, seed=6)
+    res = bm3d_module.bm3d(noisy, SIGMA, search=7, trace=True)
+    chosen = PROFILES["normal"]
+    channels = np.moveaxis(colour.to_opponent(noisy), -1, 0).astype(np.float64)
+    sigmas = SIGMA * np.array([3 ** -0.5, 2 ** -0.5, 6 ** 0.5 / 4])
+    basic = _reference_pass(channels, None, sigmas, chosen.hard, chosen, 3)
+    np.testing.assert_allclose(res.stages["basic estimate"],
+                               colour.from_opponent(np.moveaxis(basic, 0, -1)), atol=3e-4)
+    pilot = np.moveaxis(colour.to_opponent(res.stages["basic estimate"]), -1, 0)
+    final = _reference_pass(channels, pilot.astype(np.float64), sigmas, chosen.wiener, chosen, 3)
+    np.testing.assert_allclose(res.image, colour.from_opponent(np.moveaxis(final, 0, -1)),
+                               atol=3e-4)
+
+
+def test_hard_thresholding_keeps_what_is_above_and_weighs_each_group():
+    spectrum = np.array([[[0.5, -2.0, 0.1]], [[3.0, 0.0, -0.3]]], np.float32)  # (g, groups, n²)
+    spectrum = np.concatenate([spectrum, np.zeros_like(spectrum)], axis=1)  # a second group
+    shrunk, weights, kept = bm3d_module._hard_threshold(spectrum, 0.4)
+    assert np.array_equal(kept[:, 0], [[True, True, False], [True, False, False]])
+    assert np.array_equal(shrunk[:, 0], [[0.5, -2.0, 0.0], [3.0, 0.0, 0.0]])
+    np.testing.assert_allclose(weights, [1 / 3, 1.0])  # 3 kept; none kept counts as 1
+    _, weights, _ = bm3d_module._hard_threshold(spectrum[:, :1], 2.5)
+    np.testing.assert_allclose(weights, [1.0])  # one kept
+
+
+def test_wiener_shrinkage_weighs_each_group_by_its_factors():
+    spectrum = np.array([[[1.0, 2.0]], [[-1.0, 0.5]]])
+    pilot = np.array([[[0.3, 0.0]], [[2.0, 0.1]]])
+    shrunk, weights, factors = bm3d_module._wiener_shrink(np.tile(spectrum, (1, 2, 1)),
+                                                          np.tile(pilot, (1, 2, 1)) *
+                                                          [[[1.0], [0.1]]], 0.2)
+    expected = pilot**2 / (pilot**2 + 0.04)
+    np.testing.assert_allclose(factors[:, 0], expected[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(shrunk[:, 0], expected[:, 0] * spectrum[:, 0], rtol=1e-6)
+    second = (0.1 * pilot) ** 2 / ((0.1 * pilot) ** 2 + 0.04)
+    np.testing.assert_allclose(weights, [1 / np.sum(expected**2), 1 / np.sum(second**2)],
+                               rtol=1e-6)
+    assert 1 / np.sum(second**2) > 1  # a group whose factors are small weighs more than 1
+
+
+def test_a_read_only_array_becomes_a_tensor_without_a_warning():
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    values.flags.writeable = False
+    tensor = bm3d_module._tensor(values)  # warnings are errors in this suite
+    assert tensor.numpy().tolist() == values.tolist()
+
+
+@pytest.mark.parametrize("size", [0, 3, 6, 12])
+def test_the_transforms_refuse_a_side_that_is_not_a_power_of_2(size):
+    with pytest.raises(ValueError, match=rf"^the Haar transform needs a power of 2; got {size}$"):
+        haar_matrix(size)
+    with pytest.raises(ValueError,
+                       match=rf"^the bior1.5 transform needs a power of 2 >= 2; got {size}$"):
+        bior15_matrix(size)
+    with pytest.raises(ValueError, match="needs a power of 2 >= 2; got 1"):
+        bior15_matrix(1)
+    assert bior15_matrix(2).shape == (2, 2)
