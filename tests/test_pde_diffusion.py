@@ -289,3 +289,189 @@ def test_beltrami_colour_trace_and_estimate(rng):
     assert res.stages["area element √g"].shape == clean.shape[:2]
     assert res.extras["evolution"]["frames"].shape[1:] == clean.shape
     assert metrics.psnr(clean, res.image) > metrics.psnr(clean, noisy) + 3
+
+
+# --------------------------------------------------------------------------- the scheme by hand
+
+
+def _by_hand_forward(u):
+    """Forward differences (down, right) at every pixel, 0 across the last row / column."""
+    height, width = u.shape
+    down, right = np.zeros((height, width)), np.zeros((height, width))
+    for i in range(height):
+        for j in range(width):
+            down[i, j] = u[i + 1, j] - u[i, j] if i + 1 < height else 0.0
+            right[i, j] = u[i, j + 1] - u[i, j] if j + 1 < width else 0.0
+    return down, right
+
+
+def _by_hand_centred(down, right):
+    """Central differences: the mean of the forward differences on both sides of a pixel."""
+    cy, cx = np.zeros_like(down), np.zeros_like(right)
+    for i in range(down.shape[0]):
+        for j in range(down.shape[1]):
+            cy[i, j] = (down[i, j] + (down[i - 1, j] if i > 0 else 0.0)) / 2
+            cx[i, j] = (right[i, j] + (right[i, j - 1] if j > 0 else 0.0)) / 2
+    return cy, cx
+
+
+def _by_hand_beltrami_step(u, beta, dt):
+    """``I_c += dt / sqrt(g) div(sqrt(g) g^-1 grad I_c)`` pixel by pixel, from the docstring:
+    the flux on the face below (right of) a pixel takes the difference across the face and
+    the other derivative averaged over the pixel and its neighbour (its own on the last
+    row / column); 1 / sqrt(g) at the pixel from central differences; scale beta² / C."""
+    channels = [u] if u.ndim == 2 else [u[..., c] for c in range(u.shape[2])]
+    channels = [c.astype(np.float64) for c in channels]
+    scale = beta * beta / len(channels)
+    height, width = channels[0].shape
+    forward = [_by_hand_forward(c) for c in channels]
+    centred = [_by_hand_centred(*f) for f in forward]
+    flux_down = [np.zeros((height, width)) for _ in channels]
+    flux_right = [np.zeros((height, width)) for _ in channels]
+    rate = np.zeros((height, width))
+    for i in range(height):
+        for j in range(width):
+            # the face below (i, j)
+            dy = [f[0][i, j] for f in forward]
+            dx = [(c[1][i, j] + c[1][i + 1, j]) / 2 if i + 1 < height else c[1][i, j]
+                  for c in centred]
+            gyy = 1 + scale * sum(a * a for a in dy)
+            gxx = 1 + scale * sum(b * b for b in dx)
+            gyx = scale * sum(a * b for a, b in zip(dy, dx))
+            root = np.sqrt(gyy * gxx - gyx * gyx)
+            for k in range(len(channels)):
+                flux_down[k][i, j] = (gxx * dy[k] - gyx * dx[k]) / root
+            # the face to the right of (i, j)
+            dx = [f[1][i, j] for f in forward]
+            dy = [(c[0][i, j] + c[0][i, j + 1]) / 2 if j + 1 < width else c[0][i, j]
+                  for c in centred]
+            gyy = 1 + scale * sum(a * a for a in dy)
+            gxx = 1 + scale * sum(b * b for b in dx)
+            gyx = scale * sum(a * b for a, b in zip(dy, dx))
+            root = np.sqrt(gyy * gxx - gyx * gyx)
+            for k in range(len(channels)):
+                flux_right[k][i, j] = (gyy * dx[k] - gyx * dy[k]) / root
+            # sqrt(g) at the pixel
+            cy = [c[0][i, j] for c in centred]
+            cx = [c[1][i, j] for c in centred]
+            gyy = 1 + scale * sum(a * a for a in cy)
+            gxx = 1 + scale * sum(b * b for b in cx)
+            gyx = scale * sum(a * b for a, b in zip(cy, cx))
+            rate[i, j] = dt / np.sqrt(gyy * gxx - gyx * gyx)
+    moved = []
+    for c, p, q in zip(channels, flux_down, flux_right):
+        div = np.zeros((height, width))
+        for i in range(height):
+            for j in range(width):
+                div[i, j] = ((p[i, j] if i + 1 < height else 0.0) - (p[i - 1, j] if i > 0 else 0.0)
+                             + (q[i, j] if j + 1 < width else 0.0)
+                             - (q[i, j - 1] if j > 0 else 0.0))
+        moved.append(c + rate * div)
+    return moved[0] if u.ndim == 2 else np.stack(moved, axis=-1)
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (7, 5, 3)])
+def test_a_beltrami_step_is_the_scheme_written_out_pixel_by_pixel(rng, shape):
+    u = rng.random(shape).astype(np.float32)
+    for beta, dt in ((3.0, 0.2), (20.0, 0.1)):
+        found = beltrami.beltrami_step(beta, dt)(u)
+        assert found.shape == u.shape
+        np.testing.assert_allclose(found, _by_hand_beltrami_step(u, beta, dt), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (5, 8, 3)])
+def test_the_area_element_is_sqrt_g_from_central_differences(rng, shape):
+    u = rng.random(shape).astype(np.float32)
+    channels = [u] if u.ndim == 2 else [u[..., c] for c in range(3)]
+    centred = [_by_hand_centred(*_by_hand_forward(c.astype(np.float64))) for c in channels]
+    scale = 4.0**2 / len(channels)
+    gyy = 1 + scale * sum(cy * cy for cy, _ in centred)
+    gxx = 1 + scale * sum(cx * cx for _, cx in centred)
+    gyx = scale * sum(cy * cx for cy, cx in centred)
+    np.testing.assert_allclose(beltrami.area(u, 4.0), np.sqrt(gyy * gxx - gyx * gyx),
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("sigma_255", [5, 25, 50, 100])
+def test_the_automatic_settings_are_the_documented_rules_to_a_hundredth(sigma_255):
+    """The rules the sliders' help gives ("Auto: ..."), rounded to what the page shows."""
+    sigma = sigma_255 / 255
+    rules = {diffusion.heat_time: 0.49 * (sigma_255 / 25) ** 1.3,
+             diffusion.perona_malik_time: 0.7 + 0.02 * sigma_255,
+             beltrami.beltrami_time: 1.9 + 0.035 * sigma_255,
+             beltrami.beltrami_beta: 2 / sigma}
+    for rule, value in rules.items():
+        assert rule(sigma) == round(value, 2), rule.__name__
+    assert diffusion.perona_malik_kappa(sigma) == round(2 * sigma, 4)
+    assert beltrami.beltrami_beta(25 / 255) == 20.4  # "20 at sigma 25 on 0-255"
+
+
+def test_the_automatic_settings_stay_in_their_ranges():
+    assert diffusion.perona_malik_kappa(0.0) == 0.005 and diffusion.perona_malik_kappa(0.9) == 1.0
+    assert beltrami.beltrami_beta(0.0) == beltrami.MAX_BETA
+    assert diffusion.heat_time(1.0) == round(0.49 * (255 / 25) ** 1.3, 2) < diffusion.MAX_TIME
+
+
+def test_an_unknown_diffusivity_is_named_with_those_there_are():
+    with pytest.raises(ValueError, match=r"^no diffusivity 'box'; the diffusivities are "):
+        diffusion.edge_stopping("box", 0.1)
+
+
+def test_an_untraced_diffusion_records_nothing(monkeypatch, noisy_camera):
+    """No trace, no recorder: the evolution is not slowed by the curves."""
+    from denoisers.pde import evolution
+
+    made = []
+    real = evolution.Recorder
+
+    def counting(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diffusion, "Recorder", counting)
+    diffusion.heat(noisy_camera[:32, :32], SIGMA)
+    assert made == []
+    diffusion.heat(noisy_camera[:32, :32], SIGMA, trace=True)
+    assert made == [1]
+
+
+# --------------------------------------------------------------------------- the trace's parts
+
+
+def test_the_discrepancy_stop_is_the_first_time_the_residual_reaches_sigma():
+    from denoisers.pde.evolution import discrepancy_stop
+
+    times = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+    residual = np.array([0.0, 0.05, 0.1, 0.2, 0.3])
+    assert discrepancy_stop(times, residual, 0.1) == 1.0  # reached exactly at 1.0
+    assert discrepancy_stop(times, residual, 0.15) == 1.5
+    assert discrepancy_stop(times, residual, 0.5) is None  # never reached
+    assert discrepancy_stop(times, residual, 0.0) is None  # no noise, no stop
+
+
+def test_the_kept_frames_spread_over_the_run_with_both_ends_and_the_stop():
+    from denoisers.pde.evolution import MAX_FRAMES, kept_steps
+
+    kept = kept_steps(1000, 437)
+    assert {0, 1000, 437} <= kept and len(kept) <= MAX_FRAMES
+    steps = sorted(kept - {437})
+    assert len(steps) == MAX_FRAMES - 1
+    assert max(np.diff(steps)) - min(np.diff(steps)) <= 1  # evenly spread
+    assert kept_steps(5, 2) == frozenset(range(6))
+
+
+def test_the_trace_curves_divide_the_residual_by_sigma_and_stop_where_it_reaches_it(
+        noisy_camera):
+    from denoisers.pde.evolution import Recorder
+
+    noisy = noisy_camera[:24, :24]
+    recorder = Recorder(noisy, 0.004, None, time=lambda k: 0.5 * k, keep=frozenset({0, 2}))
+    for step, shift in enumerate((0.0, 0.003, 0.006)):
+        recorder.record(step, noisy + shift)
+    result = recorder.onto(denoisers.core.Result(noisy), 1, "time t")
+    np.testing.assert_allclose(result.curves["residual RMS / σ"], [0.0, 0.75, 1.5], rtol=1e-4)
+    assert result.extras["discrepancy stop"] == 1.0 and result.extras["stop"] == 0.5
+    frames = result.extras["evolution"]["frames"]
+    assert frames.dtype == np.float16 and frames.shape == (2, 24, 24)
+    np.testing.assert_allclose(frames[1], noisy + 0.006, atol=1e-3)
+    assert result.extras["evolution"]["times"].tolist() == [0.0, 1.0]

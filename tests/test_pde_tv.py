@@ -276,3 +276,32 @@ def test_a_cap_on_the_iterations_stops_the_solver_there():
 def test_bad_parameters_are_refused(params, message):
     with pytest.raises(denoisers.InvalidInput, match=message):
         tv.tv(np.full((8, 8), 0.5, np.float32), SIGMA, **params)
+
+
+def test_the_staircase_demo_is_a_ramp_with_a_step_on_its_middle_row():
+    """0.2 to 0.7 across the columns, a jump of 0.15 at the middle one, every row the same;
+    seeded noise (seed 0 by default); the scanlines are the middle row; parameters go to tv."""
+    demo = tv.staircase_demo(SIGMA, shape=(10, 40), weight=0.05)
+    clean = demo["clean"]
+    assert clean.dtype == np.float32 and demo["weight"] == 0.05
+    expected = 0.2 + 0.5 * np.arange(40) / 39 + 0.15 * (np.arange(40) >= 20)
+    np.testing.assert_allclose(clean, expected, atol=1e-7)
+    noisy = noise.add_gaussian(np.tile(clean, (10, 1)), SIGMA, seed=0)
+    np.testing.assert_array_equal(demo["noisy"], noisy[5])
+    np.testing.assert_array_equal(demo["tv"], demo["image"][5])
+    np.testing.assert_array_equal(demo["image"], tv.tv(noisy, SIGMA, weight=0.05).image)
+    again = tv.staircase_demo(SIGMA, shape=(10, 40), weight=0.05, seed=0)
+    np.testing.assert_array_equal(again["noisy"], demo["noisy"])
+    other = tv.staircase_demo(SIGMA, shape=(10, 40), weight=0.05, seed=1)
+    assert not np.array_equal(other["noisy"], demo["noisy"])
+
+
+def test_the_trace_keeps_frames_spread_geometrically_up_to_the_cap():
+    from denoisers.pde.evolution import MAX_FRAMES
+
+    kept = sorted(tv._kept_iterations(10**6))
+    assert kept[0] == 1 and kept[-1] == 10**6 and len(kept) == MAX_FRAMES - 1
+    ratios = np.array(kept[5:]) / np.array(kept[4:-1])
+    np.testing.assert_allclose(ratios, 10 ** (6 / (MAX_FRAMES - 2)), rtol=0.05)
+    assert tv._kept_iterations(1) == {1} and tv._kept_iterations(0) == {1}
+    assert tv._kept_iterations(3) == {1, 2, 3}
