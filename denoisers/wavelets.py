@@ -297,9 +297,11 @@ def wavelet(noisy: np.ndarray, sigma: float, *, rule: str = "BayesShrink", mode:
     over none without spinning (0.11 with it); 32 adds under 0.01.
 
     Set12 at sigma_255 = 25 (the benchmark's noise, not clipped, seed 0),
-    measured once with the defaults fixed: 27.97 dB with the defaults,
-    26.64 without spinning (``shifts=1``), 26.09 for scikit-image's
-    ``denoise_wavelet`` as above (the noisy images: 20.17).
+    measured once with the defaults fixed: 27.96 dB with the defaults,
+    26.65 without spinning (``shifts=1``), 27.04 for scikit-image's
+    ``denoise_wavelet`` at its best on train400 (BayesShrink, sym8, 3
+    levels; ``python -m benchmarks.peers``) (the noisy images: 20.17);
+    with the periodic transform used before, 27.97 and 26.64.
 
     References
     ----------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 import denoisers
+from benchmarks import quality
 from denoisers.core import Result
 from ui import wavelet_views
 
@@ -133,3 +135,30 @@ def test_the_subband_borders_follow_the_traces_blocks():
     mask[:h, :w] = False
     assert kept == pytest.approx(np.count_nonzero(after[mask]) / details)
     assert 0 < kept < 1
+
+
+def test_the_story_quotes_the_sparsity_table():
+    """The chapter's figures on Set12 at σ = 25 are the table's (with cycle spinning,
+    without, and scikit-image's ``denoise_wavelet`` at its train400-chosen best), and
+    the table's peer ran at the setting the text names."""
+    root = Path(__file__).resolve().parent.parent
+    story = (root / "assets" / "text" / "wavelets_intro.md").read_text()
+    flat = " ".join(story.split())
+    table = (root / "assets" / "benchmarks" / "sparsity" / "quality_set12.md").read_text()
+
+    def mean_at_25(key: str) -> str:
+        row = next(line for line in table.splitlines() if f"(`{key}`) |" in line)
+        return row.split("|")[3].split("/")[0].strip()
+
+    for key, said in [("wavelet", "with its default 4×4 shifts"),
+                      ("wavelet:shifts=1", "with no spinning"),
+                      ("skimage-wavelet", "at its best")]:
+        assert f"{mean_at_25(key)} dB {said}" in flat, (key, mean_at_25(key))
+    spun, single, peer = (float(mean_at_25(k)) for k in
+                          ("wavelet", "wavelet:shifts=1", "skimage-wavelet"))
+    assert f"worth about {spun - single:.1f} dB, and {spun - peer:.1f} dB over" in flat
+    setting = quality.describe_setting("skimage-wavelet",
+                                       quality.peer_setting("skimage-wavelet", 25))
+    peers = " ".join(table.split())
+    assert f"`skimage-wavelet` {setting}" in peers or f"{setting} (σ=25)" in peers
+    assert setting in flat
