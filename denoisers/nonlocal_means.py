@@ -548,9 +548,11 @@ def nlm(noisy: np.ndarray, sigma: float, *, patch: int | None = None, search: in
     tuning, against scikit-image on Set12 and camera:
     ``python -m benchmarks.nonlocal_means`` gave a Set12 mean of
     31.18, 28.67 and 25.17 dB at sigma_255 = 15, 25 and 50, against
-    30.67, 27.82 and 23.98 for scikit-image's fast mode (7x7 patches,
-    patch_distance 11, h = 0.8 sigma); on camera 31.37, 29.31 and 26.75
-    against 30.36, 28.66 and 26.00.
+    30.85, 28.46 and 25.07 for scikit-image's fast mode (7x7 patches,
+    patch_distance 11) at its best h, chosen on train400 (0.6, 0.6 and
+    0.5 sigma; ``python -m benchmarks.peers``), a lead of 0.34, 0.21 and
+    0.10 dB (at h = 0.8 sigma it was 30.67, 27.82 and 23.98); on camera
+    31.37, 29.31 and 26.75 against 30.97, 29.08 and 26.79.
 
     References
     ----------

@@ -122,3 +122,36 @@ def test_the_search_refuses_a_test_set(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         peers.main(["--data", str(folder), "--out", str(tmp_path / "out")])
     assert "is a test set" in capsys.readouterr().err
+
+
+def _set12_at_25(key: str) -> float:
+    """Mean PSNR at σ = 25 of ``key`` in the committed Set12 quality table."""
+    table = (quality.PEER_SETTINGS.parents[1] / "quality_set12.md").read_text()
+    row = next(line for line in table.splitlines() if f"(`{key}`) |" in line)
+    return float(row.split("|")[3].split("/")[0])
+
+
+def test_the_readme_quotes_the_leads_over_the_peers_at_their_best():
+    readme = " ".join((quality.PEER_SETTINGS.parents[3] / "README.md").read_text().split())
+    tv = _set12_at_25("tv") - _set12_at_25("skimage-tv")
+    nlm = _set12_at_25("nlm") - _set12_at_25("skimage-nl-means")
+    assert f"TV leads scikit-image's on Set12 by only {tv:.2f} dB at σ = 25" in readme
+    assert f"its NL-means by {nlm:.2f} dB" in readme
+    assert "Peers: each at its best setting, chosen on train400" in \
+        (quality.PEER_SETTINGS.parents[1] / "quality_set12.md").read_text()
+
+
+def test_the_nl_means_docstring_quotes_its_benchmark_against_the_peer_at_its_best():
+    import denoisers.nonlocal_means as module
+
+    table = (quality.PEER_SETTINGS.parents[1] / "nonlocal_means" / "nonlocal_means.md")
+    rows = [line.split("|") for line in table.read_text().splitlines()
+            if "set12 mean" in line or line.startswith("| camera |")]
+    means = [r for r in rows if "set12 mean" in r[1]]
+    camera = [r for r in rows if "camera" in r[1]]
+    text = " ".join((module.nlm.__doc__ or "").split())
+    for cells in (means, camera):
+        peer = ", ".join(c[4].strip() for c in cells[:-1]) + f" and {cells[-1][4].strip()}"
+        assert peer in text, peer
+    leads = ", ".join(f"{float(c[5]):.2f}" for c in means[:-1]) + f" and {float(means[-1][5]):.2f}"
+    assert f"a lead of {leads} dB" in text, leads
