@@ -475,3 +475,35 @@ def test_the_trace_curves_divide_the_residual_by_sigma_and_stop_where_it_reaches
     assert frames.dtype == np.float16 and frames.shape == (2, 24, 24)
     np.testing.assert_allclose(frames[1], noisy + 0.006, atol=1e-3)
     assert result.extras["evolution"]["times"].tolist() == [0.0, 1.0]
+
+
+def test_evolve_steps_to_the_stop_and_a_traced_run_overruns_recording_every_step(rng):
+    from denoisers.pde.evolution import Recorder, evolve
+
+    u0 = rng.random((6, 5)).astype(np.float32)
+    calls = []
+
+    def step(u):
+        calls.append(1)
+        return u + np.float32(1.0)
+
+    seen: list[float] = []
+    out = evolve(u0, step, 4, progress=seen.append)
+    assert len(calls) == 4 and out.dtype == np.float32
+    np.testing.assert_allclose(out, u0 + 4, rtol=1e-6)
+    assert seen == [0.25, 0.5, 0.75, 1.0, 1.0]  # the fraction done after every step, then 1
+    calls.clear()
+    recorder = Recorder(u0, 0.1, None)
+    out = evolve(u0, step, 4, recorder=recorder, overrun=1.5)
+    assert len(calls) == 6 and recorder.times == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    np.testing.assert_allclose(out, u0 + 4, rtol=1e-6)  # still the image at the stop
+    np.testing.assert_allclose(recorder.residual[0], 0.0)
+
+
+def test_the_recorded_frames_are_at_most_256_pixels_a_side(rng):
+    from denoisers.pde.evolution import FRAME_SIDE, Recorder
+
+    big = rng.random((300, 150)).astype(np.float32)
+    recorder = Recorder(big, 0.1, None, keep=frozenset({0}))
+    recorder.record(0, big)
+    assert recorder.frames[0].shape == (FRAME_SIDE, FRAME_SIDE // 2)

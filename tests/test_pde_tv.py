@@ -305,3 +305,44 @@ def test_the_trace_keeps_frames_spread_geometrically_up_to_the_cap():
     np.testing.assert_allclose(ratios, 10 ** (6 / (MAX_FRAMES - 2)), rtol=0.05)
     assert tv._kept_iterations(1) == {1} and tv._kept_iterations(0) == {1}
     assert tv._kept_iterations(3) == {1, 2, 3}
+
+
+def test_the_weight_rule_is_the_documented_one_to_four_decimals():
+    for sigma_255 in (5, 25, 50, 100):
+        sigma = sigma_255 / 255
+        assert tv.tv_weight(sigma) == round(1.37 * sigma**1.23, 4)
+
+
+def test_a_primal_dual_step_is_algorithm_2_of_chambolle_and_pock(rng):
+    """theta = 1 / sqrt(1 + 2 gamma t), t <- theta t, s <- s / theta with t s L² = 1 kept,
+    and the extrapolation ubar = u' + theta (u' - u)."""
+    f = tv._planes(rng.random((9, 8)).astype(np.float32))
+    solver = tv._PrimalDual(f, 0.1)
+    assert solver.tau * solver.sigma * tv.GRADIENT_NORM2 == pytest.approx(1.0)
+    for _ in range(3):
+        before, t = solver.u.copy(), solver.tau
+        solver.step()
+        theta = 1 / np.sqrt(1 + 2 * tv.PRIMAL_DUAL_GAMMA * t)
+        assert solver.tau == pytest.approx(theta * t)
+        assert solver.tau * solver.sigma * tv.GRADIENT_NORM2 == pytest.approx(1.0)
+        np.testing.assert_allclose(solver.extrapolated, solver.u + theta * (solver.u - before),
+                                   atol=1e-6)
+
+
+def test_a_flat_image_has_nothing_to_remove():
+    """Zero energy: the relative gap is 0, not a division by zero, and the image comes back."""
+    flat = np.full((12, 10), 0.4, np.float32)
+    for solver in SOLVERS:
+        result = tv.tv(flat, SIGMA, solver=solver, trace=True)
+        np.testing.assert_allclose(result.image, flat, atol=1e-6)
+        assert result.extras["gap"] == 0.0
+
+
+def test_a_tiny_image_of_small_energy_still_runs_to_the_tolerance(rng):
+    """An energy below 1 (a few pixels) is no reason to stop: the result is a long run's."""
+    small = (0.5 + 0.05 * rng.standard_normal((4, 5))).astype(np.float32)
+    for solver in SOLVERS:
+        quick = tv.tv(small, SIGMA, weight=0.02, solver=solver).image
+        long = tv.tv(small, SIGMA, weight=0.02, solver=solver, tolerance=0.0,
+                     iterations=3000).image
+        np.testing.assert_allclose(quick, long, atol=2e-3)
