@@ -271,30 +271,31 @@ def wavelet(noisy: np.ndarray, sigma: float, *, rule: str = "BayesShrink", mode:
     all the shifts of one batch go through PyWavelets in one call.
 
     Cost: one forward and inverse transform per shift, O(HW) each; at
-    512x512 on this project's 2-core CPU a single transform takes 0.03-0.04 s,
-    the default 4 x 4 shifts 0.27-0.34 s (SureShrink, which sorts every
-    subband, 0.46-0.66 s) and 8 x 8 shifts about 1 s; the shifts go through
+    512x512 on this project's 2-core CPU (quiet, median of 5) a single
+    transform takes 0.013 s, the default 4 x 4 shifts 0.10 s (SureShrink,
+    which sorts every subband, 0.20 s) and 8 x 8 shifts 0.34 s; the shifts go through
     PyWavelets :data:`_BATCH` at a time, stacked along a leading axis.
 
     Defaults (they do not follow sigma; every threshold does): BayesShrink,
     soft, db2, 5 levels, 4 x 4 shifts, chosen on the twelve scikit-image
     sample images the other rules were fitted on (camera, astronaut,
     coffee, chelsea, brick, moon, text, grass, gravel, page, coins, rocket;
-    grey, full size; one seeded noise draw), never on Set12. Mean PSNR at
-    sigma_255 = 25 with 4 x 4 shifts and 5 levels: db2 28.75 dB, db1 28.71,
-    sym4 28.71, db4 28.67, coif3 28.65, sym8 28.60 (db2 is also the best or
-    tied at sigma_255 = 15, 31.13, and 50, 25.77); 3 levels lose about 0.1
-    dB, 6 gain under 0.02. Spinning over 1, 2, 3, 4, 6, 8 shifts a side
-    gives 27.53, 28.49, 28.59, 28.75, 28.76, 28.79 dB (5 gives 28.73: the
-    shifts 0-3 cover every residue mod 4 equally) for 1, 4, 9, 16, 36, 64
-    transforms: 4 is where the time is still well under a second. The other
-    rules at 4 x 4 shifts (and without spinning): BayesShrink soft 28.75
-    (27.53), hard 27.00 (25.06); SureShrink soft 28.45 (27.34), hard 27.55
-    (25.72); VisuShrink soft 23.52 (23.27), hard 26.38 (24.87); the noisy
-    images 20.19, scikit-image's ``denoise_wavelet`` (BayesShrink, soft,
-    its defaults: db1, symmetric border, levels 3 short of the maximum,
-    no spinning) 27.03. The mirrored margin of 16 pixels gains 0.13 dB
-    over none without spinning (0.11 with it); 32 adds under 0.01.
+    grey, full size; image i drawn with seed i, not clipped), never on
+    Set12; measured again with the symmetric border, within 0.05 dB of the
+    periodic transform they were first chosen with. Mean PSNR at
+    sigma_255 = 25 with 4 x 4 shifts and 5 levels: db2 28.70 dB, db1 28.67,
+    sym4 28.68, db4 28.63, coif3 28.62, sym8 28.58 (db2 is also the best or
+    tied at sigma_255 = 15, 31.13, and 50, 25.72 against sym4's 25.73); 3
+    levels lose 0.1 dB, 6 gain nothing. Spinning over 1, 2, 3, 4, 5, 6, 8
+    shifts a side gives 27.52, 28.44, 28.56, 28.70, 28.68, 28.72, 28.75 dB
+    (5 is below 4: the shifts 0-3 cover every residue mod 4 equally) for 1,
+    4, 9, 16, 25, 36, 64 transforms: 4 is where the time is still well
+    under a second. The other rules at 4 x 4 shifts (and without spinning):
+    BayesShrink soft 28.70 (27.52), hard 27.04 (25.14); SureShrink soft
+    28.40 (27.29), hard 27.59 (25.85); VisuShrink soft 23.52 (23.27), hard
+    26.38 (24.88); the noisy images 20.18, scikit-image's
+    ``denoise_wavelet`` (BayesShrink, soft, its defaults: db1, symmetric
+    border, levels 3 short of the maximum, no spinning) 26.99.
 
     Set12 at sigma_255 = 25 (the benchmark's noise, not clipped, seed 0),
     measured once with the defaults fixed: 27.96 dB with the defaults,
