@@ -245,3 +245,160 @@ def test_a_problem_answers_the_same_whatever_was_asked_of_it_before():
     assert bound is not problem and problem.shape is None
     assert bound.finish(canvas).shape == bound.adjoint(canvas[::4, ::4]).shape == (61, 59)
     assert repr(bound) == "make('super_resolution', factor=4, sigma=0.0).bound((61, 59))"
+
+
+# --------------------------------------------------------------------------- the parts, one by one
+
+
+@pytest.mark.parametrize("solver", ["pnp_hqs", "pnp_admm", "red"])
+def test_each_data_step_weighs_the_noise_variance_over_the_denoiser_s(monkeypatch, solver):
+    """rho = lam sigma² / level², the levels falling geometrically from sigma_start to the
+    noise (HQS, ADMM) or fixed (RED)."""
+    from denoisers.inverse import solvers
+
+    problem = inverse.make("deblur")
+    y = problem.degrade(GREY[:24, :24])
+    rhos = []
+    real = type(problem).data_step
+
+    def spying(self, z, measured, rho):
+        rhos.append(rho)
+        return real(self, z, measured, rho)
+
+    monkeypatch.setattr(type(problem), "data_step", spying)
+    settings = {"red": {"sigma_denoiser": 0.03, "lam": 2.0}}.get(
+        solver, {"sigma_start": 0.1, "lam": 0.5})
+    inverse.restore(problem, y, prior="gaussian", solver=solver, iterations=4, **settings)
+    noise = problem.sigma
+    if solver == "red":
+        expected = [2.0 * noise**2 / 0.03**2] * 4
+    else:
+        expected = [0.5 * noise**2 / level**2 for level in np.geomspace(0.1, noise, 4)]
+    np.testing.assert_allclose(rhos, expected, rtol=1e-12)
+    np.testing.assert_allclose(solvers.levels(0.1, noise, 4), np.geomspace(0.1, noise, 4))
+
+
+@pytest.mark.parametrize("name", list(inverse.PROBLEMS))
+def test_every_problem_takes_a_noise_level_from_0_to_0_2(name):
+    default = inverse.make(name).sigma
+    assert default == (pytest.approx(2.55 / 255) if name == "deblur" else 0.0)
+    assert inverse.make(name, sigma=0.2).sigma == 0.2
+    with pytest.raises(InvalidInput, match=rf"the 'sigma' parameter of {name} must be a float "
+                                           r"in \[0, 0\.2\]; got 0\.25"):
+        inverse.make(name, sigma=0.25)
+    with pytest.raises(InvalidInput, match="'sigma' parameter"):
+        inverse.make(name, sigma=-0.01)
+    sigma = next(p for p in type(inverse.make(name)).SETTINGS if p.name == "sigma")
+    assert "noise" in sigma.help
+
+
+def _moments(kernel):
+    rows, cols = np.mgrid[0:kernel.shape[0], 0:kernel.shape[1]]
+    centre = (kernel * rows).sum(), (kernel * cols).sum()
+    dy, dx = rows - centre[0], cols - centre[1]
+    covariance = np.array([[(kernel * dy * dy).sum(), (kernel * dy * dx).sum()],
+                           [(kernel * dy * dx).sum(), (kernel * dx * dx).sum()]])
+    return centre, covariance
+
+
+@pytest.mark.parametrize("length, angle", [(15, 30.0), (9, 60.0), (8, 0.0), (10, 90.0),
+                                           (7, 135.0), (21, 170.0)])
+def test_a_motion_kernel_is_a_centred_line_at_its_angle(length, angle):
+    """Sum 1, an odd side (length, or length + 1), its mass centred, spread along the
+    direction anticlockwise from the horizontal (rows grow downwards) with the variance of a
+    segment of that length (end to end, (length - 1)² / 12), and hardly across it (the
+    anti-aliasing spreads a point over a pixel: at most 1/4 more either way)."""
+    from denoisers.inverse.problems import motion_kernel
+
+    kernel = motion_kernel(length, angle)
+    side = length if length % 2 else length + 1
+    assert kernel.shape == (side, side) and kernel.min() >= 0
+    assert kernel.sum() == pytest.approx(1.0)
+    centre, covariance = _moments(kernel)
+    np.testing.assert_allclose(centre, (side // 2, side // 2), atol=1e-9)
+    direction = np.array([-np.sin(np.radians(angle)), np.cos(np.radians(angle))])
+    across = np.array([direction[1], -direction[0]])
+    along_variance = direction @ covariance @ direction
+    segment = (length - 1) ** 2 / 12
+    assert segment <= along_variance <= segment * 1.03 + 0.25
+    assert across @ covariance @ across <= 0.25
+
+
+def test_a_gaussian_kernel_is_the_normalised_gaussian_of_its_width():
+    from denoisers.inverse.problems import gaussian_kernel
+
+    for width in (0.3, 1.6, 2.2):
+        kernel = gaussian_kernel(width)
+        radius = max(1, int(np.ceil(3 * width)))
+        assert kernel.shape == (2 * radius + 1, 2 * radius + 1)
+        dy, dx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+        expected = np.exp(-(dy**2 + dx**2) / (2 * width**2))
+        np.testing.assert_allclose(kernel, expected / expected.sum(), rtol=1e-12)
+
+
+def test_the_text_mask_writes_rows_of_text():
+    from denoisers.inverse.problems import text_mask
+
+    mask = text_mask((96, 80))
+    assert mask.shape == (96, 80) and mask.dtype == bool
+    assert 0.05 < mask.mean() < 0.5
+    assert np.array_equal(mask, text_mask((96, 80), "Deep, Deep Trouble"))
+    assert not np.array_equal(mask, text_mask((96, 80), "Another text"))
+    rows = mask.any(axis=1)
+    assert not rows[:2].any()  # a margin above the first row of text
+    # rows of text separated by blank rows: several bands
+    starts = np.flatnonzero(rows[1:] & ~rows[:-1])
+    assert len(starts) >= 5
+    assert mask.any(axis=0).mean() > 0.9  # the text runs across the whole width
+
+
+@pytest.mark.parametrize("name", ["inpaint", "super_resolution"])
+def test_sampling_starts_at_its_level_around_grey_on_the_measurements(monkeypatch, name):
+    """With an identity 'denoiser' the ascent stops at its first step, showing where it
+    started: grey plus noise of sigma_start, moved onto A x = y when constrained."""
+    from denoisers.core import Result
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run", lambda key, x, level: Result(x.astype(np.float32)))
+    result = inverse.sample((40, 40), sigma_start=0.1, sigma_end=0.05, h0=0.05, start_seed=3)
+    start = result.stages["step 1"].astype(np.float64)
+    assert abs(start.mean() - 0.5) < 0.02 and start.std() == pytest.approx(0.1, rel=0.1)
+    assert result.extras["steps"] == 1
+    problem = inverse.make(name)
+    clean = GREY[:32, :32]
+    y = problem.degrade(clean)
+    constrained = inverse.sample(clean.shape, problem=problem, y=y, sigma_start=0.05,
+                                 sigma_end=0.01, h0=0.05)
+    first = constrained.stages["step 1"].astype(np.float64)
+    # A x = y but where the noise of the start took a pixel past [0, 1] and the stage clipped it
+    assert np.median(np.abs(problem.forward(first) - y)) < 1e-3
+
+
+def test_sampling_steps_follow_their_schedule_up_to_max_steps(monkeypatch):
+    """A 'denoiser' that halves the distance to grey: step sizes h0 t / (1 + h0 (t - 1)),
+    one per step, as many steps as allowed, progress rising to 1."""
+    from denoisers.core import Result
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run",
+                        lambda key, x, level: Result((0.5 + 0.5 * (x - 0.5)).astype(np.float32)))
+    seen: list[float] = []
+    result = inverse.sample((16, 16), sigma_start=0.5, sigma_end=0.002, h0=0.05, max_steps=10,
+                            beta=1.0, progress=seen.append)
+    t = np.arange(1, 11)
+    np.testing.assert_allclose(result.curves["step size"], 0.05 * t / (1 + 0.05 * (t - 1)))
+    assert result.extras["steps"] == 10 and len(result.curves["sigma (0-255)"]) == 10
+    assert seen[-1] == 1.0 and all(a < b for a, b in zip(seen[:-1], seen[1:-1])), seen
+    assert 0 < seen[0]
+    again = inverse.sample((16, 16), sigma_start=0.5, sigma_end=0.002, h0=0.05, max_steps=10,
+                           beta=0.5, seed=0)
+    assert np.array_equal(again.image, inverse.sample(
+        (16, 16), sigma_start=0.5, sigma_end=0.002, h0=0.05, max_steps=10, beta=0.5).image)
+
+
+def test_constrained_sampling_needs_both_the_problem_and_y():
+    with pytest.raises(InvalidInput, match=r"^constrained sampling needs both a problem and its "
+                                           r"degraded image y$"):
+        inverse.sample((8, 8), problem=inverse.make("inpaint"))
+    with pytest.raises(InvalidInput, match=r"the 'h0' parameter of sample must be"):
+        inverse.sample((8, 8), h0=2.0)
