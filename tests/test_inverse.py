@@ -402,3 +402,38 @@ def test_constrained_sampling_needs_both_the_problem_and_y():
         inverse.sample((8, 8), problem=inverse.make("inpaint"))
     with pytest.raises(InvalidInput, match=r"the 'h0' parameter of sample must be"):
         inverse.sample((8, 8), h0=2.0)
+
+
+def test_a_text_mask_problem_knows_the_pixels_the_text_leaves_uncovered():
+    from denoisers.inverse.problems import text_mask
+
+    known = inverse.make("inpaint", mask="text").known((48, 40, 3))
+    assert known.shape == (48, 40) and known.dtype == np.float64
+    np.testing.assert_array_equal(known, ~text_mask((48, 40)))
+
+
+@pytest.mark.parametrize("image", [GREY[:40, :36], COLOUR[:40, :36]])
+def test_the_inpainting_baseline_keeps_the_known_pixels_and_fills_each_channel(image):
+    """scikit-image's biharmonic inpainting of the missing pixels only, channel by channel."""
+    from skimage.restoration import inpaint_biharmonic
+
+    problem = inverse.make("inpaint", missing=0.4)
+    y = problem.degrade(image)
+    estimate = problem.baseline(y)
+    known = problem.known(image.shape) == 1
+    np.testing.assert_allclose(estimate[known], y[known], atol=1e-6)
+    channels = [y] if y.ndim == 2 else [y[..., c] for c in range(3)]
+    expected = [inpaint_biharmonic(c.astype(np.float64), ~known) for c in channels]
+    np.testing.assert_allclose(estimate, expected[0] if y.ndim == 2 else np.stack(expected, -1),
+                               atol=1e-5)
+
+
+def test_an_unbound_super_resolution_adjoint_of_colour_is_the_whole_canvas(rng):
+    problem = inverse.make("super_resolution", factor=3)
+    assert problem.adjoint(rng.random((5, 4, 3))).shape == (15, 12, 3)
+
+
+def test_a_mosaic_must_be_grey():
+    with pytest.raises(InvalidInput, match=r"^a Bayer mosaic has shape \(H, W\); got shape "
+                                           r"\(8, 8, 3\)"):
+        inverse.make("demosaic").baseline(np.zeros((8, 8, 3)))
