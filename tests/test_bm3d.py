@@ -496,6 +496,7 @@ def test_both_passes_are_the_paper_s_steps_done_by_hand(camera, monkeypatch, pro
     pilot = res.stages["basic estimate"][None].astype(np.float64)
     final = _reference_pass(channels, pilot, sigmas, chosen.wiener, chosen, search // 2)
     np.testing.assert_allclose(res.image, final[0], atol=2e-4)
+    assert res.image.dtype == res.stages["basic estimate"].dtype == np.float32
     # Progress: a report per band of each pass, rising to 1.
     assert len(seen) >= 4 and seen[-1] == 1.0 and 0 < seen[0]
     assert all(a < b for a, b in zip(seen, seen[1:])), seen

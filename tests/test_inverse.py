@@ -437,3 +437,126 @@ def test_a_mosaic_must_be_grey():
     with pytest.raises(InvalidInput, match=r"^a Bayer mosaic has shape \(H, W\); got shape "
                                            r"\(8, 8, 3\)"):
         inverse.make("demosaic").baseline(np.zeros((8, 8, 3)))
+
+
+def _shares_edges(size: int = 24) -> np.ndarray:
+    """Black and white squares: a blurred, noisy copy leaves [0, 1]."""
+    return np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.ones((size // 2, size // 2)))
+
+
+@pytest.mark.parametrize("solver, iterations", [("pnp_hqs", 3), ("pnp_admm", 30)])
+def test_restore_traces_its_iterations_as_documented(solver, iterations):
+    """Stages: the start and at most KEPT_ITERATES iterates (the first and the last among
+    them), clipped to [0, 1]; curves: the RMS of A x - y and the denoiser's level (0-255)
+    per iteration; progress: the fraction done after each; params: what was used."""
+    from denoisers.inverse import solvers
+
+    problem = inverse.make("deblur")
+    y = problem.degrade(_shares_edges(), seed=1)
+    assert y.min() < 0 and y.max() > 1
+    seen: list[float] = []
+    result = inverse.restore(problem, y, prior="gaussian", solver=solver, iterations=iterations,
+                             sigma_start=0.1, progress=seen.append, prior_params={"width": 0.6})
+    assert seen == pytest.approx([(k + 1) / iterations for k in range(iterations)])
+    kept = sorted(int(name.split()[1]) for name in result.stages if name != "start")
+    assert kept[0] == 1 and kept[-1] == iterations
+    assert len(kept) == min(iterations, solvers.KEPT_ITERATES)
+    np.testing.assert_allclose(result.stages["start"], np.clip(y, 0, 1), atol=1e-7)
+    for stage in result.stages.values():
+        assert stage.dtype == np.float32 and stage.min() >= 0 and stage.max() <= 1
+    np.testing.assert_allclose(result.curves["denoiser level"],
+                               np.geomspace(0.1, problem.sigma, iterations) * 255)
+    residual = result.curves["residual"]
+    assert len(residual) == iterations
+    final = np.sqrt(np.mean((problem.forward(result.image.astype(np.float64)) - y) ** 2))
+    # the last iterate's, before the final clipping: near the clipped image's
+    assert final / 2 < residual[-1] < final * 2
+    params = result.extras["params"]
+    assert params["solver"] == solver and params["prior"] == "gaussian"
+    assert params["prior_params"] == {"width": 0.6} and params["iterations"] == iterations
+
+
+def test_restore_takes_the_problem_s_own_iterations_and_first_level_and_red_its_own():
+    problem = inverse.make("inpaint")
+    y = problem.degrade(GREY[:16, :16])
+    hqs = inverse.restore(problem, y, prior="gaussian")
+    assert len(hqs.curves["residual"]) == problem.iterations == 20
+    assert hqs.curves["denoiser level"][0] == pytest.approx(20.0)  # 20 / 255 for inpainting
+    red = inverse.restore(problem, y, prior="gaussian", solver="red")
+    assert len(red.curves["residual"]) == 20 and red.extras["params"]["sigma_denoiser"] == 5 / 255
+    red = inverse.restore(inverse.make("deblur"), y, prior="gaussian", solver="red")
+    assert len(red.curves["residual"]) == 20  # RED's own default, not the problem's 8
+
+
+def test_restore_names_what_it_refuses():
+    problem = inverse.make("deblur")
+    for call, message in [
+        (lambda: inverse.restore("deblur", GREY), r"^problem must come from "
+                                                  r"denoisers\.inverse\.make; got 'deblur'$"),
+        (lambda: inverse.restore(problem, GREY, solver="fista"),
+         r"^solver must be one of pnp_hqs, pnp_admm, red; got 'fista'$"),
+        (lambda: inverse.restore(problem, GREY, solver="red", lam=1000.0),
+         r"the 'lam' parameter of red must be"),
+        (lambda: inverse.restore(problem, GREY[0]), r"^degraded image must have shape"),
+        (lambda: inverse.restore(problem, GREY, reference=GREY[0]), r"^reference must have shape"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            call()
+
+
+def test_the_cnn_prior_is_the_default():
+    problem = inverse.make("inpaint")
+    result = inverse.restore(problem, problem.degrade(GREY[:16, :16]), iterations=1)
+    assert result.extras["params"]["prior"] == "drunet"
+
+
+def _transfer_by_roll(kernel, shape):
+    padded = np.zeros(shape)
+    padded[:kernel.shape[0], :kernel.shape[1]] = kernel
+    return np.fft.fft2(np.roll(padded, (-(kernel.shape[0] // 2), -(kernel.shape[1] // 2)),
+                               axis=(0, 1)))
+
+
+@pytest.mark.parametrize("image", [GREY[:32, :30], COLOUR[:32, :30]])
+def test_the_wiener_deconvolution_is_its_formula(image):
+    """X = conj(H) Y / (|H|² + balance |L|²), L the discrete Laplacian, per channel."""
+    problem = inverse.make("deblur", kernel="motion", length=7, angle=30.0)
+    y = problem.degrade(image, seed=2).astype(np.float64)
+    transfer = _transfer_by_roll(problem.kernel, y.shape[:2])
+    laplacian = _transfer_by_roll(np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), y.shape[:2])
+    weights = np.conj(transfer) / (np.abs(transfer) ** 2 + 0.01 * np.abs(laplacian) ** 2)
+    channels = [y] if y.ndim == 2 else [y[..., c] for c in range(3)]
+    expected = [np.real(np.fft.ifft2(np.fft.fft2(c) * weights)) for c in channels]
+    np.testing.assert_allclose(problem.wiener(y, 0.01),
+                               expected[0] if y.ndim == 2 else np.stack(expected, -1), atol=1e-10)
+
+
+@pytest.mark.parametrize("sigma, image", [(0.0, GREY), (0.02, GREY), (0.01, COLOUR)])
+def test_the_deblurring_balance_leaves_the_noise_level_as_residual(sigma, image):
+    """The discrepancy principle, precisely: the residual's RMS is sigma (0.5 / 255 for a
+    noiseless blur), grey or colour."""
+    problem = inverse.make("deblur", sigma=sigma)
+    y = problem.degrade(image, seed=0).astype(np.float64)
+    balance = problem.wiener_balance(y)
+    residual = y - problem.forward(problem.wiener(y, balance))
+    assert np.sqrt(np.mean(residual**2)) == pytest.approx(max(sigma, 0.5 / 255), rel=1e-4)
+
+
+def test_keys_cubic_kernel_has_its_values_and_support():
+    from denoisers.inverse.problems import _cubic
+
+    np.testing.assert_allclose(_cubic(np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, -0.5, -3.0])),
+                               [1.0, 0.5625, 0.0, -0.0625, 0.0, 0.0, 0.5625, 0.0])
+
+
+def test_the_super_resolution_baseline_of_colour_is_bicubic_per_channel():
+    from PIL import Image
+
+    problem = inverse.make("super_resolution", factor=2)
+    y = problem.degrade(COLOUR)
+    estimate = problem.baseline(y)
+    assert estimate.shape == COLOUR.shape
+    for c in range(3):
+        resized = Image.fromarray(y[..., c].astype(np.float32), mode="F").resize(
+            (COLOUR.shape[1], COLOUR.shape[0]), Image.Resampling.BICUBIC)
+        np.testing.assert_allclose(estimate[..., c], np.asarray(resized), atol=1e-6)
