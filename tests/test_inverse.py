@@ -302,7 +302,7 @@ def _moments(kernel):
 
 
 @pytest.mark.parametrize("length, angle", [(15, 30.0), (9, 60.0), (8, 0.0), (10, 90.0),
-                                           (7, 135.0), (21, 170.0)])
+                                           (7, 135.0), (21, 170.0), (9, 0.0), (9, 90.0)])
 def test_a_motion_kernel_is_a_centred_line_at_its_angle(length, angle):
     """Sum 1, an odd side (length, or length + 1), its mass centred, spread along the
     direction anticlockwise from the horizontal (rows grow downwards) with the variance of a
@@ -388,8 +388,8 @@ def test_sampling_steps_follow_their_schedule_up_to_max_steps(monkeypatch):
     t = np.arange(1, 11)
     np.testing.assert_allclose(result.curves["step size"], 0.05 * t / (1 + 0.05 * (t - 1)))
     assert result.extras["steps"] == 10 and len(result.curves["sigma (0-255)"]) == 10
-    assert seen[-1] == 1.0 and all(a < b for a, b in zip(seen[:-1], seen[1:-1])), seen
-    assert 0 < seen[0]
+    assert len(seen) == 11 and seen[-1] == 1.0, seen
+    assert 0 < seen[0] and all(a < b for a, b in zip(seen[:-2], seen[1:-1])), seen
     again = inverse.sample((16, 16), sigma_start=0.5, sigma_end=0.002, h0=0.05, max_steps=10,
                            beta=0.5, seed=0)
     assert np.array_equal(again.image, inverse.sample(
@@ -560,3 +560,132 @@ def test_the_super_resolution_baseline_of_colour_is_bicubic_per_channel():
         resized = Image.fromarray(y[..., c].astype(np.float32), mode="F").resize(
             (COLOUR.shape[1], COLOUR.shape[0]), Image.Resampling.BICUBIC)
         np.testing.assert_allclose(estimate[..., c], np.asarray(resized), atol=1e-6)
+
+
+def test_an_unknown_problem_is_named_with_those_there_are():
+    with pytest.raises(InvalidInput, match=r"^no inverse problem is called 'denoise'; the "
+                                           r"problems are: deblur, inpaint, super_resolution, "
+                                           r"demosaic$"):
+        inverse.make("denoise")
+
+
+def test_a_problem_checks_its_image_and_keeps_a_float_s_precision():
+    problem = inverse.make("deblur")
+    with pytest.raises(InvalidInput, match=r"^image must have shape \(H, W\) or \(H, W, 3\)"):
+        problem.forward(np.zeros(9))
+    x = GREY[:16, :16].astype(np.float64)
+    tiny = problem.forward(x + 1e-9) - problem.forward(x)  # below float32's resolution at 0.5
+    np.testing.assert_allclose(tiny, 1e-9, rtol=1e-3)
+    np.testing.assert_allclose(problem.forward(x[..., None]), problem.forward(x))
+
+
+def test_degrading_and_the_baselines_give_float32_and_seed_0_by_default():
+    for name, image in (("inpaint", GREY), ("super_resolution", GREY), ("deblur", GREY),
+                        ("demosaic", COLOUR)):
+        problem = inverse.make(name)
+        y = problem.degrade(image)
+        assert y.dtype == np.float32, name
+        np.testing.assert_array_equal(y, problem.degrade(image, seed=0))
+        assert problem.baseline(y).dtype == np.float32, name
+
+
+def test_an_unbound_problem_says_so_in_its_repr():
+    assert repr(inverse.make("super_resolution", factor=4)) == \
+        "make('super_resolution', factor=4, sigma=0.0)"
+
+
+def test_restore_reports_the_problem_the_noise_it_used_and_its_time():
+    from denoisers.inverse import solvers
+
+    for problem in (inverse.make("deblur"), inverse.make("inpaint")):
+        result = inverse.restore(problem, problem.degrade(GREY[:16, :16]), prior="gaussian",
+                                 iterations=2)
+        assert result.extras["problem"] == repr(problem)
+        used = result.extras["params"]["noise level used"]
+        assert used == (problem.sigma or solvers.NOISE_FLOOR)
+        assert isinstance(result.seconds, float) and 0 < result.seconds < 60
+
+
+class _Constant:
+    """A 'denoiser' that answers ``value`` everywhere and checks the level it is given."""
+
+    def __init__(self, value):
+        self.value, self.levels = value, []
+
+    def __call__(self, key, x, level):
+        from denoisers.core import Result
+
+        assert 0 <= level <= 1, level
+        self.levels.append(level)
+        return Result(np.full(x.shape, self.value, np.float32))
+
+
+def test_a_sampling_step_is_the_ascent_written_out(monkeypatch):
+    """Kadkhodaie & Simoncelli's step: x + h (D(x) - x) + gamma n, with
+    gamma² = ((1 - beta h)² - (1 - h)²) sigma² and sigma the RMS of D(x) - x; the start
+    0.5 + sigma_start n0; the curves and the parameters as recorded."""
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run", _Constant(0.5))
+    settings = {"sigma_start": 0.05, "sigma_end": 0.002, "h0": 0.2, "beta": 0.5,
+                "max_steps": 10}
+    result = inverse.sample((12, 12), seed=4, start_seed=7, **settings)
+    start = 0.5 + 0.05 * np.random.default_rng(7).standard_normal((12, 12))
+    level = np.sqrt(np.mean((0.5 - start) ** 2))
+    gamma = np.sqrt((1 - 0.5 * 0.2) ** 2 - (1 - 0.2) ** 2) * level
+    first = start + 0.2 * (0.5 - start) + gamma * np.random.default_rng(4).standard_normal((12, 12))
+    np.testing.assert_allclose(result.stages["step 1"], first, atol=1e-6)
+    assert result.stages["step 1"].dtype == np.float32
+    assert result.curves["sigma (0-255)"][0] == pytest.approx(level * 255)
+    assert result.extras["params"] == {"prior": "dncnn_bf", "seed": 4, "start_seed": 7,
+                                       **settings}
+    assert isinstance(result.seconds, float) and 0 < result.seconds < 60
+
+
+def test_sampling_keeps_at_most_12_frames_from_the_first_to_the_last(monkeypatch):
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run", _Constant(0.5))
+    result = inverse.sample((8, 8), sigma_start=0.05, sigma_end=0.002, h0=0.001, beta=1.0,
+                            max_steps=40)
+    steps = sorted(int(name.split()[1]) for name in result.stages)
+    assert result.extras["steps"] == 40
+    assert steps[0] == 1 and steps[-1] == 40 and len(steps) == sampling.KEPT_FRAMES
+
+
+@pytest.mark.parametrize("value", [1.5, -0.5])
+def test_a_sample_and_its_frames_stay_in_the_unit_range(monkeypatch, value):
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run", _Constant(value))
+    result = inverse.sample((8, 8), sigma_start=0.05, sigma_end=0.002, h0=0.5, max_steps=10)
+    np.testing.assert_array_equal(result.image, np.full((8, 8), min(max(value, 0), 1)))
+    assert result.image.dtype == np.float32
+    for frame in result.stages.values():
+        assert frame.min() >= 0 and frame.max() <= 1
+
+
+def test_sampling_never_asks_the_denoiser_for_a_level_above_1(monkeypatch):
+    """A start far from the denoiser's answer: the step's RMS exceeds 1, the level asked
+    for stays 1."""
+    from denoisers.inverse import sampling
+
+    constant = _Constant(0.0)
+    monkeypatch.setattr(sampling, "run", constant)
+    inverse.sample((8, 8), sigma_start=1.0, max_steps=10)
+    assert constant.levels[1] == 1.0  # the first step's RMS was above 1
+
+
+def test_constrained_sampling_keeps_the_measurements_at_every_step(monkeypatch):
+    from denoisers.inverse import sampling
+
+    monkeypatch.setattr(sampling, "run", _Constant(0.5))
+    problem = inverse.make("inpaint")
+    clean = GREY[:16, :16]
+    y = problem.degrade(clean)
+    result = inverse.sample(clean.shape, problem=problem, y=y, sigma_start=0.05, sigma_end=0.002,
+                            h0=0.2, beta=0.2, max_steps=10)
+    for frame in result.stages.values():
+        np.testing.assert_allclose(problem.forward(frame.astype(np.float64)), y, atol=1e-6)
+    with pytest.raises(InvalidInput, match=r"^degraded image must have shape"):
+        inverse.sample(clean.shape, problem=problem, y=np.zeros(5))
