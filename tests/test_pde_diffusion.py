@@ -392,7 +392,7 @@ def test_the_area_element_is_sqrt_g_from_central_differences(rng, shape):
                                rtol=1e-5)
 
 
-@pytest.mark.parametrize("sigma_255", [5, 25, 50, 100])
+@pytest.mark.parametrize("sigma_255", [5, 7.3, 25, 50, 100])
 def test_the_automatic_settings_are_the_documented_rules_to_a_hundredth(sigma_255):
     """The rules the sliders' help gives ("Auto: ..."), rounded to what the page shows."""
     sigma = sigma_255 / 255
@@ -507,3 +507,14 @@ def test_the_recorded_frames_are_at_most_256_pixels_a_side(rng):
     recorder = Recorder(big, 0.1, None, keep=frozenset({0}))
     recorder.record(0, big)
     assert recorder.frames[0].shape == (FRAME_SIDE, FRAME_SIDE // 2)
+
+
+def test_a_traced_evolution_keeps_the_frame_at_the_stop(rng):
+    """The stop is among the kept frames even where the even spread misses it."""
+    from denoisers.pde.evolution import Recorder, evolve
+
+    u0 = rng.random((5, 5)).astype(np.float32)
+    recorder = Recorder(u0, 0.1, None)
+    evolve(u0, lambda u: u * np.float32(0.99), 30, recorder=recorder, overrun=1.7)
+    assert recorder.times[-1] == 51.0 and 30.0 in recorder.frame_times
+    assert 0.0 in recorder.frame_times and 51.0 in recorder.frame_times

@@ -346,3 +346,10 @@ def test_a_tiny_image_of_small_energy_still_runs_to_the_tolerance(rng):
         long = tv.tv(small, SIGMA, weight=0.02, solver=solver, tolerance=0.0,
                      iterations=3000).image
         np.testing.assert_allclose(quick, long, atol=2e-3)
+
+
+def test_the_staircase_step_is_at_the_middle_column_of_an_odd_width():
+    clean = tv.staircase_demo(SIGMA, shape=(6, 41), weight=0.05)["clean"]
+    jumps = np.diff(clean.astype(np.float64))
+    assert jumps[19] == pytest.approx(0.15 + 0.5 / 40, abs=1e-6)  # from column 19 to 20
+    assert np.allclose(np.delete(jumps, 19), 0.5 / 40, atol=1e-6)
