@@ -322,17 +322,24 @@ def _dct(size):
     return matrix
 
 
+@pytest.mark.parametrize("probe", [(40, 57), (41, 56)])
 @pytest.mark.parametrize("stage", ["stage 1", "stage 2"])
-def test_the_look_s_group_is_what_the_paper_s_steps_give_by_hand(traced, stage):
+def test_the_look_s_group_is_what_the_paper_s_steps_give_by_hand(traced, stage, probe):
     """The reference block nearest the probe; the g nearest blocks of its window (g the
     largest power of 2 within tau and N2), matched on the noisy image (stage 1) or the basic
     estimate (stage 2); their 3-D spectrum; hard thresholding at lambda_3D sigma or Wiener
     shrinkage with the basic estimate's spectrum; the filtered group by the inverse."""
     noisy, res = traced
-    view = res.extras[stage]
+    # The look computed here (the fixture's, cached, would hide its code from mutmut), and
+    # the same as the traced run's.
+    view = bm3d_module.bm3d_groups(noisy, SIGMA, res, probe).extras[stage]
+    if probe == (40, 57):  # the traced run's probe
+        assert set(view) == set(res.extras[stage])
+        for key, value in view.items():
+            np.testing.assert_array_equal(value, res.extras[stage][key], err_msg=key)
     settings = PROFILES["normal"].hard if stage == "stage 1" else PROFILES["normal"].wiener
     size, guide = settings.size, noisy if stage == "stage 1" else res.stages["basic estimate"]
-    corner = _nearest_block((40, 57), noisy.shape, size, settings.step)
+    corner = _nearest_block(probe, noisy.shape, size, settings.step)
     assert view["block"] == corner and view["block size"] == size
     sigma = SIGMA if stage == "stage 1" else 0.0
     tau = settings.tau / 255**2 + 2 * sigma**2
@@ -351,6 +358,16 @@ def test_the_look_s_group_is_what_the_paper_s_steps_give_by_hand(traced, stage):
     transform = bior15_matrix(size) if stage == "stage 1" else _dct(size)
     spectrum = _spectrum(group, transform)
     np.testing.assert_allclose(view["spectrum"], spectrum, atol=2e-4)
+    expected_keys = {"block", "block size", "matched blocks", "match distances", "group",
+                     "spectrum", "filtered group", "match threshold"}
+    expected_keys |= ({"thresholded spectrum", "threshold", "retained coefficients"}
+                      if stage == "stage 1" else
+                      {"basic group", "basic spectrum", "Wiener factors", "shrunk spectrum"})
+    assert set(view) == expected_keys  # the keys bm3d_groups documents
+    for key in expected_keys - {"block", "block size", "threshold", "retained coefficients",
+                                "match threshold", "matched blocks", "match distances"}:
+        assert view[key].shape == (g, size, size) and view[key].dtype == np.float32, key
+    assert view["match distances"].dtype == np.float32
     if stage == "stage 1":
         threshold = PROFILES["normal"].lambda_3d * SIGMA
         assert view["threshold"] == pytest.approx(threshold)
@@ -565,3 +582,18 @@ def test_the_transforms_refuse_a_side_that_is_not_a_power_of_2(size):
     with pytest.raises(ValueError, match="needs a power of 2 >= 2; got 1"):
         bior15_matrix(1)
     assert bior15_matrix(2).shape == (2, 2)
+
+
+def test_the_look_takes_the_method_s_default_window_and_any_image_size(camera):
+    import inspect
+
+    defaults = [inspect.signature(f).parameters["search"].default
+                for f in (bm3d_module.bm3d, bm3d_module.bm3d_groups)]
+    assert defaults[0] == defaults[1]
+    for shape in ((20, 6), (6, 20)):
+        noisy = noise.add_gaussian(camera[:shape[0], :shape[1]], SIGMA, seed=1)
+        res = denoisers.run("bm3d", noisy, SIGMA, trace=True)
+        view = bm3d_module.bm3d_groups(noisy, SIGMA, res, (3, 3), search=7)
+        for stage in ("stage 1", "stage 2"):
+            assert view.extras[stage]["block size"] == 6
+            assert view.extras[stage]["group"].shape[1:] == (6, 6)
