@@ -135,6 +135,8 @@ def _worker(name: str, max_children: int, again: bool) -> None:
     settings = config()
     settings.only_mutate = list(module.files)
     settings.pytest_add_cli_args_test_selection = [*module.tests, *module.select]
+    # This module is also a pytest plugin: the quickest tests first (pytest_collection_...).
+    settings.pytest_add_cli_args = [*settings.pytest_add_cli_args, "-p", MODULE]
 
     from mutmut.__main__ import cli
     from mutmut.mutation.data import SourceFileMutationData
@@ -159,6 +161,17 @@ def _worker(name: str, max_children: int, again: bool) -> None:
     found = _collect()
     found["alive"].sort(key=lambda m: (m["file"], m["line"]))
     Path("results.json").write_text(json.dumps(found, indent=1))
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """As a pytest plugin, in mutmut's runs only: a mutant's tests in the order of the time
+    each took in mutmut's clean run, quickest first, so that the first failure (mutmut stops
+    at it) comes soon; the slow tests run only for the mutants the quick ones let through."""
+    from mutmut.state import state
+
+    took = state().duration_by_test
+    if took:
+        items.sort(key=lambda item: took.get(item.nodeid, 0.0))
 
 
 def _collect() -> dict[str, object]:
@@ -292,7 +305,9 @@ def module_report(name: str, found: dict[str, object], header: str) -> str:
     lines = [header, "", f"- files mutated: {', '.join(module.files)}",
              f"- tests: {shlex.join([*module.tests, *module.select])}",
              f"- time: {found['seconds']:.0f} s"
-             + (" (the last run's survivors only: --again)" if found.get("again") else ""), "",
+             + (" (the survivors of the last full run, tested again: --again; the full run "
+                f"took {found['full seconds']:.0f} s)" if found.get("again")
+                and found.get("full seconds") else ""), "",
              f"**{killed} of {total} mutants killed ({100 * killed / max(total, 1):.1f} %)**; "
              + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ".", ""]
     rows = [(f"{m['file']}:{m['line']}", m["function"], _code(m["before"]), _code(m["after"]),
@@ -317,14 +332,15 @@ def summary_report(results: dict[str, dict], header: str) -> str:
         found = results[name]
         killed, total = score(found)
         explained, open_ = account(found)
+        full = found.get("full seconds")
         rows.append((f"[{name}]({name}.md)", f"{killed} / {total}",
                      f"{100 * killed / max(total, 1):.1f} %", str(len(explained)),
-                     str(len(open_)), found.get("date", ""),
-                     f"{found['seconds']:.0f} s" + (" (survivors only)" if found.get("again")
-                                                    else "")))
+                     str(len(open_)), f"{full:.0f} s" if full else "",
+                     found.get("date", "") + (" (survivors again)" if found.get("again")
+                                              else "")))
     return "\n".join([header, "", _table(
-        ("module", "killed / total", "score", "equivalent", "not accounted for", "run", "time"),
-        rows)])
+        ("module", "killed / total", "score", "equivalent", "not accounted for",
+         "full run", "last run"), rows)])
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -333,7 +349,7 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _header(title: str, argv: Sequence[str]) -> str:
+def _header(title: str, argv: Sequence[str], date: str | None = None) -> str:
     """A report's opening: title, command, date, machine, as the other benchmarks write it
     (here without :mod:`benchmarks.common`, which imports the library)."""
     from importlib import metadata
@@ -341,7 +357,7 @@ def _header(title: str, argv: Sequence[str]) -> str:
     return "\n".join([
         f"# {title}", "",
         f"- command: `{shlex.join(['python', '-m', MODULE, *argv])}`",
-        f"- date: {_now()}",
+        f"- date: {date or _now()}",
         f"- machine: {machine}, {os.cpu_count()} CPUs, {platform.platform()}",
         f"- mutmut {metadata.version('mutmut')}, python {platform.python_version()}",
     ])
@@ -374,6 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="processes testing mutants at once (default 1)")
     parser.add_argument("--again", action="store_true",
                         help="keep each module's last run; test again only its survivors")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: write the reports again from the last results "
+                        "(after editing equivalent.md)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"where the reports go (default {DEFAULT_OUT})")
     parser.add_argument("--worker", choices=list(MODULES), help=argparse.SUPPRESS)
@@ -388,14 +407,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     store = args.out / "results.json"
     results: dict[str, dict] = json.loads(store.read_text()) if store.exists() else {}
-    for name in args.modules:
+    if args.report:
+        for name in [n for n in args.modules if n in results]:
+            found = results[name]
+            (args.out / f"{name}.md").write_text(module_report(
+                name, found, _header(f"Mutation testing: {name}", shlex.split(found["command"]),
+                                     found["date"])))
+    for name in [] if args.report else args.modules:
         print(f"mutating {name} ...", file=sys.stderr, flush=True)
         found = run_module(name, args.max_children, args.again)
         found.update(module=name, date=_now(), command=shlex.join(shown), again=args.again)
+        # The time of the module's last full run, which --again does not repeat.
+        previous = results.get(name, {})
+        found["full seconds"] = (previous.get("full seconds", previous.get("seconds"))
+                                 if args.again else found["seconds"])
         results[name] = found
         store.write_text(json.dumps(results, indent=1) + "\n")
         (args.out / f"{name}.md").write_text(
-            module_report(name, found, _header(f"Mutation testing: {name}", shown)))
+            module_report(name, found, _header(f"Mutation testing: {name}", shown, found["date"])))
         killed, total = score(found)
         print(f"{name}: {killed} / {total} killed ({100 * killed / max(total, 1):.1f} %) "
               f"in {found['seconds']:.0f} s", file=sys.stderr, flush=True)
