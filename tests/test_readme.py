@@ -20,6 +20,7 @@ BENCHMARKS = ROOT / "assets" / "benchmarks"
 LECTURE = BENCHMARKS / "lecture" / "lecture.md"
 LOAD = BENCHMARKS / "load" / "load.md"
 SPEED = BENCHMARKS / "speed_targets.md"
+MUTATION = BENCHMARKS / "mutation" / "summary.md"
 
 
 @cache
@@ -46,8 +47,9 @@ def row(path: Path, *first: str) -> list[str]:
     return matches[0]
 
 
-def seconds(cell: str) -> float:
-    """A duration cell ("579.8 ms", "1.67 s", "0.21× (≤ 0.2×)", "13.93") as a number."""
+def number(cell: str) -> float:
+    """A cell's first number, a duration in seconds ("579.8 ms" is 0.5798; "1.67 s",
+    "0.21× (≤ 0.2×)", "95.0 %", "13.93" are their numbers)."""
     number = float(re.search(r"[\d.]+", cell).group())
     return number / 1000 if re.search(r"\d ms\b", cell) else number
 
@@ -77,15 +79,15 @@ def summary(phase: str) -> list[str]:
 
 
 def lecture_summary(phase: str, column: int) -> Callable[[], float]:
-    return lambda: seconds(summary(phase)[column])
+    return lambda: number(summary(phase)[column])
 
 
 def lecture_slowest(phase: str) -> Callable[[], float]:
-    return lambda: seconds(re.search(r"\(([\d.]+) s\)$", summary(phase)[2]).group(1))
+    return lambda: number(re.search(r"\(([\d.]+) s\)$", summary(phase)[2]).group(1))
 
 
 def lecture_step(phase: str, page: str, action: str) -> Callable[[], float]:
-    return lambda: seconds(row(LECTURE, phase, page, action)[3])
+    return lambda: number(row(LECTURE, phase, page, action)[3])
 
 
 def store_line(index: int) -> Callable[[], float]:
@@ -97,7 +99,7 @@ def store_line(index: int) -> Callable[[], float]:
 
 def load_cell(sessions: str, step: str, column: str) -> Callable[[], float]:
     header = next(r for r in rows(LOAD) if r[:2] == ["sessions", "step"])
-    return lambda: seconds(row(LOAD, sessions, step)[header.index(column)])
+    return lambda: number(row(LOAD, sessions, step)[header.index(column)])
 
 
 def load_megabytes_as_gigabytes(sessions: str, step: str) -> Callable[[], float]:
@@ -106,15 +108,19 @@ def load_megabytes_as_gigabytes(sessions: str, step: str) -> Callable[[], float]
 
 
 def fast_change(column: int) -> Callable[[], float]:
-    return lambda: seconds(rows(LOAD)[-1][column])
+    return lambda: number(rows(LOAD)[-1][column])
 
 
 def speed(task: str, column: int = 1) -> Callable[[], float]:
-    return lambda: seconds(row(SPEED, task)[column])
+    return lambda: number(row(SPEED, task)[column])
 
 
 def peer_time(task: str) -> Callable[[], float]:
-    return lambda: seconds(row(SPEED, task)[4].rpartition(":")[2])
+    return lambda: number(row(SPEED, task)[4].rpartition(":")[2])
+
+
+def lowest_mutation_score() -> float:
+    return min(number(r[2]) for r in rows(MUTATION) if r[0].startswith("["))
 
 
 CLAIMS = {
@@ -161,6 +167,8 @@ CLAIMS = {
     "load, fast change": Claim(
         r"A fast change in one session while BM3D runs in another took ([\d.]+) s \(([\d.]+) s "
         r"alone\)", (fast_change(1), fast_change(0))),
+    "mutation": Claim(r"every module kills at least ([\d.]+) % of its mutants",
+                      (lowest_mutation_score,)),
     "speed, met": Claim(
         r"WNNM ([\d.]+) s at 512x512, EPLL ([\d.]+) s and K-SVD ([\d.]+) s at 256x256, TV "
         r"([\d.]+)x scikit-image's time",
