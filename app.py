@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import errors, preload, present, scene, viewport, waiting
+from ui import errors, present, scene, viewport, waiting
 
 st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
                    layout="wide")
@@ -64,4 +64,3 @@ with waiting.busy("Working…", key="page"):
     viewport.watch()
     with errors.guard(page.title):
         page.run()
-preload.start()  # after the first page is drawn: the next ones need not import

@@ -62,14 +62,3 @@ def test_the_submodules_are_reached_as_attributes():
         import denoisers
         denoisers.nothing  # noqa: B018 - the attribute access is the test
 
-
-def test_the_server_imports_torch_and_the_library_in_the_background_after_its_first_page():
-    """``ui.preload`` moves the first uses' imports off the pages a visitor opens next, and
-    leaves the clickable picture's component to the script's thread (declared off it, the
-    picture was never drawn)."""
-    assert _run("import sys\nfrom ui import preload\n"
-                "print('torch' in sys.modules)\n"
-                "thread = preload.start()\nassert preload.start() is thread\nthread.join()\n"
-                "print('torch' in sys.modules, all(m in sys.modules for m in preload.modules()),"
-                " len(preload.modules()) > 20, 'streamlit_image_coordinates' in sys.modules)"
-                ) == "False\nTrue True True False"
