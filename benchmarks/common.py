@@ -46,6 +46,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def sigma_255(text: str) -> float:
+    """An argparse type: a noise level on the 0-255 scale, in (0, 255]."""
+    value = float(text)
+    if not 0 < value <= 255:
+        raise argparse.ArgumentTypeError(f"sigma is on the 0-255 scale; got {text}")
+    return value
+
+
 #: Command-line spellings of a bool parameter's values.
 _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 

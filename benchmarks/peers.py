@@ -185,13 +185,6 @@ def report(data: str, count: int, grids: Mapping[str, Search],
     return text
 
 
-def _sigma(text: str) -> float:
-    value = float(text)
-    if not 0 < value <= 255:
-        raise argparse.ArgumentTypeError(f"sigma is on the 0-255 scale; got {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the peer search."""
     parser = argparse.ArgumentParser(prog=f"python -m {MODULE}",
@@ -200,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of training images (train400; never the test set)")
     parser.add_argument("--count", type=common.positive_int, default=24,
                         help="how many of its images, evenly spaced in name order (default 24)")
-    parser.add_argument("--sigmas", type=_sigma, nargs="+", default=[15.0, 25.0, 50.0],
+    parser.add_argument("--sigmas", type=common.sigma_255, nargs="+", default=[15.0, 25.0, 50.0],
                         help="noise levels on the 0-255 scale (default: 15 25 50)")
     parser.add_argument("--peers", nargs="+", choices=list(searches([(256, 256)])),
                         metavar="PEER", help="search only these peers (default: all)")

@@ -327,19 +327,12 @@ def report(dataset: str, count: int, summary: str, published: bool,
     return text
 
 
-def _sigma(text: str) -> float:
-    value = float(text)
-    if not 0 < value <= 255:
-        raise argparse.ArgumentTypeError(f"sigma is on the 0-255 scale; got {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the quality benchmark."""
     parser = argparse.ArgumentParser(prog=f"python -m {MODULE}",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of test images")
-    parser.add_argument("--sigmas", type=_sigma, nargs="+", default=[15.0, 25.0, 50.0],
+    parser.add_argument("--sigmas", type=common.sigma_255, nargs="+", default=[15.0, 25.0, 50.0],
                         help="noise levels on the 0-255 scale (default: 15 25 50)")
     add_contender_options(parser, "computed on the same noisy images")
     parser.add_argument("--limit", type=common.positive_int, help="use only the first N images")
