@@ -57,6 +57,9 @@ class Recipe:
     #: sigma = low + (high - low) * u ** sigma_skew with u uniform: 1 draws sigma uniformly,
     #: larger values spend more of the training on low and middle noise levels.
     sigma_skew: float = 1.0
+    #: Greedy training (TNRD): over a run's first ``greedy_steps`` steps the network grows a
+    #: stage at a time (``model.grow``), the loss on the last stage's output; 0: no growing.
+    greedy_steps: int = 0
 
 
 RECIPES: dict[str, Recipe] = {
@@ -75,6 +78,17 @@ RECIPES: dict[str, Recipe] = {
     "drunet": Recipe({"arch": "drunet", "channels": 1, "widths": (48, 96, 192),
                       "blocks": (2, 2, 2)}, (0, 100), patch=96, batch=32, lr=3e-4, loss="l1",
                      sigma_skew=1.5),
+    # Chen & Pock's 5 stages of 48 7x7 filters and 63 Gaussians a function (26 645 weights),
+    # one model per noise level; the first 1000 steps grow it a stage at a time.
+    **{f"tnrd{sigma}": Recipe({"arch": "tnrd", "stages": 5, "filters": 48, "size": 7},
+                              (sigma, sigma), patch=64, batch=32, greedy_steps=1000)
+       for sigma in (15, 25, 50)},
+    # Scetbon, Elad & Milanfar's 8x8 patches and 256 atoms, 7 unrolled ISTA steps and one
+    # threshold per atom from a perceptron (43 553 weights), one model per noise level.
+    **{f"deep_ksvd{sigma}": Recipe({"arch": "deep_ksvd", "patch": 8, "atoms": 256, "steps": 7,
+                                    "hidden": (128, 64, 32)}, (sigma, sigma), patch=48, batch=8,
+                                   lr=5e-4)
+       for sigma in (15, 25, 50)},
 }
 
 
@@ -311,10 +325,17 @@ class PatchSampler:
         return clean, clean + sigma.view(-1, 1, 1, 1) * noise, sigma
 
 
+def validation_sigmas(recipe: Recipe) -> tuple[int, ...]:
+    """The noise levels a model is validated at: :data:`VAL_SIGMAS`, or the one it is trained
+    for."""
+    low, high = recipe.sigma_range
+    return (round(low),) if low == high else VAL_SIGMAS
+
+
 @torch.no_grad()
-def validate(model: torch.nn.Module, images: list[np.ndarray],
-             device: torch.device) -> dict[str, float]:
-    """Mean PSNR over ``images`` at each validation sigma, with fixed noise.
+def validate(model: torch.nn.Module, images: list[np.ndarray], device: torch.device,
+             sigmas: tuple[int, ...] = VAL_SIGMAS) -> dict[str, float]:
+    """Mean PSNR over ``images`` at each of ``sigmas`` (0-255 scale), with fixed noise.
 
     Parameters
     ----------
@@ -325,16 +346,18 @@ def validate(model: torch.nn.Module, images: list[np.ndarray],
         The clean validation images, float32 in [0, 1].
     device : torch.device
         Where the model runs.
+    sigmas : tuple of int
+        The noise levels, on the 0-255 scale (:func:`validation_sigmas`).
 
     Returns
     -------
     dict of str to float
-        ``"psnr15"``, ``"psnr25"``, ``"psnr50"``: the mean PSNR in dB at each
-        of :data:`VAL_SIGMAS` (0-255 scale).
+        ``"psnr15"``, ``"psnr25"``, ...: the mean PSNR in dB at each of
+        ``sigmas``.
     """
     model.eval()
     scores = {}
-    for sigma255 in VAL_SIGMAS:
+    for sigma255 in sigmas:
         total = 0.0
         for i, image in enumerate(images):
             clean = to_tensor(image).to(device)
@@ -632,6 +655,8 @@ def _step(run: _Run, state: State) -> torch.Tensor:
     recipe = run.config.recipe
     for group in run.optimiser.param_groups:
         group["lr"] = learning_rate(recipe, state)
+    if recipe.greedy_steps:
+        run.model.grow(state.step, recipe.greedy_steps)
     clean, noisy, sigma = run.sampler()
     noisy = noisy.contiguous(memory_format=torch.channels_last)
     with torch.autocast(device_type="cuda", dtype=torch.bfloat16,
@@ -655,7 +680,8 @@ def _refit(state: State, clock: _Clock, first_step: int) -> None:
 def _record(run: _Run, state: State, clock: _Clock) -> None:
     """Validate, add the scores to the state's history and print them with the minutes trained."""
     minutes = clock.elapsed() / 60
-    scores = validate(run.model, run.val_images, run.device)
+    scores = validate(run.model, run.val_images, run.device,
+                      validation_sigmas(run.config.recipe))
     state.history.append({"step": state.step, **{k: round(v, 3) for k, v in scores.items()}})
     line = "  ".join(f"σ={k[4:]}: {v:.2f} dB" for k, v in scores.items())
     print(f"\nvalidation at step {state.step} ({minutes:.1f} min): {line}", file=sys.stderr,

@@ -1,4 +1,5 @@
-"""The network architectures, in torch: MLP, DnCNN, FFDNet and a small DRUNet.
+"""The network architectures, in torch: MLP, DnCNN, FFDNet, a small DRUNet, TNRD
+(:mod:`.tnrd`) and Deep K-SVD (:mod:`.deep_ksvd`).
 
 Every model maps a noisy image batch ``(N, C, H, W)`` and a noise level
 ``sigma`` (a tensor of shape ``(N,)``, on the [0, 1] scale) to the estimate
@@ -23,6 +24,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core import InvalidInput
+from .deep_ksvd import DeepKSVD
+from .padding import mirror_pad, pad_to
+from .tnrd import TNRD
 
 
 class ScaleNorm(nn.Module):
@@ -201,7 +205,8 @@ class PatchMLP(nn.Module):
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
-    "mlp": PatchMLP, "dncnn": DnCNN, "ffdnet": FFDNet, "drunet": DRUNet,
+    "mlp": PatchMLP, "dncnn": DnCNN, "ffdnet": FFDNet, "drunet": DRUNet, "tnrd": TNRD,
+    "deep_ksvd": DeepKSVD,
 }
 
 
@@ -213,24 +218,6 @@ def build(config: dict[str, Any]) -> nn.Module:
         raise InvalidInput(f"unknown architecture {arch!r}; the architectures are: "
                          f"{', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch](**config)
-
-
-def mirror_pad(x: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
-    """Mirror-pad the last two dimensions by ``pad`` (left, right, top, bottom, as ``F.pad``);
-    an image too small to mirror that far is padded by replication instead."""
-    h, w = x.shape[-2:]
-    fits = max(pad[:2]) < w and max(pad[2:]) < h
-    return F.pad(x, pad, mode="reflect" if fits else "replicate")
-
-
-def pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Mirror-pad the last two dimensions up to multiples of ``multiple``.
-
-    Returns the padded tensor and the original (H, W) to crop back to.
-    """
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    return (mirror_pad(x, (0, pw, 0, ph)) if ph or pw else x), (h, w)
 
 
 def input_multiple(model: nn.Module) -> int:

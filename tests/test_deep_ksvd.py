@@ -1,0 +1,114 @@
+"""Deep K-SVD's parts against their formulas: the soft threshold, the unrolled ISTA steps, the
+weighted patch average, and inference in chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from denoisers.ksvd import overcomplete_dct
+from denoisers.nets import deep_ksvd
+
+
+def _model(**kwargs) -> deep_ksvd.DeepKSVD:
+    torch.manual_seed(0)
+    return deep_ksvd.DeepKSVD(**{"patch": 4, "atoms": 16, "steps": 3, "hidden": (8,),
+                                 **kwargs})
+
+
+def test_the_soft_threshold_is_the_l1_proximal_map():
+    x = torch.linspace(-2, 2, 41, dtype=torch.float64)
+    t = torch.full_like(x, 0.5)
+    grid = torch.linspace(-3, 3, 60001, dtype=torch.float64)
+    brute = grid[torch.argmin(0.5 * (grid[None] - x[:, None]) ** 2
+                              + 0.5 * grid[None].abs(), dim=1)]
+    torch.testing.assert_close(deep_ksvd.soft_threshold(x, t), brute, atol=1e-4, rtol=0)
+
+
+def test_the_dictionary_starts_as_k_svd_s_overcomplete_dct():
+    model = _model(patch=8, atoms=256, steps=1)
+    expected = overcomplete_dct(8, 256).reshape(256, 64).T
+    np.testing.assert_allclose(model.dictionary.detach().numpy(), expected, atol=1e-7)
+    # ISTA's step starts safe: c is the largest eigenvalue of D^T D
+    assert model.log_c.exp().item() == pytest.approx(np.linalg.norm(expected, 2) ** 2, rel=1e-5)
+
+
+def test_the_codes_are_unrolled_ista_steps():
+    model = _model()
+    rng = np.random.default_rng(0)
+    patches = rng.uniform(-1, 1, (5, 16))
+    with torch.no_grad():
+        z, threshold = model.codes(torch.from_numpy(patches).float())
+        d = model.dictionary.double().numpy()
+        c = model.log_c.exp().item()
+        t = model.thresholds(torch.from_numpy(patches).float()).double().numpy() / c
+    expected = np.sign(patches @ d / c) * np.maximum(np.abs(patches @ d / c) - t, 0)
+    for _ in range(model.steps):
+        step = expected + (patches - expected @ d.T) @ d / c
+        expected = np.sign(step) * np.maximum(np.abs(step) - t, 0)
+    np.testing.assert_allclose(z.numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(threshold.numpy(), t, atol=1e-6)
+
+
+def test_without_thresholds_the_codes_rebuild_every_patch_and_the_image():
+    """With zero thresholds ISTA converges to an exact code (the dictionary spans the
+    patches), and the weighted average of exact patches is the image, whatever the weights."""
+    model = _model(steps=3000)
+    with torch.no_grad():
+        last = model.thresholds[-1]
+        last.weight.zero_()
+        last.bias.zero_()
+        model.log_pixel_weights.copy_(torch.randn(16))
+    image = torch.rand(1, 1, 12, 10)
+    with torch.no_grad():
+        out, thresholds = model.denoise(image)
+    torch.testing.assert_close(out, image, atol=2e-4, rtol=0)
+    assert thresholds.shape == (1, 1, 9, 7) and float(thresholds.abs().max()) == 0
+
+
+def test_the_average_weights_each_pixel_of_a_patch_as_learned():
+    model = _model()
+    with torch.no_grad():
+        model.log_pixel_weights.copy_(torch.linspace(-1, 1, 16))
+    image = torch.rand(1, 1, 9, 9)
+    with torch.no_grad():
+        out, _ = model.denoise(image)
+        patches = F.unfold(2 * image - 1, 4).transpose(1, 2)[0]
+        z, _ = model.codes(patches)
+        rebuilt = (z @ model.dictionary.T).clamp(-1, 1).numpy().reshape(-1, 4, 4)
+    weights = np.exp(np.linspace(-1, 1, 16)).reshape(4, 4)
+    total, count = np.zeros((9, 9)), np.zeros((9, 9))
+    for index, patch in enumerate(rebuilt):
+        r, c = divmod(index, 6)
+        total[r:r + 4, c:c + 4] += weights * patch
+        count[r:r + 4, c:c + 4] += weights
+    np.testing.assert_allclose(out[0, 0].numpy(), (total / count + 1) / 2, atol=1e-5)
+
+
+def test_inference_in_chunks_is_training_s_computation(monkeypatch):
+    model = _model()
+    image = torch.rand(2, 1, 20, 20)
+    whole, whole_thresholds = model.denoise(image)
+    monkeypatch.setattr(deep_ksvd, "CHUNK", 37)
+    with torch.no_grad():
+        chunked, chunked_thresholds = model.denoise(image)
+    torch.testing.assert_close(chunked, whole.detach(), atol=1e-6, rtol=0)
+    torch.testing.assert_close(chunked_thresholds, whole_thresholds.detach(), atol=1e-6, rtol=0)
+
+
+def test_each_colour_channel_is_denoised_on_its_own():
+    model = _model()
+    x = torch.rand(1, 3, 12, 12)
+    together = model(x)
+    for c in range(3):
+        torch.testing.assert_close(together[:, c:c + 1], model(x[:, c:c + 1]))
+
+
+def test_the_gradient_reaches_every_learned_part():
+    model = _model()
+    x = torch.rand(2, 1, 10, 10)
+    ((model(x + 0.1 * torch.randn_like(x)) - x) ** 2).mean().backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
