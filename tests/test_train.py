@@ -278,8 +278,8 @@ def test_the_config_refuses_an_unknown_parameter_and_an_unknown_network(tmp_path
     with pytest.raises(InvalidInput, match=r"train has no parameter 'epochs'; its parameters "
                                            r"are: batch, lr, minutes, resume, seed, steps"):
         _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", epochs=3)
-    with pytest.raises(InvalidInput, match=r"there is no recipe 'unet'; the recipes are: deep_ksvd15, deep_ksvd25, "
-                                           r"deep_ksvd50, dncnn"):
+    with pytest.raises(InvalidInput, match=r"there is no recipe 'unet'; the recipes are: "
+                                           r"deep_ksvd15, deep_ksvd25, deep_ksvd50, dncnn"):
         train.TrainConfig.create("unet", "d", "v", tmp_path / "x.pt")
 
 
