@@ -36,6 +36,8 @@ PAGES = {
                 icon=":material/stacks:", url_path="patch-priors"),
         st.Page("chapters/deep_learning.py", title="Deep learning (2012–2021)",
                 icon=":material/neurology:", url_path="deep-learning"),
+        st.Page("chapters/fighting_back.py", title="Fighting back (2015–2021)",
+                icon=":material/model_training:", url_path="fighting-back"),
         st.Page("chapters/epilogue.py", title="Denoisers as priors (2013–2021)",
                 icon=":material/auto_fix_high:", url_path="prior"),
     ],

@@ -36,8 +36,10 @@ with interlude:
         with errors.guard("The digits interlude"):
             digits_views.interlude(key="deep.digits")
 
-nets = {m.key: m for m in denoisers.methods("Deep learning")}
-classical = {m.key: m for m in denoisers.methods() if m.family != "Deep learning"}
+nets = {m.key: m for m in denoisers.methods(denoisers.nets.FAMILY)}
+# The methods before the networks: the learned classical models come in the next chapter.
+classical = {m.key: m for m in denoisers.methods()
+             if m.family not in (denoisers.nets.FAMILY, denoisers.unrolled.FAMILY)}
 
 results: dict = {}
 with errors.section("The networks on your image"):

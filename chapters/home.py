@@ -29,6 +29,7 @@ TAGLINES = {
     "bm3d": "grouping and collaborative filtering, for years the reference to beat",
     "patch_priors": "EPLL and WNNM, the classical field's last refinements",
     "deep_learning": "the networks, and a look inside them",
+    "fighting_back": "TNRD and Deep K-SVD: classical models whose free choices are learned",
     "epilogue": "deblurring, inpainting, super-resolution, demosaicing, and images drawn "
                 "from a denoiser",
     "arena": "the methods you choose, on your image, side by side",

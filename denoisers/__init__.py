@@ -55,7 +55,7 @@ __all__ = [
 
 #: The modules that register methods, in history's order.
 _FAMILIES = ("linear", "pde", "wavelets", "sparsity", "ksvd", "nonlocal_means", "bm3d", "lowrank",
-             "epll", "nets")
+             "epll", "nets", "unrolled")
 
 #: The submodules reached as attributes of the package, imported on first access.
 _SUBMODULES = frozenset(_FAMILIES + (

@@ -89,6 +89,14 @@ def load_prior(path: str) -> Prior:
                  projected_means=torch.einsum("kij,ki->kj", vectors, means))
 
 
+def prior_size(path: Path = PRIOR_FILE) -> int:
+    """How many numbers the patch prior learned from its training patches: each component's
+    weight, mean and symmetric covariance, ``K (1 + d + d (d + 1) / 2)``."""
+    mixture = load_prior(str(path)).mixture
+    k, d = mixture.means.shape
+    return k * (1 + d + d * (d + 1) // 2)
+
+
 def posterior_scores(prior: Prior, patches: torch.Tensor,
                      noise_variance: float) -> tuple[torch.Tensor, torch.Tensor]:
     """log(w_k N(y; mu_k, Sigma_k + s I)) of DC-free ``patches`` (n, d) for every component

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -511,7 +512,9 @@ def ksvd(noisy: np.ndarray, sigma: float, *, learn: bool = True, iterations: int
         ``"noisy"``), its mean (``"mean"``, removed before coding), the atoms
         its code uses (``"indices"`` into the dictionary, ``"atoms"``) and
         their ``"coefficients"``, and its ``"reconstruction"`` (the mean
-        plus the coefficients times the atoms).
+        plus the coefficients times the atoms); ``extras["dictionary"]``: the
+        atoms the last coding used, shape (256, 8, 8) (any other patch's code
+        over them is :func:`code_patch`'s).
 
     Notes
     -----
@@ -699,17 +702,61 @@ def _trace(result: Result, padded: np.ndarray, start: np.ndarray, dictionary: np
     used = 0 if codes is None else int(codes.counts[index])
     chosen = np.zeros(0, np.int64) if codes is None else codes.atoms[index, :used]
     weights = np.zeros(0) if codes is None else codes.coefficients[index, :used]
+    result.extras["dictionary"] = dictionary.reshape(_ATOMS, _SIZE, _SIZE).astype(np.float32)
+    result.extras["patch"] = _patch_view(padded, (row, col), dictionary, float(means[index, 0]),
+                                         chosen, weights)
+
+
+def _patch_view(image: np.ndarray, corner: tuple[int, int], dictionary: np.ndarray, mean: float,
+                chosen: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+    """What a trace shows of one patch's code: the patch with its top-left ``corner``, its
+    ``mean``, the atoms ``chosen`` from ``dictionary`` with their coefficients ``weights``,
+    and the patch they rebuild."""
     flat = dictionary.reshape(_ATOMS, -1)
-    rebuilt = float(means[index, 0]) + weights @ flat[chosen]
-    result.extras["patch"] = {
-        "corner": (row, col),
-        "noisy": extract(padded, np.array([row]), np.array([col]), _SIZE)[0].astype(np.float32),
+    rebuilt = mean + weights @ flat[chosen]
+    return {
+        "corner": corner,
+        "noisy": extract(image, np.array([corner[0]]), np.array([corner[1]]),
+                         _SIZE)[0].astype(np.float32),
         "reconstruction": np.asarray(rebuilt, np.float32).reshape(_SIZE, _SIZE),
-        "mean": float(means[index, 0]),
-        "atoms": flat[chosen].reshape(used, _SIZE, _SIZE).astype(np.float32),
+        "mean": mean,
+        "atoms": flat[chosen].reshape(len(chosen), _SIZE, _SIZE).astype(np.float32),
         "indices": chosen.copy(),
         "coefficients": weights.astype(np.float32),
     }
+
+
+def code_patch(noisy: np.ndarray, sigma: float, corner: tuple[int, int],
+               dictionary: np.ndarray, gain: float = 1.15) -> dict[str, Any]:
+    """The code K-SVD's last coding gives the 8x8 patch of ``noisy`` with its top-left
+    ``corner``, over ``dictionary`` (a traced run's ``extras["dictionary"]``): its mean
+    removed, coded by OMP down to the residual ``64 (gain sigma)²``, as :func:`ksvd` codes
+    every patch. The same keys as the trace's ``extras["patch"]``.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (H, W)
+        The noisy grey image K-SVD ran on (mirrored to 8 pixels a side if smaller).
+    sigma : float
+        Its noise standard deviation, on the [0, 1] scale.
+    corner : tuple of int
+        The patch's top-left pixel (row, column), clamped into the image.
+    dictionary : ndarray, shape (256, 8, 8)
+        The atoms of the run's last coding.
+    gain : float
+        The run's ``gain``: coding stops below ``gain x sigma`` per pixel.
+    """
+    padded = _padded(np.asarray(noisy, np.float64))
+    row = min(max(0, corner[0]), padded.shape[0] - _SIZE)
+    col = min(max(0, corner[1]), padded.shape[1] - _SIZE)
+    patch = extract(padded, np.array([row]), np.array([col]), _SIZE).reshape(1, -1)
+    mean = float(patch.mean())
+    flat = dictionary.reshape(_ATOMS, -1).astype(np.float64)
+    codes = omp(flat, patch - mean, tolerance=_SIZE * _SIZE * (gain * sigma) ** 2,
+                max_atoms=_MAX_ATOMS)
+    used = int(codes.counts[0])
+    return _patch_view(padded, (row, col), flat, mean, codes.atoms[0, :used],
+                       codes.coefficients[0, :used])
 
 
 METHODS: tuple[Method, ...] = (

@@ -9,7 +9,15 @@ from skimage import data
 import denoisers
 from denoisers import metrics, noise
 from denoisers.core import as_image
-from denoisers.ksvd import KSVD, ksvd, ksvd_update, learn_dictionary, omp, overcomplete_dct
+from denoisers.ksvd import (
+    KSVD,
+    code_patch,
+    ksvd,
+    ksvd_update,
+    learn_dictionary,
+    omp,
+    overcomplete_dct,
+)
 
 SIGMA = 25 / 255
 #: Few iterations on few patches: the method's machinery, fast.
@@ -198,6 +206,23 @@ def test_the_trace_shows_the_dictionaries_the_curves_and_one_patch():
     assert error <= 64 * (1.15 * SIGMA) ** 2 * (1 + 1e-4)
     assert result.extras["params"] == {"learn": True, "iterations": 3, "training": 2000,
                                        "gain": 1.15}
+
+
+def test_any_patch_s_code_is_the_one_the_last_coding_gave():
+    """code_patch, over the trace's dictionary, gives the trace's centre patch its very code,
+    and any other patch a code within the same tolerance."""
+    noisy = noise.add_gaussian(_camera_crop(), SIGMA, seed=5)
+    result = ksvd(noisy, SIGMA, trace=True, **QUICK)
+    centre = result.extras["patch"]
+    again = code_patch(noisy, SIGMA, centre["corner"], result.extras["dictionary"])
+    np.testing.assert_array_equal(again["indices"], centre["indices"])
+    np.testing.assert_allclose(again["coefficients"], centre["coefficients"], atol=1e-6)
+    np.testing.assert_allclose(again["reconstruction"], centre["reconstruction"], atol=1e-6)
+    other = code_patch(noisy, SIGMA, (3, 40), result.extras["dictionary"])
+    assert other["corner"] == (3, 40)
+    np.testing.assert_array_equal(other["noisy"], noisy[3:11, 40:48])
+    error = ((other["noisy"] - other["reconstruction"]) ** 2).sum()
+    assert error <= 64 * (1.15 * SIGMA) ** 2 * (1 + 1e-4) and len(other["indices"]) >= 1
 
 
 def test_progress_is_reported_during_learning_and_ends_at_one():

@@ -33,6 +33,10 @@ FIGURE2_METHODS = ("bm3d", "drunet")
 
 #: The saved quality table the timeline reads (``python -m benchmarks.quality``).
 QUALITY_TABLE = Path(__file__).resolve().parent.parent / "assets/benchmarks/quality_set12.csv"
+#: The saved Set12 quality tables: the main benchmark's, and the learned classical models' own
+#: (``python -m benchmarks.quality --data ../shared/data/set12 --methods tnrd deep_ksvd --out
+#: assets/benchmarks/unrolled``).
+QUALITY_TABLES = (QUALITY_TABLE, QUALITY_TABLE.parent / "unrolled" / "quality_set12.csv")
 #: The noise level the timeline compares at.
 TIMELINE_SIGMA = 25
 
@@ -47,6 +51,7 @@ CHAPTER_OF_FAMILY = {
     "Collaborative filtering": "chapters/bm3d.py",
     "Low rank and patch priors": "chapters/patch_priors.py",
     "Deep learning": "chapters/deep_learning.py",
+    "Learned classical models": "chapters/fighting_back.py",
 }
 
 
@@ -87,15 +92,19 @@ def figure2(scene: Scene, *, key: str) -> None:
 # --------------------------------------------------------------------------- the timeline
 
 @cache
-def measured_set12(path: Path = QUALITY_TABLE, sigma: float = TIMELINE_SIGMA) -> dict[str, float]:
-    """The mean Set12 PSNR of every method of the saved quality table at ``sigma``, by key
-    (the peers and the variants with parameters, whose keys hold ``:`` or are not
-    registered, left out)."""
+def measured_set12(paths: tuple[Path, ...] = QUALITY_TABLES,
+                   sigma: float = TIMELINE_SIGMA) -> dict[str, float]:
+    """The mean Set12 PSNR of every method of the saved quality tables (those of ``paths``
+    that exist) at ``sigma``, by key (the peers and the variants with parameters, whose keys
+    hold ``:`` or are not registered, left out)."""
     values: dict[str, list[float]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as file:
-        for row in csv.DictReader(file):
-            if float(row["sigma"]) == sigma:
-                values[row["method"]].append(float(row["psnr"]))
+    for path in paths:
+        if not path.exists():
+            continue
+        with path.open(newline="", encoding="utf-8") as file:
+            for row in csv.DictReader(file):
+                if float(row["sigma"]) == sigma:
+                    values[row["method"]].append(float(row["psnr"]))
     registered = {m.key for m in denoisers.methods()}
     return {k: float(np.mean(v)) for k, v in values.items() if k in registered}
 

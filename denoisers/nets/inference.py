@@ -82,6 +82,13 @@ def load(name: str) -> Network:
                    tuple(saved["sigma_range"]), saved.get("trained", {}), bias_free)
 
 
+def weight_count(name: str) -> int:
+    """How many learned weights the network ``name`` has (its parameters, not the running
+    statistics of its batch normalisation)."""
+    saved = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+    return sum(p.numel() for p in build(saved["config"]).parameters())
+
+
 def to_image(tensor: torch.Tensor) -> np.ndarray:
     """(1, C, H, W) tensor to an (H, W[, 3]) float32 array."""
     array = tensor[0].detach().float().cpu().numpy()
