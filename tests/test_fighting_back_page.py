@@ -144,7 +144,7 @@ def test_the_weights_the_text_counts_are_the_committed_model_s(text, name):
     from denoisers.nets.inference import weight_count
     from ui.text import TEXT_DIR
 
-    said = re.search(r"([\d,]+) weights", (TEXT_DIR / f"{text}.md").read_text(encoding="utf-8"))
+    said = re.search(r"([\d,]+)\s+weights", (TEXT_DIR / f"{text}.md").read_text(encoding="utf-8"))
     assert said and int(said.group(1).replace(",", "")) == weight_count(name)
 
 

@@ -223,7 +223,9 @@ def learned_weights(method: Method) -> int:
     if method.key == "epll":
         from denoisers import epll
         return epll.prior_size()
-    name = "tnrd25" if method.key == "tnrd" else method.key
+    name = method.key
+    if method.family == LEARNED:  # one file per noise level: the one that runs at σ 25
+        name += str(denoisers.unrolled.nearest_model(method.key, 25 / 255))
     return inference.weight_count(name) if inference.weights_path(name).exists() else 0
 
 
@@ -301,9 +303,10 @@ def tradeoff_summary(points: dict[str, tuple[float, int, float]]) -> str:
     for key in learned:
         seconds, weights, quality = points[key]
         share = (quality - c) / (n - c) if n > c else float("nan")
+        fewer = (f" ({points[best_network][1] / weights:.0f} times fewer)" if weights else "")
         lines.append(
-            f"{denoisers.get(key).name} gives **{quality:.2f} dB** with {weights:,} weights "
-            f"({points[best_network][1] / weights:.0f} times fewer) in "
+            f"{denoisers.get(key).name} gives **{quality:.2f} dB** with {weights:,} weights"
+            f"{fewer} in "
             f"{seconds:.2g} s at {TIMED_SIDE}x{TIMED_SIDE}: "
             + (f"{share:.0%} of that lead recovered." if share >= 0 else
                f"{c - quality:.2f} dB short of the best classical method."))
