@@ -23,6 +23,7 @@ from .core import Method, Progress, Result, View, report, validated
 
 if TYPE_CHECKING:
     from .nets.deep_ksvd import DeepKSVD
+    from .nets.inference import Network
     from .nets.tnrd import TNRD
 
 FAMILY = "Learned classical models"
@@ -47,6 +48,15 @@ def nearest_model(name: str, sigma: float) -> int:
 
     present = [s for s in SIGMAS if weights_path(f"{name}{s}").exists()] or list(SIGMAS)
     return min(present, key=lambda s: abs(np.log(s / max(sigma * 255, 1e-3))))
+
+
+def _loaded(name: str, sigma: float) -> tuple[int, Network]:
+    """The noise level (0-255) of the model ``name`` that runs at ``sigma``
+    (:func:`nearest_model`) and that model, loaded once per process."""
+    from .nets import inference
+
+    level = nearest_model(name, sigma)
+    return level, inference.load(f"{name}{level}")
 
 
 @validated(())
@@ -120,8 +130,7 @@ def tnrd(noisy: np.ndarray, sigma: float, *, trace: bool = False,
 
     from .nets import inference
 
-    level = nearest_model("tnrd", sigma)
-    net = inference.load(f"tnrd{level}")
+    level, net = _loaded("tnrd", sigma)
     gain = level / 255 / max(sigma, 1e-6)
     x = inference.to_tensor(noisy * np.float32(gain), net.device)
     frames = []
@@ -236,8 +245,7 @@ def deep_ksvd(noisy: np.ndarray, sigma: float, *, trace: bool = False,
 
     from .nets import inference
 
-    level = nearest_model("deep_ksvd", sigma)
-    net = inference.load(f"deep_ksvd{level}")
+    level, net = _loaded("deep_ksvd", sigma)
     model: DeepKSVD = net.model
     # Noise above the model's is brought down to it by scaling the image about mid-grey
     # (contrast falls with it); below it, scaling up would push patches past the [-1, 1]
@@ -287,10 +295,9 @@ def deep_ksvd_look(noisy: np.ndarray, sigma: float, result: Result,
     """
     import torch
 
-    from .nets import inference
 
     noisy, sigma = luminance_view(noisy, sigma)
-    net = inference.load(f"deep_ksvd{nearest_model('deep_ksvd', sigma)}")
+    _, net = _loaded("deep_ksvd", sigma)
     model: DeepKSVD = net.model
     padded = _at_least_a_patch(np.asarray(noisy, np.float32), model.patch)
     row = min(max(0, probe[0] - model.patch // 2), padded.shape[0] - model.patch)
