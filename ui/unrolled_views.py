@@ -27,10 +27,11 @@ TNRD_EQUATION = (r"u_t = u_{t-1} - \Big(\sum_{i=1}^{48} \bar K_i^{t}\,"
                  r"\phi_i^{t}\big(K_i^{t} u_{t-1}\big) + \lambda_t\,(u_{t-1} - f)\Big),"
                  r"\qquad t = 1, \dots, 5")
 #: Deep K-SVD's computation, as the page writes it with ``st.latex``.
-DEEP_KSVD_EQUATION = (r"z_i^{k+1} = \mathcal{S}_{\theta(y_i)}\Big(z_i^{k} + \tfrac{1}{c}\, "
-                      r"D^\top\big(y_i - D z_i^{k}\big)\Big),\qquad "
+#: Two lines, so that it fits a projector's narrow page at 150 % zoom.
+DEEP_KSVD_EQUATION = (r"\begin{gathered}z_i^{k+1} = \mathcal{S}_{\theta(y_i)}\Big(z_i^{k} + "
+                      r"\tfrac{1}{c}\, D^\top\big(y_i - D z_i^{k}\big)\Big),\\ "
                       r"\hat x = \frac{\sum_i R_i^\top\, (w \odot D z_i^{K})}"
-                      r"{\sum_i R_i^\top\, w}")
+                      r"{\sum_i R_i^\top\, w}\end{gathered}")
 #: The families the trade-off tells apart from the classical methods.
 NETWORKS, LEARNED = denoisers.nets.FAMILY, denoisers.unrolled.FAMILY
 #: What the page says where a learned model had no noise to remove (σ = 0).
