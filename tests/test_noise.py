@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -238,7 +239,8 @@ def test_salt_and_pepper_sets_whole_pixels_of_a_colour_image():
 
 
 def test_an_unknown_model_is_named_with_the_models_there_are():
-    with pytest.raises(ValueError, match=r"the models are: gaussian, poisson, salt_pepper$"):
+    with pytest.raises(ValueError, match=r"the models are: gaussian, poisson, salt_pepper, "
+                                         r"correlated, poisson_gaussian$"):
         noise.add_noise(FLAT, "speckle", 0.1)
 
 
@@ -269,3 +271,68 @@ def test_estimate_sigma_looks_at_the_diagonal_detail_only():
     stripes = np.where(np.arange(256)[:, None] % 2 == 1, 0.7, 0.3) * np.ones((1, 256))
     noisy = noise.add_gaussian(stripes.astype(np.float32), 0.05, seed=2)
     assert noise.estimate_sigma(noisy) == pytest.approx(0.05, rel=0.05)
+
+
+# --------------------------------------------------------------------------- a camera's noise
+
+@pytest.mark.parametrize("preset", sorted(noise.PRESETS))
+def test_poisson_gaussian_noise_has_the_variance_a_x_plus_b(preset):
+    model = noise.PRESETS[preset]
+    for level in (0.05, 0.3, 0.8):
+        flat = np.full((256, 256), level, np.float32)
+        residual = noise.add_poisson_gaussian(flat, model, seed=2) - flat
+        assert abs(residual.var() / (model.a * level + model.b) - 1) < 0.05, level
+        assert abs(residual.mean()) < 0.002
+
+
+def test_the_presets_get_noisier_as_the_light_fades():
+    mid_grey = [float(noise.PRESETS[name].sigma(0.5)) * 255
+                for name in ("daylight", "indoors", "night")]
+    assert mid_grey == sorted(mid_grey) and 4 < mid_grey[0] < 6 and 18 < mid_grey[2] < 22
+
+
+def test_poisson_gaussian_noise_is_seeded_and_its_sigma_is_the_rms():
+    model = noise.PRESETS["indoors"]
+    first = noise.add_noise(RAMP, "poisson_gaussian", model, seed=5)
+    assert np.array_equal(first.image, noise.add_poisson_gaussian(RAMP, model, seed=5))
+    assert not np.array_equal(first.image, noise.add_poisson_gaussian(RAMP, model, seed=6))
+    assert first.sigma == pytest.approx(np.sqrt(np.mean(model.a * RAMP + model.b)), rel=1e-6)
+    assert abs((first.image - RAMP).std() / first.sigma - 1) < 0.03
+
+
+def test_pure_read_out_noise_is_gaussian():
+    residual = noise.add_poisson_gaussian(FLAT, noise.PoissonGaussian(0, 1e-3), seed=1) - FLAT
+    assert abs(residual.std() / np.sqrt(1e-3) - 1) < 0.02
+
+
+@pytest.mark.parametrize("a, b, message", [
+    (-0.01, 1e-4, "a (the variance per unit of intensity) must be in"),
+    (0.01, -1e-4, "b (the variance at black) must be in"),
+    (0.5, 0.0, "must be in [0, 0.1]"),
+    (float("nan"), 0.0, "must be a number"),
+    (0.0, 0.0, "no noise at all"),
+])
+def test_bad_poisson_gaussian_settings_are_refused_in_words(a, b, message):
+    with pytest.raises(noise.InvalidInput, match=re.escape(message)):
+        noise.PoissonGaussian(a, b)
+
+
+def test_correlated_noise_has_its_sigma_and_spreads_over_neighbours():
+    sigma = 20 / 255
+    residual = noise.add_correlated(FLAT, sigma, seed=3) - FLAT
+    assert abs(residual.std() / sigma - 1) < 0.03
+    # The blur [1 2 1] x [1 2 1] correlates horizontal neighbours by (2 + 2) / 6 = 2/3.
+    neighbours = np.corrcoef(residual[:, :-1].ravel(), residual[:, 1:].ravel())[0, 1]
+    assert neighbours == pytest.approx(2 / 3, abs=0.02)
+    # Which is why the finest-scale estimate reads it as faint noise.
+    assert noise.estimate_sigma(FLAT + residual) < 0.5 * sigma
+
+
+def test_the_covariance_of_correlated_noise_is_what_the_noise_shows():
+    sigma = 0.1
+    residual = noise.add_correlated(np.zeros((512, 512), np.float32), sigma, seed=0)
+    patches = np.lib.stride_tricks.sliding_window_view(residual, (8, 8))[::4, ::4]
+    measured = np.cov(patches.reshape(-1, 64).T)
+    expected = noise.CorrelatedNoise.of_kernel(sigma).covariance
+    assert np.abs(measured - expected).max() < 0.1 * sigma**2
+    assert noise.CorrelatedNoise.of_kernel(sigma).sigma == pytest.approx(sigma)
