@@ -59,7 +59,8 @@ _FAMILIES = ("linear", "pde", "wavelets", "sparsity", "ksvd", "nonlocal_means", 
 
 #: The submodules reached as attributes of the package, imported on first access.
 _SUBMODULES = frozenset(_FAMILIES + (
-    "gmm", "images", "inverse", "metrics", "noise", "patches", "train"))
+    "gmm", "images", "inverse", "metrics", "noise", "noise_level", "patches", "stabilise",
+    "train"))
 
 _REGISTRY: dict[str, Method] = {}
 _registered = 0  # how many of _FAMILIES are in the registry
@@ -118,7 +119,7 @@ def get(key: str) -> Method:
 
 def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         progress: Progress | None = None, probe: tuple[int, int] | None = None,
-        reference: Any = None, **params: Any) -> Result:
+        reference: Any = None, noise_model: Any = None, **params: Any) -> Result:
     """Denoise ``noisy`` with the method registered as ``key``.
 
     Parameters
@@ -142,6 +143,18 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         The clean image, for a trace that measures PSNR as it goes (methods
         whose function takes ``reference``: the curve ``"PSNR (dB)"``). It
         reaches the trace only: the estimate never depends on it.
+    noise_model : noise.PoissonGaussian or noise.CorrelatedNoise, optional
+        Correlated noise's covariance goes to a method that takes it
+        (``get(key).noise_spectrum``: BM3D) and is refused by the others.
+        Noise that depends on the light, variance ``a x + b`` (fitted by
+        :func:`denoisers.noise_level.fit_noise_level`). A method told a noise
+        level per pixel (``get(key).noise_map``: FFDNet, DRUNet) is given the
+        curve's level at every pixel; any other runs on the image's
+        generalised Anscombe transform, where the noise is about white and
+        Gaussian, and its estimate goes back through the exact unbiased
+        inverse (:mod:`denoisers.stabilise`); its stages and ``reference``
+        stay in that transform's domain, and ``extras["stabilised"]`` says
+        so. ``sigma`` is then only the noise's RMS, for the record.
     **params
         The method's own parameters; see ``get(key).params``. Unknown names
         and out-of-range values raise a ValueError that names the range.
@@ -159,6 +172,21 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     sigma = check_sigma(sigma)
     values = method.validate(params)
     kwargs: dict[str, Any] = dict(values, trace=bool(trace), progress=progress)
+    from .noise import CorrelatedNoise, PoissonGaussian
+
+    if isinstance(noise_model, CorrelatedNoise):
+        if not method.noise_spectrum:
+            raise InvalidInput(f"{method.name} assumes white noise: of the methods here, only "
+                               "BM3D is told the spectrum of correlated noise")
+        kwargs["noise_covariance"] = noise_model.covariance
+    elif noise_model is not None:
+        if not isinstance(noise_model, PoissonGaussian):
+            raise InvalidInput("noise_model must be a PoissonGaussian or a CorrelatedNoise; "
+                               f"got {noise_model!r}")
+        if not method.noise_map:
+            return _stabilised(key, image, noise_model, trace=trace, progress=progress,
+                               probe=probe, **params)
+        kwargs["sigma_map"] = _level_map(image, noise_model)
     probe = _check_probe(probe, image.shape)
     by_channel = image.ndim == 3 and not method.colour
     if reference is not None:
@@ -186,8 +214,46 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
     return result
 
 
-def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, int],
-         **params: Any) -> View:
+def _stabilised(key: str, image: np.ndarray, model: Any, **kwargs: Any) -> Result:
+    """Method ``key`` on noise of variance ``a x + b`` (``model``): run on the image's
+    generalised Anscombe transform scaled to [0, 1] (:func:`_stable`) and brought back by the
+    exact unbiased inverse."""
+    from .stabilise import inverse_anscombe
+
+    stable, sigma, low, scale = _stable(image, model)
+    result = run(key, stable, sigma, **kwargs)
+    result.image = inverse_anscombe(result.image * scale + low, model)
+    result.extras["stabilised"] = (
+        f"run on the generalised Anscombe transform of the image, where the noise is about "
+        f"white with σ ≈ {sigma * 255:.1f} (0–255 scale), and brought back by the exact "
+        "unbiased inverse; the stages shown are in the transform's domain")
+    return result
+
+
+def _stable(image: np.ndarray, model: Any) -> tuple[np.ndarray, float, float, float]:
+    """The generalised Anscombe transform of ``image`` under ``model``, scaled to [0, 1], the
+    sigma of its noise there (about 1 / its range), and the range's low end and length."""
+    from .stabilise import anscombe
+
+    stable = anscombe(image, model)
+    low = float(stable.min())
+    scale = max(float(stable.max()) - low, 1e-6)
+    return (stable - low) / scale, min(1.0, 1.0 / scale), low, scale
+
+
+def _level_map(image: np.ndarray, model: Any) -> np.ndarray:
+    """The noise standard deviation ``model`` gives each pixel, float32 (H, W): the curve at
+    the image smoothed over about 3 pixels (the noise itself would make the map grainy),
+    the root of the channels' mean variance for a colour image."""
+    from scipy.ndimage import gaussian_filter
+
+    sigmas = (1.5, 1.5, 0) if image.ndim == 3 else 1.5
+    variance = model.variance(gaussian_filter(image, sigmas, mode="reflect"))
+    return np.sqrt(variance.mean(axis=-1) if image.ndim == 3 else variance).astype(np.float32)
+
+
+def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, int], *,
+         noise_model: Any = None, **params: Any) -> View:
     """The view of pixel ``probe`` in ``result``, a traced run of method ``key``.
 
     Choosing what to look at must not recompute the method: this is the
@@ -212,6 +278,9 @@ def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, i
     probe : (row, col)
         The pixel to look at, in image coordinates (0-based, inside the
         image); ``None`` takes the image centre.
+    noise_model : noise.PoissonGaussian, optional
+        The ``noise_model`` of the traced run: a method run on the image's
+        generalised Anscombe transform is looked at there too.
     **params
         The method's parameters, the same as for the traced run (validated
         as :func:`run` does; those left out take their defaults).
@@ -232,7 +301,10 @@ def look(key: str, noisy: Any, sigma: float, result: Result, probe: tuple[int, i
     if method.look is None:
         raise InvalidInput(f"{method.name} has no view of a chosen pixel")
     image = as_image(noisy)
-    return _looked(method, image, check_sigma(sigma), result, _check_probe(probe, image.shape),
+    sigma = check_sigma(sigma)
+    if noise_model is not None and not method.noise_map:
+        image, sigma, _, _ = _stable(image, noise_model)
+    return _looked(method, image, sigma, result, _check_probe(probe, image.shape),
                    method.validate(params))
 
 

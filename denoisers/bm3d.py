@@ -335,6 +335,47 @@ def _wiener_shrink(spectrum: np.ndarray, pilot: np.ndarray, sigma: float | np.nd
     return factors * spectrum, weights, factors
 
 
+def coefficient_sigmas(covariance: np.ndarray, settings: StageSettings,
+                       shape: tuple[int, ...]) -> np.ndarray:
+    """The noise's standard deviation in each coefficient of a pass's 2-D block transform.
+
+    For noise of covariance C in N1 x N1 blocks (row-major), coefficient k of
+    the transform T has variance ``(T C T^T)_kk``; white noise of variance
+    sigma² gives sigma² in every coefficient of an orthonormal transform.
+
+    Parameters
+    ----------
+    covariance : ndarray, shape (N1², N1²)
+        The noise's covariance in blocks of the pass's side, on the [0, 1]
+        scale; symmetric, positive semi-definite.
+    settings : StageSettings
+        The pass: its block side and 2-D transform.
+    shape : tuple of int
+        The image's shape (blocks larger than the image shrink to it, and the
+        covariance must be for the blocks used).
+
+    Returns
+    -------
+    ndarray, shape (N1²,)
+        The standard deviations, float64, row-major over the coefficients.
+    """
+    size = min(settings.size, *shape[:2])
+    covariance = np.asarray(covariance, dtype=np.float64)
+    if covariance.shape != (size * size, size * size):
+        raise InvalidInput(f"the noise covariance must be for {size}x{size} blocks, shape "
+                           f"({size * size}, {size * size}); got {covariance.shape}")
+    if not np.isfinite(covariance).all() or not np.allclose(covariance, covariance.T,
+                                                            atol=1e-9):
+        raise InvalidInput("the noise covariance must be a finite symmetric matrix")
+    forward, _ = block_transform(size, settings.transform)
+    transform = np.kron(forward, forward)
+    variances = np.einsum("ij,jk,ik->i", transform, covariance, transform)
+    if variances.min() < -1e-9 or variances.max() > 1:
+        raise InvalidInput("the noise covariance must give every coefficient a variance in "
+                           "[0, 1] on the [0, 1] scale")
+    return np.sqrt(np.clip(variances, 0, None))
+
+
 def match_threshold(settings: StageSettings, sigma: float) -> float:
     """The largest block distance (mean squared difference per pixel, [0, 1] scale) in a group.
 
@@ -371,7 +412,8 @@ def _run_pass(channels: np.ndarray, pilot: np.ndarray | None, sigmas: np.ndarray
     n_channels, height, width = channels.shape
     size = min(settings.size, height, width)
     guide = channels[0] if pilot is None else pilot[0]
-    match_sigma = float(sigmas[0]) if pilot is None else 0.0
+    # the luminance's per-pixel sigma: the root of its coefficients' mean variance
+    match_sigma = float(np.sqrt(np.mean(np.square(sigmas[0])))) if pilot is None else 0.0
     transform = _Transform(size, settings.transform)
     accumulators = [Aggregator((height, width), kaiser_window(size, profile.beta))
                     for _ in range(n_channels)]
@@ -446,7 +488,9 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
     pilot_spectra = None if pilot is None else _block_spectra(transform, pilot, top, bottom)
     sums = np.zeros_like(spectra)
     weight_sums = np.zeros(spectra.shape[:2])
-    sigmas = np.asarray(sigmas, np.float64)[:, None]  # (C, 1): broadcast over n²
+    sigmas = np.asarray(sigmas, np.float64)
+    if sigmas.ndim == 1:
+        sigmas = sigmas[:, None]  # (C, 1): broadcast over n²; (C, n²) for correlated noise
     for length in np.unique(lengths):
         chosen = np.flatnonzero(lengths == length)
         per_chunk = max(1, _CHUNK_VALUES // (length * spectra[0].size))
@@ -582,7 +626,8 @@ BM3D: tuple[Param, ...] = (
 @validated(BM3D)
 def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: int = 39,
          trace: bool = False, progress: Progress | None = None,
-         reference: np.ndarray | None = None) -> Result:
+         reference: np.ndarray | None = None,
+         noise_covariance: np.ndarray | None = None) -> Result:
     """BM3D (grey) and CBM3D (colour): collaborative filtering of groups of similar blocks.
 
     Parameters
@@ -610,6 +655,13 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         The clean image, for the trace only: with it, the curve ``"PSNR
         (dB)"`` gives the PSNR after each pass. The estimate never depends
         on it.
+    noise_covariance : ndarray, shape (N1², N1²), optional
+        For correlated noise: the covariance of the noise (per RGB channel)
+        in N1 x N1 blocks, row-major (:func:`denoisers.noise_level.fit_grain`
+        estimates it from the image). Each 2-D transform coefficient is then
+        thresholded and shrunk with its own sigma, the root of the diagonal
+        of ``T C T^T`` (Mäkinen, Azzari & Foi 2020), and ``sigma`` is
+        replaced by the noise's per-pixel level for block matching.
 
     Returns
     -------
@@ -762,9 +814,16 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
         channels = noisy[None]
         sigmas = np.array([sigma])
     channels = np.ascontiguousarray(channels, dtype=np.float32)
-    basic, _ = _run_pass(channels, None, sigmas, chosen.hard, chosen, radius, progress, (0.0, 0.5))
-    final, weights = _run_pass(channels, basic, sigmas, chosen.wiener, chosen, radius, progress,
-                               (0.5, 1.0))
+    hard_sigmas = wiener_sigmas = sigmas
+    if noise_covariance is not None:
+        scales = colour.CHANNEL_SIGMA if is_colour else np.ones(1)
+        hard_sigmas, wiener_sigmas = (
+            scales[:, None] * coefficient_sigmas(noise_covariance, stage, noisy.shape)
+            for stage in (chosen.hard, chosen.wiener))
+    basic, _ = _run_pass(channels, None, hard_sigmas, chosen.hard, chosen, radius, progress,
+                         (0.0, 0.5))
+    final, weights = _run_pass(channels, basic, wiener_sigmas, chosen.wiener, chosen, radius,
+                               progress, (0.5, 1.0))
     image = _to_image(final, is_colour)
     result = Result(image)
     if trace:
@@ -870,6 +929,7 @@ METHODS: tuple[Method, ...] = (
         colour=True,
         slow=True,
         look=bm3d_groups,
+        noise_spectrum=True,
         url="https://doi.org/10.1109/TIP.2007.901238",
     ),
 )

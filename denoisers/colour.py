@@ -82,7 +82,9 @@ def by_channel(run: Callable[..., Result], rgb: np.ndarray, sigma: float, *,
     progress : callable, optional
         Receives the fraction done over the three channels.
     **kwargs
-        Passed to ``run`` for every channel (the method's parameters).
+        Passed to ``run`` for every channel (the method's parameters); a
+        ``sigma_map`` (a noise level per pixel, RGB) is scaled per channel
+        as ``sigma`` is.
 
     Returns
     -------
@@ -91,11 +93,15 @@ def by_channel(run: Callable[..., Result], rgb: np.ndarray, sigma: float, *,
         float32 (H, W, 3).
     """
     opp = to_opponent(rgb)
+    level_map = kwargs.get("sigma_map")
     channels = []
     traced: Result | None = None
     for c in range(3):
         sub = None if progress is None else _sub_progress(progress, c / 3, 1 / 3)
-        result = run(np.ascontiguousarray(opp[..., c]), min(1.0, sigma * float(CHANNEL_SIGMA[c])),
+        scale = float(CHANNEL_SIGMA[c])
+        if kwargs.get("sigma_map") is not None:
+            kwargs["sigma_map"] = level_map * scale
+        result = run(np.ascontiguousarray(opp[..., c]), min(1.0, sigma * scale),
                      trace=trace and c == 0, progress=sub, **kwargs)
         channels.append(result.image)
         if c == 0:

@@ -307,6 +307,10 @@ class Method:
     params.
     ``blind=True`` means the method ignores sigma (it reads the noise level
     from the image, or is trained for a range of them).
+    ``noise_map=True`` means the function also takes ``sigma_map``, a noise
+    level per pixel (FFDNet, DRUNet), for noise that depends on the light;
+    ``noise_spectrum=True`` that it takes ``noise_covariance``, the
+    covariance of correlated noise in its blocks (BM3D).
     """
 
     key: str
@@ -322,6 +326,8 @@ class Method:
     look: Callable[..., View] | None = None
     blind: bool = False
     url: str = ""
+    noise_map: bool = False
+    noise_spectrum: bool = False
 
     @property
     def probe(self) -> bool:
@@ -389,7 +395,7 @@ def check_params(spec: tuple[Param, ...], given: Mapping[str, Any], owner: str) 
 
 
 #: The keywords of a method's function that are not parameters of its spec.
-_PASSED = frozenset({"trace", "progress", "reference"})
+_PASSED = frozenset({"trace", "progress", "reference", "sigma_map", "noise_covariance"})
 
 
 def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
@@ -400,8 +406,10 @@ def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Call
     the image goes through :func:`as_image`, sigma through
     :func:`check_sigma` and the keyword parameters named in ``spec`` (the
     same tuple the :class:`Method` is registered with) through
-    :func:`check_params` (an unknown keyword is refused); ``trace``,
-    ``progress`` and ``reference`` pass as they are.
+    :func:`check_params` (an unknown keyword is refused), a ``sigma_map``
+    through :func:`check_sigma_map`; ``trace``, ``progress``,
+    ``reference`` and ``noise_covariance`` (checked by the one method that
+    takes it, BM3D) pass as they are.
     """
     def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
         owner = function.__name__
@@ -410,12 +418,29 @@ def validated(spec: tuple[Param, ...]) -> Callable[[Callable[..., Result]], Call
         def checked(noisy: Any, sigma: Any, **kwargs: Any) -> Result:
             given = {k: v for k, v in kwargs.items() if k not in _PASSED}
             values = check_params(spec, given, owner)
-            return function(as_image(noisy), check_sigma(sigma),
+            image = as_image(noisy)
+            if kwargs.get("sigma_map") is not None:
+                kwargs["sigma_map"] = check_sigma_map(kwargs["sigma_map"], image.shape)
+            return function(image, check_sigma(sigma),
                             **{**kwargs, **{k: values[k] for k in given}})
 
         return checked
 
     return decorate
+
+
+def check_sigma_map(sigma_map: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Return ``sigma_map`` as float32 (H, W) if it is a noise level per pixel for an image of
+    ``shape``: finite, in [0, 1] (the [0, 1] scale's standard deviations). Raises
+    :class:`InvalidInput` saying what came in otherwise."""
+    levels = np.asarray(sigma_map, dtype=np.float32)
+    if levels.shape != tuple(shape[:2]):
+        raise InvalidInput(f"the noise-level map must have the image's shape {tuple(shape[:2])}; "
+                           f"got {levels.shape}")
+    if not np.isfinite(levels).all() or levels.min() < 0 or levels.max() > 1:
+        raise InvalidInput("the noise-level map must hold standard deviations in [0, 1] on the "
+                           "[0, 1] scale")
+    return levels
 
 
 def as_image(image: Any, *, name: str = "noisy") -> np.ndarray:

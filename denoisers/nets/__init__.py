@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..colour import by_channel, luminance_view
-from ..core import Bool, Method, Progress, Result, View, validated
+from ..core import Bool, InvalidInput, Method, Progress, Result, View, validated
 
 FAMILY = "Deep learning"
 
@@ -30,7 +30,7 @@ self_ensemble : bool
     Average the estimates of the eight flips and quarter turns of the image
     (test-time self-ensemble, Timofte, Rothe & Van Gool 2016): a little
     better, eight times slower.
-{colour_network}trace : bool
+{colour_network}{sigma_map}trace : bool
     Also return the predicted noise and the first-layer filters; the
     feature maps, equivalent kernel and receptive field of one pixel are
     the method's ``look`` (:func:`denoisers.look`).
@@ -107,26 +107,29 @@ MLP_FAINT_NOISE = 12
 
 
 def _network(name: str, label: str, title: str, paper: str, notes: str, *,
-             blind: bool = False, colour: bool = False,
+             blind: bool = False, colour: bool = False, noise_map: bool = False,
              worse_below: float = 0.0) -> dict[str, Callable[..., Any]]:
     """The registered function of network ``name`` (with its docstring) and its ``look``.
 
     ``label`` is the name the notes use; ``worse_below`` (sigma on the 0-255
     scale) adds a note below that noise level, where the benchmark measured
-    the network below the noisy input.
+    the network below the noisy input; ``noise_map`` says the network takes a
+    level per pixel (its function takes ``sigma_map``).
     """
 
     def run(noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False,
             colour_network: bool = False, trace: bool = False,
-            progress: Progress | None = None) -> Result:
+            progress: Progress | None = None, sigma_map: np.ndarray | None = None) -> Result:
         from . import inference
 
+        if sigma_map is not None and not noise_map:
+            raise InvalidInput(f"{label} is told no noise level per pixel")
         if noisy.ndim == 3 and not colour_network:
             return by_channel(run, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
-                              progress=progress)
+                              progress=progress, sigma_map=sigma_map)
         key = f"{name}_colour" if noisy.ndim == 3 else name
         result = inference.denoise(key, noisy, sigma, self_ensemble=self_ensemble, trace=trace,
-                                   progress=progress, label=label)
+                                   progress=progress, label=label, sigma_map=sigma_map)
         if sigma * 255 < worse_below:
             result.extras["note"] = "; ".join(filter(None, (result.extras.get("note"), (
                 f"below σ = {worse_below:g} {label} returns an image worse than the noisy input "
@@ -152,6 +155,7 @@ def _network(name: str, label: str, title: str, paper: str, notes: str, *,
         colour_network=(_COLOUR_NETWORK_DOC if colour else _NO_COLOUR_NETWORK_DOC).format(
             name=name),
         colour_example=_COLOUR_EXAMPLE.format(name=name) if colour else "",
+        sigma_map=_SIGMA_MAP_DOC if noise_map else _NO_SIGMA_MAP_DOC,
         sigma_use="Ignored: the network is blind." if blind else
         "Fills the noise-level map the network is given (clamped to its training range).",
     )
@@ -173,6 +177,15 @@ _FFDNET_PAPER = ("K. Zhang, W. Zuo and L. Zhang, \"FFDNet: Toward a fast and fle
 _DRUNET_PAPER = ("K. Zhang, Y. Li, W. Zuo, L. Zhang, L. Van Gool and R. Timofte, \"Plug-and-play "
                  "image restoration with deep denoiser prior\", IEEE TPAMI 44(10), 2022 "
                  "(arXiv 2021). https://doi.org/10.1109/TPAMI.2021.3088914")
+
+_SIGMA_MAP_DOC = """sigma_map : ndarray, shape (H, W), optional
+    The noise standard deviation at every pixel ([0, 1] scale), filling the
+    noise-level map in place of ``sigma`` (noise that depends on the light:
+    :func:`denoisers.run`'s ``noise_model``).
+"""
+_NO_SIGMA_MAP_DOC = """sigma_map : None
+    Refused: this network is told no noise level per pixel.
+"""
 
 #: Every network's parameter.
 _PARAMS = (Bool("self_ensemble", default=False,
@@ -236,8 +249,8 @@ METHODS: tuple[Method, ...] = (
                    "space, or, with ``colour_network``, through a colour model of the same "
                    "size on the 12 sub-images of R, G and B, trained on colour photographs "
                    "from the grey one.",
-                   colour=True, worse_below=FAINT_NOISE),
-        params=_PARAMS + (_COLOUR_NETWORK,), colour=True,
+                   colour=True, noise_map=True, worse_below=FAINT_NOISE),
+        params=_PARAMS + (_COLOUR_NETWORK,), colour=True, noise_map=True,
         url="https://doi.org/10.1109/TIP.2018.2839891",
     ),
     Method(
@@ -272,8 +285,8 @@ METHODS: tuple[Method, ...] = (
                    "A small DRUNet (Zhang et al. 2021): a bias-free, "
                    "noise-conditional U-Net.", _DRUNET_PAPER,
                    "Three scales of 48, 96 and 192 channels, two residual blocks at "
-                   "each, on the pixel-unshuffled image."),
-        params=_PARAMS, url="https://doi.org/10.1109/TPAMI.2021.3088914",
+                   "each, on the pixel-unshuffled image.", noise_map=True),
+        params=_PARAMS, noise_map=True, url="https://doi.org/10.1109/TPAMI.2021.3088914",
     ),
 )
 

@@ -106,7 +106,7 @@ class FFDNet(nn.Module):
 
     def forward(self, noisy: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         sub = F.pixel_unshuffle(noisy, 2)
-        level = sigma.to(sub.dtype).view(-1, 1, 1, 1).expand(-1, 1, *sub.shape[2:])
+        level = level_map(sigma, sub)
         return F.pixel_shuffle(self.body(torch.cat([sub, level], dim=1)), 2)
 
 
@@ -155,7 +155,7 @@ class DRUNet(nn.Module):
 
     def forward(self, noisy: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         sub = F.pixel_unshuffle(noisy, 2)
-        level = sigma.to(sub.dtype).view(-1, 1, 1, 1).expand(-1, 1, *sub.shape[2:])
+        level = level_map(sigma, sub)
         x = self.head(torch.cat([sub, level], dim=1))
         skips = []
         for encode, down in zip(self.encoders, self.down):
@@ -231,7 +231,20 @@ def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)[None]
 
 
-def run_padded(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+def level_map(sigma: torch.Tensor, sub: torch.Tensor) -> torch.Tensor:
+    """The noise-level map stacked on the half-size sub-images ``sub`` (N, C, H/2, W/2).
+
+    ``sigma`` is one level per image, shape (N,), or a level per pixel, shape
+    (N, 1, H, W), which is pooled onto the sub-images' grid: each cell gets
+    the root of its four pixels' mean variance.
+    """
+    if sigma.dim() == 4:
+        return F.avg_pool2d(sigma.to(sub.dtype).square(), 2).sqrt()
+    return sigma.to(sub.dtype).view(-1, 1, 1, 1).expand(-1, 1, *sub.shape[2:])
+
+
+def run_padded(model: nn.Module, noisy: torch.Tensor,
+               sigma: float | torch.Tensor) -> torch.Tensor:
     """``model`` on a (N, C, H, W) batch of any size: padded as it needs, cropped back.
 
     The batch goes in channels-last, the layout the convolutions run fastest in (on this
@@ -244,13 +257,16 @@ def run_padded(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Ten
         :func:`input_multiple` (the batch is padded to them).
     noisy : torch.Tensor, shape (N, C, H, W)
         The noisy batch, on the [0, 1] scale.
-    sigma : float
-        The noise level given to every image of the batch ([0, 1] scale;
-        blind networks ignore it).
+    sigma : float or torch.Tensor, shape (N, 1, H, W)
+        The noise level given to every image of the batch, or to every pixel
+        (a map, padded as the batch is), on the [0, 1] scale; blind networks
+        ignore it.
     """
-    padded, (h, w) = pad_to(noisy, input_multiple(model))
+    multiple = input_multiple(model)
+    padded, (h, w) = pad_to(noisy, multiple)
     padded = padded.contiguous(memory_format=torch.channels_last)
-    level = torch.full((padded.shape[0],), float(sigma), device=padded.device)
+    level = (pad_to(sigma, multiple)[0] if isinstance(sigma, torch.Tensor)
+             else torch.full((padded.shape[0],), float(sigma), device=padded.device))
     return model(padded, level)[..., :h, :w]
 
 

@@ -137,7 +137,8 @@ def blind_note(net: Network, sigma: float, label: str) -> str | None:
             f"σ = {sigma * 255:.0f} is outside what it learned")
 
 
-def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+def ensemble_estimate(model: nn.Module, noisy: torch.Tensor,
+                      sigma: float | torch.Tensor) -> torch.Tensor:
     """The network's mean estimate over the eight flips and quarter turns of ``noisy``.
 
     Test-time self-ensemble (Timofte, Rothe & Van Gool, "Seven ways to
@@ -152,16 +153,19 @@ def ensemble_estimate(model: nn.Module, noisy: torch.Tensor, sigma: float) -> to
         The network, in eval mode.
     noisy : torch.Tensor, shape (N, C, H, W)
         The noisy batch, on the [0, 1] scale.
-    sigma : float
-        The noise level the network is told ([0, 1] scale; blind networks
-        ignore it).
+    sigma : float or torch.Tensor, shape (N, 1, H, W)
+        The noise level the network is told, or a map of it turned with the
+        image ([0, 1] scale; blind networks ignore it).
     """
+    def turned(x: torch.Tensor, turns: int, flip: bool) -> torch.Tensor:
+        x = torch.rot90(x, turns, (2, 3))
+        return x.flip(3) if flip else x
+
     total = torch.zeros_like(noisy)
     for turns in range(4):
         for flip in (False, True):
-            x = torch.rot90(noisy, turns, (2, 3))
-            x = x.flip(3) if flip else x
-            y = run_padded(model, x, sigma)
+            level = turned(sigma, turns, flip) if isinstance(sigma, torch.Tensor) else sigma
+            y = run_padded(model, turned(noisy, turns, flip), level)
             y = y.flip(3) if flip else y
             total += torch.rot90(y, -turns, (2, 3))
     return total / 8
@@ -187,7 +191,8 @@ def told_sigma(net: Network, sigma: float, label: str = "") -> tuple[float, str 
 
 
 def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool = False,
-            trace: bool = False, progress: Progress | None = None, label: str = "") -> Result:
+            trace: bool = False, progress: Progress | None = None, label: str = "",
+            sigma_map: np.ndarray | None = None) -> Result:
     """Run network ``name`` on ``noisy`` (grey, or colour for a colour model).
 
     ``self_ensemble`` averages the estimates of the eight flips and turns
@@ -215,10 +220,18 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
         ``trace``; 1.0 at the end).
     label : str
         The network's name in the notes; empty for ``name``.
+    sigma_map : ndarray, shape (H, W), optional
+        For a network that takes a noise-level map (FFDNet, DRUNet): the noise
+        standard deviation at every pixel, clamped to the training range, in
+        place of ``sigma`` everywhere.
     """
     net = load(name)
     told, note = told_sigma(net, sigma, label)
     x = to_tensor(noisy, net.device)
+    if sigma_map is not None:
+        low, high = (s / 255 for s in net.sigma_range)
+        told = torch.from_numpy(np.clip(sigma_map, low, high).astype(np.float32))[None, None]
+        note = None
     with torch.inference_mode():
         estimate = to_image(ensemble_estimate(net.model, x, told) if self_ensemble
                             else run_padded(net.model, x, told))
