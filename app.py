@@ -40,6 +40,8 @@ PAGES = {
                 icon=":material/model_training:", url_path="fighting-back"),
         st.Page("chapters/epilogue.py", title="Denoisers as priors (2013–2021)",
                 icon=":material/auto_fix_high:", url_path="prior"),
+        st.Page("chapters/real_photographs.py", title="Real photographs",
+                icon=":material/photo_camera:", url_path="real-photographs"),
     ],
     "Compare": [
         st.Page("chapters/arena.py", title="Arena", icon=":material/leaderboard:",

@@ -32,6 +32,8 @@ TAGLINES = {
     "fighting_back": "TNRD and Deep K-SVD: classical models whose free choices are learned",
     "epilogue": "deblurring, inpainting, super-resolution, demosaicing, and images drawn "
                 "from a denoiser",
+    "real_photographs": "a camera's noise, which grows with the light, and grain over several "
+                        "pixels: measured in the image and told to the methods",
     "arena": "the methods you choose, on your image, side by side",
 }
 for chapter in story.chapters():

@@ -106,7 +106,8 @@ def _shot(tab, name: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["", "noise", "local-filters", "pde", "wavelets", "sparsity",
-                                  "bm3d", "deep-learning", "fighting-back", "prior", "arena"])
+                                  "bm3d", "deep-learning", "fighting-back", "prior",
+                                  "real-photographs", "arena"])
 def test_page_renders_without_error(site, page, path):
     page.goto(f"{site}/{path}")
     _settle(page)

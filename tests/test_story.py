@@ -15,7 +15,8 @@ from ui import story
 TEXT = ROOT / "assets" / "text"
 #: The chapters' files in the order a visitor reads them.
 ORDER = ("noise_and_metrics", "local_filters", "pde", "wavelets", "sparsity", "nonlocal_means",
-         "bm3d", "patch_priors", "deep_learning", "fighting_back", "epilogue", "arena")
+         "bm3d", "patch_priors", "deep_learning", "fighting_back", "epilogue", "real_photographs",
+         "arena")
 #: Each page's url path, keyed by its script (app.py's navigation read as the lecture reads it).
 URLS = dict(zip((page.script for page in story.navigation()), lecture.pages()))
 

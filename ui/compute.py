@@ -23,11 +23,15 @@ import streamlit as st
 import denoisers
 from denoisers import threads
 from denoisers.core import Method, Result, View
+from denoisers.noise import PoissonGaussian
 
 from . import links, memory, store, timing
 from .scene import Scene
 
 _DONE = "compute.done"
+
+#: A noise-level curve as a cache key: its (a, b), or None for one sigma.
+Curve = tuple[float, float] | None
 
 #: A file to which every computation that actually runs (a cache miss) appends one JSON
 #: line, when the environment names one: the load benchmark counts them there.
@@ -58,22 +62,29 @@ def _slow(compute: Callable[[], Any]) -> Any:
 
 
 def _ident(key: str, image_key: str, sigma: float, params: tuple[tuple[str, Any], ...],
-           trace: bool, reference_key: str | None) -> str:
-    """What names a method's run in the ledger and the on-disk store."""
-    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}"
+           trace: bool, reference_key: str | None, curve: Curve) -> str:
+    """What names a method's run in the ledger and the on-disk store (a run told a noise
+    curve is named with it; one told a single sigma is named as it always was)."""
+    told = "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
+    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}{told}"
+
+
+def _model(curve: Curve) -> PoissonGaussian | None:
+    return None if curve is None else PoissonGaussian(*curve)
 
 
 @st.cache_data(max_size=memory.max_size("compute._run"), ttl=memory.ttl("compute._run"),
                show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
-         _reference: np.ndarray | None, keep: bool) -> Result:
-    ident = _ident(key, image_key, sigma, params, trace, reference_key)
+         _reference: np.ndarray | None, keep: bool, curve: Curve = None) -> Result:
+    ident = _ident(key, image_key, sigma, params, trace, reference_key, curve)
 
     def computed() -> Result:
         _record(key, ident)
         run = functools.partial(denoisers.run, key, _noisy, sigma, trace=trace,
-                                reference=_reference, **dict(params))
+                                reference=_reference, noise_model=_model(curve),
+                                **dict(params))
         return _slow(run) if denoisers.get(key).slow else run()
 
     return store.through("compute._run", ident, computed, keep=keep)
@@ -83,9 +94,11 @@ def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
                show_spinner=False)
 def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
           params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result,
-          keep: bool) -> View:
-    return store.through("compute._look", f"{key} {image_key} {sigma} {params} {probe}",
-                         lambda: denoisers.look(key, _noisy, sigma, _traced, probe, **dict(params)),
+          keep: bool, curve: Curve = None) -> View:
+    told = "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
+    return store.through("compute._look", f"{key} {image_key} {sigma} {params} {probe}{told}",
+                         lambda: denoisers.look(key, _noisy, sigma, _traced, probe,
+                                                noise_model=_model(curve), **dict(params)),
                          keep=keep)
 
 
@@ -98,6 +111,8 @@ class Call:
     ``reference`` where there is one; ``reference_key`` is that image's
     digest, so the cache tells such runs apart. ``keep`` says whether the result may be
     written to the on-disk store (:mod:`ui.store`): a sample's may, an upload's never.
+    ``curve`` is the (a, b) of the scene's noise-level curve when the method is told it
+    (:attr:`ui.scene.Scene.curve`), None when it is told one sigma.
     """
 
     method: Method
@@ -107,17 +122,21 @@ class Call:
     trace: bool = False
     reference_key: str | None = None
     keep: bool = False
+    curve: Curve = None
 
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
-           sigma: float | None = None, trace: bool = False) -> Call:
+           sigma: float | None = None, trace: bool = False, one_sigma: bool = False) -> Call:
+        """The call of ``method`` on ``scene``: told the scene's noise curve where it has one,
+        unless ``one_sigma`` or another ``sigma`` is asked for."""
+        curve = None if one_sigma or sigma is not None else scene.curve
         sigma = round(float(scene.sigma if sigma is None else sigma), 6)
         measured = trace and method.takes_reference and scene.clean is not None
         # Resolved (defaults filled in, auto values chosen for sigma), so that a call with
         # no parameters and one with the controls at their defaults are the same result.
         resolved = method.resolve(params or {}, sigma)
         return cls(method, scene.key, sigma, tuple(sorted(resolved.items())), trace,
-                   scene.clean_key if measured else None, scene.sample)
+                   scene.clean_key if measured else None, scene.sample, curve)
 
     @property
     def done(self) -> bool:
@@ -134,19 +153,19 @@ class Call:
     @property
     def ident(self) -> str:
         return _ident(self.method.key, self.scene_key, self.sigma, self.params, self.trace,
-                      self.reference_key)
+                      self.reference_key, self.curve)
 
     def run(self, scene: Scene) -> Result:
         reference = scene.clean if self.reference_key is not None else None
         out = _run(self.method.key, self.scene_key, scene.noisy, self.sigma, self.params,
-                   self.trace, self.reference_key, reference, self.keep)
+                   self.trace, self.reference_key, reference, self.keep, self.curve)
         st.session_state.setdefault(_DONE, set()).add(self)
         return out
 
     def look(self, noisy: np.ndarray, traced: Result, probe: tuple[int, int]) -> Result:
         """``traced`` (this call's traced result) with the view of pixel ``probe`` added."""
         return _look(self.method.key, self.scene_key, noisy, self.sigma, self.params, probe,
-                     traced, self.keep).onto(traced)
+                     traced, self.keep, self.curve).onto(traced)
 
 
 def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *,

@@ -26,6 +26,7 @@ import streamlit as st
 
 from denoisers import images, noise
 from denoisers.core import digest
+from denoisers.noise_level import NoiseFit, fit_noise_level
 
 from . import links, memory
 from .controls import spec_controls
@@ -44,7 +45,12 @@ NOISE_LABELS = {
     "gaussian": "Gaussian",
     "poisson": "Poisson (photon counts)",
     "salt_pepper": "Salt and pepper",
+    "poisson_gaussian": "A camera's (Poisson–Gaussian)",
+    "correlated": "Grain over several pixels (correlated)",
 }
+#: The light a camera's noise is drawn for: :data:`denoisers.noise.PRESETS`, or a visitor's a, b.
+LIGHTS = {"daylight": "Daylight", "indoors": "Indoors", "night": "Night",
+          "custom": "Custom a and b"}
 #: The photon counts offered for Poisson noise (all within ``noise.LEVELS["poisson"]``).
 PEAKS = (1, 2, 4, 8, 16, 32, 64, 128, 255)
 
@@ -61,6 +67,10 @@ class Scene:
     ``source`` names the image for pages to write (a sample's name, or
     "upload: " and the file's name escaped with :func:`ui.text.plain`, so it
     is safe in markdown) and ``messages`` are markdown, escaped the same way.
+    ``curve`` is the (a, b) of noise whose variance is ``a x + b`` (a camera's
+    noise drawn here, or the curve fitted to a photo's own), which methods
+    are told in place of one sigma (:func:`denoisers.run`'s ``noise_model``);
+    None when they are told ``sigma``.
     """
 
     source: str
@@ -75,6 +85,7 @@ class Scene:
     #: What the visitor must be told at the top of the page (an upload that could not be used).
     messages: tuple[str, ...] = ()
     clean_key: str | None = None
+    curve: tuple[float, float] | None = None
 
     @property
     def sample(self) -> bool:
@@ -117,14 +128,12 @@ def sidebar() -> Scene:
         st.subheader("Noise")
         real = links.toggle(
             "The image is already noisy", key="real",
-            help="For a real photo: no noise is added, sigma is estimated from the image "
-                 "(wavelet MAD) and metrics that need a clean original are hidden.",
+            help="For a real photo: no noise is added, the noise is measured in the image "
+                 "(how its level depends on the light, and one σ from the finest wavelet "
+                 "scale) and metrics that need a clean original are hidden.",
         )
         if real:
-            sigma = _estimated_sigma(digest(clean), clean)
-            st.caption(f"Estimated noise: σ ≈ {sigma * 255:.1f} on the 0–255 scale.")
-            scene = Scene(source, None, clean, sigma, f"its own (σ ≈ {sigma * 255:.1f}, estimated)",
-                          0, False, notes, _key(clean, sigma), messages)
+            scene = _photo_scene(clean, source, notes, messages)
         else:
             scene = _noisy_scene(clean, source, notes, messages)
     st.session_state["scene"] = scene
@@ -201,6 +210,35 @@ def _pick_image() -> tuple[np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
     return loaded.image, name, loaded.notes, messages
 
 
+def _photo_scene(photo: np.ndarray, source: str, notes: tuple[str, ...],
+                 messages: tuple[str, ...]) -> Scene:
+    """The scene of a photo whose noise is its own: one σ estimated, and the noise-level
+    curve fitted to it, which methods are told by default where it varies with the light."""
+    photo_key = digest(photo)
+    sigma = _estimated_sigma(photo_key, photo)
+    fit = _fitted_curve(photo_key, photo)
+    curve = None
+    if fit.model is None or fit.problem:
+        st.caption(f"One σ ≈ {sigma * 255:.1f} (0–255 scale) from the finest wavelet scale. "
+                   f"{fit.problem}")
+    elif fit.model.a == 0:
+        st.caption(f"The noise is the same at every level: σ ≈ {sigma * 255:.1f} on the 0–255 "
+                   "scale (finest wavelet scale).")
+    else:
+        low, high = (float(fit.model.sigma(x)) * 255 for x in (0, 1))
+        st.caption(f"Noise fitted to the photo: σ from {low:.1f} at black to {high:.1f} at "
+                   f"white (0–255 scale); one σ from the finest wavelet scale: "
+                   f"{sigma * 255:.1f}.")
+        if links.toggle("Tell methods the fitted curve", key="real_curve", value=True,
+                        help="The networks that take a noise map get the curve's level at "
+                             "every pixel; the others run on its variance-stabilising "
+                             "transform. Off: every method is told the one σ."):
+            curve = (fit.model.a, fit.model.b)
+    told = "the fitted curve" if curve else f"σ ≈ {sigma * 255:.1f}, estimated"
+    return Scene(source, None, photo, sigma, f"its own ({told})", 0, False, notes,
+                 _key(photo, sigma), messages, curve=curve)
+
+
 def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
                  messages: tuple[str, ...]) -> Scene:
     model = links.selectbox("Noise model", list(NOISE_LABELS), key="noise",
@@ -210,6 +248,14 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
                                 help="Standard deviation of the noise; the essay's Figure 2 "
                                      "uses 100.")
         level, label = level255 / 255, f"Gaussian, σ = {level255}"
+    elif model == "correlated":
+        level255 = links.slider("σ of each pixel (0–255 scale)", 0, 100, 15, key="grain",
+                                help="The grain is white noise blurred by the 3x3 kernel of "
+                                     "bilinear demosaicking, scaled to this level per pixel.")
+        level, label = level255 / 255, f"correlated, σ = {level255} per pixel"
+    elif model == "poisson_gaussian":
+        camera, label = _camera_noise()
+        level = (camera.a, camera.b)
     elif model == "poisson":
         peak = noise.LEVELS["poisson"]
         level = links.select_slider("Peak photon count", PEAKS, value=int(peak.default),
@@ -229,11 +275,45 @@ def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
         disabled=model == "salt_pepper",
     )
     clean_key = digest(clean)
-    noisy, sigma = _noisy(clean_key, clean, model, float(level), seed, clip)
-    if model != "gaussian":
+    noisy, sigma = _noisy(clean_key, clean, model,
+                          level if isinstance(level, tuple) else float(level), seed, clip)
+    curve = level if model == "poisson_gaussian" else None
+    if curve is not None:
+        st.caption(f"Methods are told this curve: the networks that take a noise map get its "
+                   f"level at every pixel, the others run on its variance-stabilising "
+                   f"transform (the noise's RMS is σ ≈ {sigma * 255:.1f}).")
+    elif model != "gaussian":
         st.caption(f"Methods are told σ ≈ {sigma * 255:.1f}, the RMS of this noise.")
     return Scene(source, clean, noisy, sigma, label, seed, clip, notes, _key(noisy, sigma),
-                 messages, clean_key)
+                 messages, clean_key, curve)
+
+
+def _camera_noise() -> tuple[noise.PoissonGaussian, str]:
+    """The sidebar's controls of a camera's noise: a preset light or the visitor's a and b;
+    the model and its label. Settings the model refuses are said, and the indoor preset is
+    drawn instead."""
+    light = links.selectbox("Light", list(LIGHTS), key="light", index=1,
+                            format_func=LIGHTS.__getitem__,
+                            help="How a phone's photograph is noisy in that light: the "
+                                 "variance a x + b grows with the light x a pixel got.")
+    if light != "custom":
+        model = noise.PRESETS[light]
+    else:
+        indoors = noise.PRESETS["indoors"]
+        a = links.number_input("a: variance per unit of light", 0.0, noise.MAX_VARIANCE,
+                               indoors.a, 0.0005, key="noise_a", format="%.5f",
+                               help="Photon (shot) noise: the variance at white, less b.")
+        b = links.number_input("b: variance at black", 0.0, noise.MAX_VARIANCE, indoors.b,
+                               0.00001, key="noise_b", format="%.6f",
+                               help="The sensor's read-out noise, the same at every level.")
+        try:
+            model = noise.PoissonGaussian(float(a), float(b))
+        except noise.InvalidInput as error:
+            st.error(f"{error}. The indoor setting is used instead.")
+            model = indoors
+    st.caption(f"σ goes from {model.sigma(0) * 255:.1f} at black to {model.sigma(1) * 255:.1f} "
+               "at white (0–255 scale).")
+    return model, f"a camera's, {LIGHTS[light].lower()} (a = {model.a:g}, b = {model.b:g})"
 
 
 def with_gaussian_noise(scene: Scene, sigma255: float) -> Scene:
@@ -284,9 +364,11 @@ def _decoded(sha: str, _data: bytes, side: int) -> images.Loaded:
 
 @st.cache_data(max_size=memory.max_size("scene._noisy"), ttl=memory.ttl("scene._noisy"),
                show_spinner=False)
-def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float, seed: int,
-           clip: bool) -> tuple[np.ndarray, float]:
-    drawn = noise.add_noise(_clean, model, level, seed=seed, clip=clip)
+def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float | tuple[float, float],
+           seed: int, clip: bool) -> tuple[np.ndarray, float]:
+    drawn = noise.add_noise(_clean, model,
+                            noise.PoissonGaussian(*level) if isinstance(level, tuple) else level,
+                            seed=seed, clip=clip)
     return drawn.image, drawn.sigma
 
 
@@ -294,3 +376,9 @@ def _noisy(image_key: str, _clean: np.ndarray, model: str, level: float, seed: i
                ttl=memory.ttl("scene._estimated_sigma"), show_spinner=False)
 def _estimated_sigma(image_key: str, _image: np.ndarray) -> float:
     return noise.estimate_sigma(_image)
+
+
+@st.cache_data(max_size=memory.max_size("scene._fitted_curve"),
+               ttl=memory.ttl("scene._fitted_curve"), show_spinner=False)
+def _fitted_curve(image_key: str, _image: np.ndarray) -> NoiseFit:
+    return fit_noise_level(_image)
