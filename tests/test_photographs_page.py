@@ -97,7 +97,7 @@ def test_bm3d_runs_on_the_stabilised_image_behind_its_button():
 
 def test_grain_is_measured_and_bm3d_told_it_beats_bm3d_told_one_sigma():
     at = open_page(PAGE, side=128)
-    assert any("The noise is white" in m.value for m in at.main.markdown)
+    assert any("no coarser than a pixel" in m.value for m in at.main.markdown)
     at.main.button(key="photos.grain").click().run()
     assert at.session_state["noise"] == "correlated"
     assert any("spreads over several pixels" in m.value for m in at.main.markdown)

@@ -140,16 +140,21 @@ def spectrum_chart(found: GrainFit, *, key: str) -> None:
     views.heatmap(np.sqrt(np.clip(found.spectrum, 0, None)) * 255, key=key,
                   title="noise σ per DCT coefficient (0–255)", colorscale="Viridis",
                   height=300)
+    st.caption("The 8x8 DCT's coefficients: the constant top left, vertical frequency "
+               "growing downwards, horizontal to the right.")
 
 
 def grain_sentence(found: GrainFit) -> str:
     """What the grain measurement found, in one or two sentences."""
-    told = (f"Each pixel's noise has σ ≈ {found.sigma * 255:.1f} (0–255 scale), measured in "
-            f"the flattest patches; the finest-scale estimate reads {found.white_sigma * 255:.1f}.")
+    told = (f"In the flattest patches the noise has σ ≈ {found.sigma * 255:.1f} per pixel "
+            f"(0–255 scale); the finest-scale estimate reads {found.white_sigma * 255:.1f}.")
     if found.problem:
         return f"{told} {found.problem}"
     if found.correlated:
         return (f"{told} The grain spreads over several pixels: its spectrum is bright at the "
                 "low frequencies, where the finest scale does not look, so one σ from the "
                 "finest scale misses most of it.")
-    return f"{told} The noise is white: its spectrum is flat, and one σ describes it."
+    return (f"{told} The finest scale sees no less noise than the flat patches hold, so the "
+            "grain is no coarser than a pixel and one σ from the finest scale is not fooled. "
+            "The lowest frequencies also hold the image's slow shading, which no patch is "
+            "flat enough to lose.")
