@@ -65,14 +65,16 @@ class Row:
     fit_problem: str
 
 
-def images(data: Path | None) -> list[tuple[str, str, np.ndarray]]:
-    """(name, group, clean image) of the grey folder ``data`` and of the colour photographs."""
+def images(data: Path | None, colour: bool = True) -> list[tuple[str, str, np.ndarray]]:
+    """(name, group, clean image) of the grey folder ``data`` and, with ``colour``, of the
+    colour photographs."""
     found = []
     if data is not None:
         found += [(path.name, "grey", load_image(path, colour=False))
                   for path in image_paths(data)]
-    for name, load in colour_samples.PHOTOGRAPHS.items():
-        found.append((name, "colour", load().astype(np.float32) / 255))
+    if colour:
+        for name, load in colour_samples.PHOTOGRAPHS.items():
+            found.append((name, "colour", load().astype(np.float32) / 255))
     return found
 
 
@@ -124,6 +126,8 @@ def fit_table(rows: Sequence[Row]) -> str:
     lines = []
     for light, truth in noise.PRESETS.items():
         once = {r.image: r for r in rows if r.light == light}.values()
+        if not once:
+            continue
         fitted = [r for r in once if not r.fit_problem]
         a = np.median([r.fitted_a for r in fitted]) if fitted else float("nan")
         b = np.median([r.fitted_b for r in fitted]) if fitted else float("nan")
@@ -147,11 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         choices=common.method_keys())
     parser.add_argument("--lights", nargs="+", default=list(noise.PRESETS),
                         choices=list(noise.PRESETS))
+    parser.add_argument("--colour", action=argparse.BooleanOptionalAction, default=True,
+                        help="also the three colour photographs of benchmarks.colour_samples")
     parser.add_argument("--out", type=Path, default=common.DEFAULT_OUT / "realnoise")
     args = parser.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
     rows: list[Row] = []
-    for seed, (name, group, clean) in enumerate(images(args.data)):
+    for seed, (name, group, clean) in enumerate(images(args.data, args.colour)):
         for light in args.lights:
             common.progress(f"{name}, {light}")
             rows += measure(name, group, clean, light, seed, args.methods)

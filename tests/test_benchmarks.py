@@ -274,3 +274,26 @@ def test_the_colour_test_folder_holds_colour_photographs_no_model_validates_on(t
         image = quality.load_image(path)
         assert image.ndim == 3 and min(image.shape[:2]) >= 500
         assert path.stem not in SKIMAGE_VALIDATION[True]
+
+
+def test_realnoise_measures_one_sigma_and_the_fitted_curve(tmp_path: Path) -> None:
+    """Two crops at night, FFDNet told one σ and told the curve fitted to each noisy crop: a
+    row per image and way, the gain table, and the curve ahead on both."""
+    from benchmarks import realnoise
+
+    folder = tmp_path / "grey"
+    folder.mkdir()
+    for name, image in (("camera.png", data.camera()), ("moon.png", data.moon())):
+        Image.fromarray(image[128:384, 128:384]).save(folder / name)
+    out = tmp_path / "out"
+    assert realnoise.main(["--data", str(folder), "--no-colour", "--methods", "ffdnet",
+                           "--lights", "night", "--out", str(out)]) == 0
+    with (out / "realnoise.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["image"], r["told"]) for r in rows} == {
+        (image, told) for image in ("camera.png", "moon.png") for told in realnoise.TOLD}
+    for image in ("camera.png", "moon.png"):
+        psnr = {r["told"]: float(r["psnr"]) for r in rows if r["image"] == image}
+        assert psnr["curve"] > psnr["one σ"], image
+    report = (out / "realnoise.md").read_text(encoding="utf-8")
+    assert "| night | grey (2) | FFDNet (`ffdnet`) |" in report
