@@ -34,11 +34,14 @@ _ZOOM_HELP = ("Drag to pan, scroll or box-select to zoom: all panels follow. "
 
 @lru.shared("noise_and_metrics._models")
 def _models(base_key: str, _base: np.ndarray, sigma: float, seed: int) -> list[go.Figure]:
-    """The three noise models drawn on the image, side by side, titled with their PSNR."""
+    """The five noise models drawn on the image, side by side, titled with their PSNR."""
     drawn = {
         f"Gaussian, σ = {sigma * 255:.0f}": noise.add_noise(_base, "gaussian", sigma, seed=seed),
         "Poisson, peak 16 photons": noise.add_noise(_base, "poisson", 16, seed=seed),
         "salt and pepper, 10%": noise.add_noise(_base, "salt_pepper", 0.1, seed=seed),
+        "a camera's, at night": noise.add_noise(_base, "poisson_gaussian",
+                                                noise.PRESETS["night"], seed=seed),
+        "grain, σ = 15 per pixel": noise.add_noise(_base, "correlated", 15 / 255, seed=seed),
     }
     panels = {f"{name} — {text.db(metrics.psnr(_base, d.image))}": d.image
               for name, d in drawn.items()}
@@ -106,9 +109,9 @@ if scene.real:
     st.info("Your image is marked as already noisy, so the models below add noise to it "
             "as if it were clean.")
 
-st.subheader("Three noise models, side by side")
+st.subheader("Five noise models, side by side")
 sigma = scene.sigma if scene.noise.startswith("Gaussian") else 25 / 255
-with st.spinner("Adding three kinds of noise…", show_time=True):
+with st.spinner("Adding five kinds of noise…", show_time=True):
     models = _models(digest(base), base, round(float(sigma), 6), scene.seed)
 views.show_panels(models, key="noise.models")
 st.caption(f"{_ZOOM_HELP} Seeded with the sidebar's seed; not clipped (the Poisson and impulse "

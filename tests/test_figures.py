@@ -32,7 +32,7 @@ def _domains(fig, axis: str) -> list[tuple[float, float]]:
 
 @pytest.mark.parametrize(("count", "width", "columns", "layouts"), [
     (10, 900, 4, [4, 2]),   # the Arena: four across on a desktop, two on a projector
-    (3, 900, None, [3, 2]),  # the noise models
+    (3, 900, None, [3, 2]),  # three panels across the page
     (3, 600, None, [3, 2]),  # a filter beside its controls
     (4, 600, 2, [2]),        # BM3D's stages, already two across
     (5, 300, None, [1]),     # a column too narrow for two
@@ -45,7 +45,7 @@ def test_panels_wrap_to_fewer_columns_on_a_narrow_window(count, width, columns, 
 def test_a_narrow_layout_is_shown_only_where_the_wide_ones_panels_are_too_small():
     # At a projector's 521 px page, four Arena panels across would be 128 px each.
     assert figures.min_frame_width(4) > 521 > figures.min_frame_width(2)
-    assert figures.min_frame_width(3) < 521  # three noise models still fit side by side
+    assert figures.min_frame_width(3) < 521  # three panels still fit side by side
 
 
 def test_four_panels_at_two_columns_make_two_rows_that_share_their_zoom():

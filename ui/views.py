@@ -357,9 +357,12 @@ def parameters_used(res: Result) -> None:
 
 
 def colour_note(res: Result) -> None:
-    """A caption saying how a colour image was handled (e.g. channel by channel), if it was."""
-    if "colour" in res.extras:
-        st.caption(res.extras["colour"].capitalize() + ".")
+    """A caption saying how a colour image was handled (e.g. channel by channel), and one
+    saying that the method ran on the variance-stabilised image (its stages are shown
+    there), if it did."""
+    for said in ("colour", "stabilised"):
+        if said in res.extras:
+            st.caption(res.extras[said][0].upper() + res.extras[said][1:] + ".")
 
 
 def one_result(scene: Scene, name: str, res: Result) -> None:
