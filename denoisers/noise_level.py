@@ -18,8 +18,8 @@ a robust sigma (the mean square of its details within three sigmas, started
 from the median absolute detail over 0.6745), and a line ``var = a x + b`` is
 fitted to the bins' variances by weighted least squares, reweighted robustly,
 with ``a, b >= 0``. Where the image cannot tell (too flat, too few smooth
-areas, no noise, too much clipping), the result says so in a sentence instead
-of guessing.
+areas, no noise, too much clipping, blocks of JPEG compression), the result
+says so in a sentence instead of guessing.
 
 :func:`fit_grain` measures correlated noise: the covariance of the noise in
 n x n patches, read from the flat patches of the image (those whose
@@ -44,7 +44,7 @@ matching", IEEE TIP 29, 2020. https://doi.org/10.1109/TIP.2020.3014721
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -149,6 +149,19 @@ MIN_FLAT_PATCHES = 100
 #: demosaicking grain reads about 3 times less on the finest scale.
 CORRELATED_RATIO = 1.3
 
+#: JPEG codes 8x8 blocks; at low quality it flattens each and leaves steps between them. The
+#: mean absolute difference across the block boundaries (every 8th column and row) over the
+#: mean one elsewhere, on Set12 with the indoor preset's noise: 0.97 to 1.02 never
+#: compressed, 0.95 to 1.14 saved at JPEG quality 75, 1.24 to 1.50 at 50, 2.0 to 2.9 at 10.
+#: Above this ratio the compression is called heavy (quality 50 and below).
+BLOCKINESS_RATIO = 1.15
+#: The side of the blocks JPEG codes.
+JPEG_BLOCK = 8
+
+_COMPRESSED = ("The photo looks compressed in 8x8 blocks (JPEG): compression removes noise "
+               "unevenly, flattening some blocks and keeping others, so the noise measured "
+               "here may be too low, and one σ is used.")
+
 _NO_NOISE = (f"The image holds no measurable noise: its smooth areas vary by less than "
              f"{NOISE_FLOOR * 255:.1f} grey level of 255, so there is no noise to measure.")
 
@@ -250,6 +263,14 @@ def fit_noise_level(image: np.ndarray) -> NoiseFit:
         a sentence saying what the estimator could not tell, if anything.
     """
     noisy = as_image(image, name="image").astype(np.float64)
+    found = _fitted(noisy)
+    if blockiness(noisy) > BLOCKINESS_RATIO:
+        return replace(found, problem=_COMPRESSED)
+    return found
+
+
+def _fitted(noisy: np.ndarray) -> NoiseFit:
+    """:func:`fit_noise_level` of a float64 image, compression aside."""
     channels = [noisy] if noisy.ndim == 2 else [noisy[..., k] for k in range(3)]
     blocks = [_blocks(channel) for channel in channels]
     intensity, activity, detail, clipped = (np.concatenate(column) for column in zip(*blocks))
@@ -264,6 +285,35 @@ def fit_noise_level(image: np.ndarray) -> NoiseFit:
         return first
     smooth = activity <= SMOOTH_THRESHOLD * first.model.variance(intensity)
     return _fit(intensity[smooth], detail[smooth], clipped[smooth], intensity.size)
+
+
+def blockiness(image: np.ndarray) -> float:
+    """How much larger the steps across JPEG's 8x8 block boundaries are than the steps
+    elsewhere: the mean absolute difference between neighbours across every 8th column
+    and row over the mean one elsewhere (about 1 for an image never compressed, or one
+    whose grid was moved by resizing).
+
+    Parameters
+    ----------
+    image : array, shape (H, W) or (H, W, 3)
+        The image, float on the [0, 1] scale or an integer image, at least 16 pixels a side
+        (smaller images give 1).
+
+    Returns
+    -------
+    float
+        The ratio, channels pooled.
+    """
+    picture = as_image(image, name="image").astype(np.float64)
+    if min(picture.shape[:2]) < 2 * JPEG_BLOCK:
+        return 1.0
+    across, elsewhere = [], []
+    for axis in (0, 1):
+        steps = np.abs(np.diff(picture, axis=axis))
+        boundary = (np.arange(steps.shape[axis]) % JPEG_BLOCK) == JPEG_BLOCK - 1
+        across.append(np.compress(boundary, steps, axis=axis).mean())
+        elsewhere.append(np.compress(~boundary, steps, axis=axis).mean())
+    return float(np.mean(across) / max(np.mean(elsewhere), 1e-12))
 
 
 def fit_grain(image: np.ndarray, size: int = 8) -> GrainFit:

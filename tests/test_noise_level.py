@@ -4,8 +4,11 @@ is told from white noise, and bad input is refused."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 from skimage import data, transform
 from skimage.restoration import estimate_sigma as skimage_sigma
@@ -13,7 +16,7 @@ from skimage.restoration import estimate_sigma as skimage_sigma
 from denoisers import noise
 from denoisers.core import InvalidInput
 from denoisers.noise import PoissonGaussian
-from denoisers.noise_level import GrainFit, NoiseFit, fit_grain, fit_noise_level
+from denoisers.noise_level import GrainFit, NoiseFit, blockiness, fit_grain, fit_noise_level
 
 SIDE = 256
 
@@ -211,3 +214,22 @@ def test_the_fit_is_a_frozen_record():
     assert isinstance(fit, NoiseFit)
     with pytest.raises(AttributeError):
         fit.model = None
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8)).save(
+        buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer)).astype(np.float32) / 255
+
+
+def test_a_heavily_compressed_photo_is_said_to_be_compressed():
+    clean = transform.resize(data.camera() / 255.0, (256, 256), anti_aliasing=True)
+    noisy = noise.add_poisson_gaussian(clean, noise.PRESETS["indoors"], seed=0)
+    assert blockiness(noisy) < 1.05 and fit_noise_level(noisy).problem is None
+    squeezed = _jpeg(noisy, 30)
+    assert blockiness(squeezed) > 1.3
+    found = fit_noise_level(squeezed)
+    assert found.problem is not None and "compressed in 8x8 blocks" in found.problem
+    # A resize moves the grid away from the blocks: nothing to see, nothing said.
+    assert blockiness(transform.resize(squeezed, (200, 200), anti_aliasing=True)) < 1.1

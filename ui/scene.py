@@ -234,6 +234,8 @@ def _photo_scene(photo: np.ndarray, source: str, notes: tuple[str, ...],
                              "every pixel; the others run on its variance-stabilising "
                              "transform. Off: every method is told the one σ."):
             curve = (fit.model.a, fit.model.b)
+    st.page_link("chapters/real_photographs.py", label="The noise measured in this photo",
+                 icon=":material/show_chart:")
     told = "the fitted curve" if curve else f"σ ≈ {sigma * 255:.1f}, estimated"
     return Scene(source, None, photo, sigma, f"its own ({told})", 0, False, notes,
                  _key(photo, sigma), messages, curve=curve)
