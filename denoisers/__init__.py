@@ -152,9 +152,11 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         curve's level at every pixel; any other runs on the image's
         generalised Anscombe transform, where the noise is about white and
         Gaussian, and its estimate goes back through the exact unbiased
-        inverse (:mod:`denoisers.stabilise`); its stages and ``reference``
-        stay in that transform's domain, and ``extras["stabilised"]`` says
-        so. ``sigma`` is then only the noise's RMS, for the record.
+        inverse (:mod:`denoisers.stabilise`); its stages stay in that
+        transform's domain, ``extras["stabilised"]`` says so, and
+        ``reference`` is left out (a PSNR per iteration there would compare
+        images in different domains). ``sigma`` is then only the noise's RMS,
+        for the record.
     **params
         The method's own parameters; see ``get(key).params``. Unknown names
         and out-of-range values raise a ValueError that names the range.
