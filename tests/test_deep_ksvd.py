@@ -35,8 +35,10 @@ def test_the_dictionary_starts_as_k_svd_s_overcomplete_dct():
     assert model.log_c.exp().item() == pytest.approx(np.linalg.norm(expected, 2) ** 2, rel=1e-5)
 
 
-def test_the_codes_are_unrolled_ista_steps():
-    model = _model()
+@pytest.mark.parametrize("per_patch", [False, True])
+def test_the_codes_are_unrolled_ista_steps(per_patch):
+    """One threshold per atom, or the paper's one per patch, shared by its atoms."""
+    model = _model(per_patch=per_patch)
     rng = np.random.default_rng(0)
     patches = rng.uniform(-1, 1, (5, 16))
     with torch.no_grad():
@@ -50,6 +52,7 @@ def test_the_codes_are_unrolled_ista_steps():
         expected = np.sign(step) * np.maximum(np.abs(step) - t, 0)
     np.testing.assert_allclose(z.numpy(), expected, atol=1e-5)
     np.testing.assert_allclose(threshold.numpy(), t, atol=1e-6)
+    assert threshold.shape == ((5, 1) if per_patch else (5, 16))
 
 
 def test_without_thresholds_the_codes_rebuild_every_patch_and_the_image():

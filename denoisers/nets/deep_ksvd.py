@@ -10,8 +10,8 @@ step learnable:
   ``z <- S_theta(z + D^T (y - D z) / c)``, unrolled, in place of orthogonal
   matching pursuit (whose choice of atoms has no gradient);
 - the threshold of each patch is predicted from the patch by a small
-  perceptron (here one threshold per atom, where the paper has one per
-  patch), in place of K-SVD's one error bound set from sigma;
+  perceptron (one per patch, as in the paper, or one per atom), in place of
+  K-SVD's one error bound set from sigma;
 - the dictionary (started as the overcomplete DCT, as K-SVD starts), the
   step ``1/c`` and the weights with which a patch's pixels enter the average
   (uniform in K-SVD) are learned with it, end to end, on pairs of clean and
@@ -46,12 +46,12 @@ def soft_threshold(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
 class DeepKSVD(nn.Module):
     """Scetbon, Elad & Milanfar's Deep K-SVD (see the module's notes): ``patch`` x ``patch``
     patches coded over ``atoms`` atoms by ``steps`` unrolled ISTA iterations, with the
-    thresholds predicted by a perceptron of ``hidden`` units. Trained for one noise level;
-    ``sigma`` is accepted and ignored. Each channel of a colour batch is denoised on its
-    own."""
+    thresholds predicted by a perceptron of ``hidden`` units, one per atom or, with
+    ``per_patch``, one per patch (the paper's). Trained for one noise level; ``sigma`` is
+    accepted and ignored. Each channel of a colour batch is denoised on its own."""
 
     def __init__(self, patch: int = 8, atoms: int = 256, steps: int = 7,
-                 hidden: tuple[int, ...] = (128, 64, 32)) -> None:
+                 hidden: tuple[int, ...] = (128, 64, 32), per_patch: bool = False) -> None:
         super().__init__()
         start = overcomplete_dct(patch, atoms).reshape(atoms, patch * patch).T
         dictionary = torch.from_numpy(np.ascontiguousarray(start)).float()
@@ -61,7 +61,7 @@ class DeepKSVD(nn.Module):
         layers: list[nn.Module] = []
         for cin, cout in zip((patch * patch, *hidden), hidden):
             layers += [nn.Linear(cin, cout), nn.ReLU()]
-        layers.append(nn.Linear(hidden[-1], atoms))
+        layers.append(nn.Linear(hidden[-1], 1 if per_patch else atoms))
         self.thresholds = nn.Sequential(*layers)
         # The weight of each pixel of a patch in the average, kept positive through its log.
         self.log_pixel_weights = nn.Parameter(torch.zeros(patch * patch))
