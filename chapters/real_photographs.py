@@ -5,7 +5,7 @@ import streamlit as st
 
 import denoisers
 from denoisers.noise import CorrelatedNoise
-from ui import compute, errors, links, photo_views, story, text, views
+from ui import compute, errors, links, photo_views, story, text, timing, views
 from ui.scene import current
 
 st.title("Real photographs")
@@ -78,8 +78,15 @@ with errors.section("Grain over several pixels"):
         white = compute.Call.of(bm3d, scene, sigma=found.white_sigma)
         told_key = f"bm3d grain {scene.key} {found.sigma:.6f}"
         asked = white.done and compute.asked(_bm3d_told_grain, told_key, keep=scene.sample)
-        if asked or links.button("Run BM3D both ways", key="photos.grain.run", type="primary",
-                                 icon=":material/play_arrow:"):
+        slot = st.empty()
+        with slot.container():
+            pressed = asked or links.button("Run BM3D both ways", key="photos.grain.run",
+                                            type="primary", icon=":material/play_arrow:")
+            if not pressed:
+                st.caption(timing.batch_caption([(bm3d, found.white_sigma),
+                                                 (bm3d, found.sigma)], scene.noisy.shape))
+        if pressed:
+            slot.empty()  # a pressed button goes: the runs it asked for are under way
             with st.spinner("BM3D, told one σ and told the grain…", show_time=True):
                 runs = {"BM3D, one σ (finest scale)": white.run(scene),
                         "BM3D, told the grain": compute.remembered(

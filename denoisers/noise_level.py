@@ -562,7 +562,8 @@ def _too_few(smooth: int, total: int) -> str:
     """The sentence for an image with too few smooth blocks."""
     return (f"Only {smooth} of the image's {total} 2x2 blocks lie in smooth areas (at least "
             f"{MIN_BINS * MIN_PER_BIN} are needed): the image is edges and texture, or too "
-            "small, and texture cannot be told from noise.")
+            "small, or its grain spreads over several pixels (correlated noise, which no "
+            "2x2 block sees alone), and texture cannot be told from noise.")
 
 
 def _flat_residuals(channel: np.ndarray, size: int, projection: np.ndarray) -> np.ndarray:

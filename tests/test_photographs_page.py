@@ -101,6 +101,8 @@ def test_grain_is_measured_and_bm3d_told_it_beats_bm3d_told_one_sigma():
     at.main.button(key="photos.grain").click().run()
     assert at.session_state["noise"] == "correlated"
     assert any("spreads over several pixels" in m.value for m in at.main.markdown)
+    # Before it runs, the button says how long the two runs take.
+    assert any(c.value.startswith("BM3D / CBM3D: 2 runs") for c in at.main.caption)
     at.main.button(key="photos.grain.run").click().run()
     no_problems(at)
     psnr = at.main.dataframe[-1].value["PSNR (dB)"]
