@@ -6,7 +6,7 @@ import streamlit as st
 import denoisers
 from denoisers.noise import CorrelatedNoise
 from ui import compute, errors, links, photo_views, story, text, timing, views
-from ui.scene import current
+from ui.scene import current, fitted_curve
 
 st.title("Real photographs")
 story.opening(__file__)
@@ -25,7 +25,7 @@ def _bm3d_told_grain(noisy, sigma: float, covariance) -> denoisers.Result:
 
 with errors.section("How the noise depends on the light"):
     text.story("photographs_curve")
-    fit = photo_views.fitted(scene)
+    fit = fitted_curve(scene.key, scene.noisy)
     photo_views.curve_chart(scene, fit, key="photos.curve")
     if fit.problem:
         st.info(fit.problem)

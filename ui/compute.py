@@ -65,8 +65,12 @@ def _ident(key: str, image_key: str, sigma: float, params: tuple[tuple[str, Any]
            trace: bool, reference_key: str | None, curve: Curve) -> str:
     """What names a method's run in the ledger and the on-disk store (a run told a noise
     curve is named with it; one told a single sigma is named as it always was)."""
-    told = "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
-    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}{told}"
+    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}{_told(curve)}"
+
+
+def _told(curve: Curve) -> str:
+    """How a noise curve adds to a result's name: nothing for one sigma."""
+    return "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
 
 
 def _model(curve: Curve) -> PoissonGaussian | None:
@@ -95,8 +99,8 @@ def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
 def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
           params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result,
           keep: bool, curve: Curve = None) -> View:
-    told = "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
-    return store.through("compute._look", f"{key} {image_key} {sigma} {params} {probe}{told}",
+    return store.through("compute._look",
+                         f"{key} {image_key} {sigma} {params} {probe}{_told(curve)}",
                          lambda: denoisers.look(key, _noisy, sigma, _traced, probe,
                                                 noise_model=_model(curve), **dict(params)),
                          keep=keep)

@@ -54,7 +54,7 @@ CACHES: dict[str, Cache] = {
     "scene._decoded": Cache(96, ttl=3600),  # uploads: an hour in memory, never on disk
     "scene._noisy": Cache(128, ttl=3600),
     "scene._estimated_sigma": Cache(1, ttl=3600),
-    "scene._fitted_curve": Cache(1, ttl=3600),  # a photo's noise-level curve: a few bins
+    "scene.fitted_curve": Cache(1, ttl=3600),  # a photo's noise-level curve: a few bins
     "compute._run": Cache(1536),  # the methods' results, with their stages and extras
     "compute._look": Cache(64),  # one pixel's view: patches, a map at most
     "compute._kept": Cache(512),  # restorations, each with its kept iterates

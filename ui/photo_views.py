@@ -13,7 +13,7 @@ from scipy.ndimage import uniform_filter
 from denoisers import metrics
 from denoisers.core import Result
 from denoisers.noise import PoissonGaussian
-from denoisers.noise_level import GrainFit, NoiseFit, fit_grain, fit_noise_level
+from denoisers.noise_level import GrainFit, NoiseFit, fit_grain
 
 from . import compute, figures, views
 from .scene import Scene
@@ -22,12 +22,6 @@ from .scene import Scene
 WINDOW_FRACTION = 0.25
 #: The smallest window side, in pixels.
 MIN_WINDOW = 32
-
-
-def fitted(scene: Scene) -> NoiseFit:
-    """The noise-level function fitted to the scene's noisy image (cached)."""
-    return compute.remembered(fit_noise_level, f"fit_noise_level {scene.key}", scene.noisy,
-                              small=True, keep=scene.sample)
 
 
 def grain(scene: Scene) -> GrainFit:

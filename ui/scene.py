@@ -214,9 +214,9 @@ def _photo_scene(photo: np.ndarray, source: str, notes: tuple[str, ...],
                  messages: tuple[str, ...]) -> Scene:
     """The scene of a photo whose noise is its own: one σ estimated, and the noise-level
     curve fitted to it, which methods are told by default where it varies with the light."""
-    photo_key = digest(photo)
-    sigma = _estimated_sigma(photo_key, photo)
-    fit = _fitted_curve(photo_key, photo)
+    sigma = _estimated_sigma(digest(photo), photo)
+    key = _key(photo, sigma)
+    fit = fitted_curve(key, photo)
     curve = None
     if fit.model is None or fit.problem:
         st.caption(f"One σ ≈ {sigma * 255:.1f} (0–255 scale) from the finest wavelet scale. "
@@ -237,8 +237,8 @@ def _photo_scene(photo: np.ndarray, source: str, notes: tuple[str, ...],
     st.page_link("chapters/real_photographs.py", label="The noise measured in this photo",
                  icon=":material/show_chart:")
     told = "the fitted curve" if curve else f"σ ≈ {sigma * 255:.1f}, estimated"
-    return Scene(source, None, photo, sigma, f"its own ({told})", 0, False, notes,
-                 _key(photo, sigma), messages, curve=curve)
+    return Scene(source, None, photo, sigma, f"its own ({told})", 0, False, notes, key,
+                 messages, curve=curve)
 
 
 def _noisy_scene(clean: np.ndarray, source: str, notes: tuple[str, ...],
@@ -380,7 +380,10 @@ def _estimated_sigma(image_key: str, _image: np.ndarray) -> float:
     return noise.estimate_sigma(_image)
 
 
-@st.cache_data(max_size=memory.max_size("scene._fitted_curve"),
-               ttl=memory.ttl("scene._fitted_curve"), show_spinner=False)
-def _fitted_curve(image_key: str, _image: np.ndarray) -> NoiseFit:
+@st.cache_data(max_size=memory.max_size("scene.fitted_curve"),
+               ttl=memory.ttl("scene.fitted_curve"), show_spinner=False)
+def fitted_curve(image_key: str, _image: np.ndarray) -> NoiseFit:
+    """The noise-level curve fitted to ``_image``, cached by ``image_key`` (a scene's
+    ``key``): the sidebar fits an already-noisy photo once, and the real-photographs page
+    reads the same entry."""
     return fit_noise_level(_image)
