@@ -130,6 +130,8 @@ MAX_MINUTES = 7 * 24 * 60
 MAX_STEPS = 10**9
 #: The most patches a step may be asked for: a bound against nonsense rather than a limit.
 MAX_BATCH = 1 << 16
+#: The largest training patch side a run may ask for.
+MAX_PATCH = 1024
 #: The loss functions a recipe may name.
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 
@@ -151,6 +153,9 @@ TRAINING_SPEC = (
     Float("lr", 0, 1, default=0.0,
           help="peak learning rate instead of the recipe's, after --batch scaling (0: the "
                "recipe's): lower for a warm restart of a trained model"),
+    Int("patch", 0, MAX_PATCH, default=0,
+        help="side of the training patches instead of the recipe's (0: the recipe's): larger "
+             "for a network whose reach makes a small patch mostly border"),
 )
 
 
@@ -216,14 +221,15 @@ class TrainConfig:
         **params
             The parameters of :data:`TRAINING_SPEC` (``minutes``, ``steps``,
             ``until``, ``resume``, ``seed``, ``validate_every``, ``batch``,
-            ``lr``); the rest at their defaults.
+            ``lr``, ``patch``); the rest at their defaults.
         """
         values = check_params(TRAINING_SPEC, params, "train")
         if recipe is None and name not in RECIPES:
             raise InvalidInput(f"there is no recipe {name!r}; the recipes are: "
                                f"{', '.join(sorted(RECIPES))}")
-        batch, lr = values.pop("batch"), values.pop("lr")
+        batch, lr, patch = values.pop("batch"), values.pop("lr"), values.pop("patch")
         recipe = with_lr(with_batch(recipe or RECIPES[name], batch or None), lr or None)
+        recipe = replace(recipe, patch=patch) if patch else recipe
         folders = (data,) if isinstance(data, (str, Path)) else tuple(data)
         return cls(name=name, recipe=recipe, data=tuple(Path(f) for f in folders),
                    val=Path(val), out=Path(out),
@@ -760,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
     _flag(parser, "batch", type=int)
     _flag(parser, "lr", type=float)
+    _flag(parser, "patch", type=int)
     return parser
 
 

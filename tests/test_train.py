@@ -245,7 +245,15 @@ def test_the_command_fills_in_the_documented_defaults(monkeypatch, tmp_path):
             config.validate_every) == (30.0, 0, 0, False, 0, 2000)
     assert config.data == (Path("d"), Path("e")) and config.val == Path("skimage")
     assert config.checkpoint == Path("checkpoints/drunet.ckpt") and config.init is None
-    assert (config.recipe.batch, config.recipe.lr) == (32, 3e-4)
+    assert (config.recipe.batch, config.recipe.lr, config.recipe.patch) == (32, 3e-4, 96)
+
+
+def test_the_command_takes_another_patch_side(monkeypatch, tmp_path):
+    configs = []
+    monkeypatch.setattr(train, "train", configs.append)
+    train.main(["tnrd25", "--data", "d", "--val", "v", "--out", "x.pt", "--patch", "96"])
+    (config,) = configs
+    assert config.recipe == dataclasses.replace(train.RECIPES["tnrd25"], patch=96)
 
 
 @pytest.mark.parametrize("name, value, accepted", [
@@ -257,6 +265,7 @@ def test_the_command_fills_in_the_documented_defaults(monkeypatch, tmp_path):
     ("seed", -1, "an int in [0, 4294967295]"),
     ("batch", 70_000, "an int in [0, 65536]"),
     ("lr", 2.0, "a float in [0, 1]"),
+    ("patch", 2000, "an int in [0, 1024]"),
 ])
 def test_the_config_refuses_a_value_out_of_range(tmp_path, name, value, accepted):
     message = f"the {name!r} parameter of train must be {accepted}; got {value!r}"
@@ -276,7 +285,7 @@ def test_the_config_refuses_a_value_of_another_type(tmp_path, name, value):
 
 def test_the_config_refuses_an_unknown_parameter_and_an_unknown_network(tmp_path):
     with pytest.raises(InvalidInput, match=r"train has no parameter 'epochs'; its parameters "
-                                           r"are: batch, lr, minutes, resume, seed, steps"):
+                                           r"are: batch, lr, minutes, patch, resume, seed, steps"):
         _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", epochs=3)
     with pytest.raises(InvalidInput, match=r"there is no recipe 'unet'; the recipes are: "
                                            r"deep_ksvd15, deep_ksvd25, deep_ksvd50, dncnn"):
