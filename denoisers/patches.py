@@ -26,6 +26,7 @@ bound its memory.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -617,38 +618,35 @@ class Aggregator:
         self._corners += np.bincount(corners.ravel(), weights=w.ravel(),
                                      minlength=self.numerator.size).reshape(self.shape)
 
-    def add_sums(self, sums: np.ndarray, weights: np.ndarray, top: int = 0,
-                 left: int = 0) -> None:
-        """Add, at once, the patches of every corner of a rectangle, already summed per corner.
+    def add_rectangle(self, total: np.ndarray, weights: np.ndarray, top: int = 0,
+                      left: int = 0) -> None:
+        """Add, at once, the patches of every corner of a rectangle, already overlap-added.
 
-        ``sums`` (R, C, s, s): at [i, j], the sum of ``weight * patch`` over
-        the patches with their corner at (top + i, left + j); ``weights``
-        (R, C): the sum of those patches' weights. By linearity this is
-        :meth:`add` of every one of those patches, up to rounding, at the
-        cost of one pass over the rectangle however many patches share a
-        corner.
+        By linearity this is :meth:`add` of every one of those patches, up to
+        rounding, at the cost of one pass over the rectangle however many
+        patches share a corner: the caller sums ``weight * window * patch``
+        per corner and puts the sums together with :func:`overlap_add`.
 
         Parameters
         ----------
-        sums : ndarray, shape (R, C, s, s)
-            At [i, j], the sum of ``weight * patch`` over the patches with their
-            corner at (top + i, left + j).
+        total : ndarray, shape (R + s - 1, C + s - 1)
+            At each pixel, the sum of ``weight * window * patch`` over the
+            patches with their corner in the rectangle.
         weights : ndarray, shape (R, C)
-            At [i, j], the sum of those patches' weights.
+            At [i, j], the sum of the weights of the patches with their corner
+            at (top + i, left + j).
         top, left : int
             The rectangle's top-left corner in the image; the rectangle and its
             patches must lie inside the image.
         """
-        size = self._check_size(sums.shape[-1])
         rows, cols = weights.shape
-        window = np.ones((size, size)) if self.window is None else self.window
-        # Pixel (u, v) of every corner's sum, contiguous: (s, s, R, C).
-        by_pixel = np.ascontiguousarray(np.moveaxis(sums, (-2, -1), (0, 1)))
+        size = self._check_size(total.shape[0] - rows + 1)
+        if total.shape != (rows + size - 1, cols + size - 1):
+            raise InvalidInput(f"the patches of {rows}x{cols} corners cover "
+                               f"{rows + size - 1}x{cols + size - 1} pixels; got a total of "
+                               f"shape {total.shape}")
         numerator = self.numerator.reshape(self.shape)
-        for u in range(size):
-            for v in range(size):
-                numerator[top + u:top + u + rows, left + v:left + v + cols] += \
-                    window[u, v] * by_pixel[u, v]
+        numerator[top:top + rows + size - 1, left:left + cols + size - 1] += total
         self._corners[top:top + rows, left:left + cols] += weights
 
     def _check_size(self, size: int) -> int:
@@ -675,6 +673,30 @@ class Aggregator:
         mean = np.divide(self.numerator, denominator, out=np.zeros_like(self.numerator),
                          where=denominator > 0)
         return mean.reshape(self.shape).astype(np.float32)
+
+
+def overlap_add(by_pixel: np.ndarray) -> np.ndarray:
+    """The patches of every corner of a rectangle, added where they overlap.
+
+    ``by_pixel`` (..., s², R, C) holds the patches pixel first: at
+    [..., u s + v, i, j], pixel (u, v) of the patch with its corner at (i, j).
+    Returns (..., R + s - 1, C + s - 1), float32 or float64 as given: at each
+    pixel the sum of every patch that covers it. One ``torch``
+    ``fold`` on one thread (col2im, in a fixed order), so the same input
+    gives the same sums bit for bit.
+    """
+    import torch
+
+    *lead, area, rows, cols = by_pixel.shape
+    size = math.isqrt(area)
+    if size * size != area:
+        raise InvalidInput(f"the patches' pixels must be a square number; got {area}")
+    channels = math.prod(lead)
+    values = torch.from_numpy(np.ascontiguousarray(by_pixel)).reshape(1, channels * area,
+                                                                      rows * cols)
+    with one_torch_thread():
+        total = torch.nn.functional.fold(values, (rows + size - 1, cols + size - 1), size)
+    return total.numpy().reshape(*lead, rows + size - 1, cols + size - 1)
 
 
 def _spread(corners: np.ndarray, window: np.ndarray) -> np.ndarray:

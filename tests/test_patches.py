@@ -1,5 +1,5 @@
 """The patch tools' torch routines against plain references: the k nearest of a window
-(torch.topk), aggregation of per-corner sums, and BM3D's band filter in the 2-D transform
+(torch.topk), overlap-adding per-corner sums, and BM3D's band filter in the 2-D transform
 domain against filtering every group in pixels (denoisers/patches.py, denoisers/bm3d.py)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def _stable_nearest(flat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return nearest, picked
 
 
-@pytest.mark.parametrize("k", [1, 5, 16, 49])
+@pytest.mark.parametrize("k", [1, 5, 16, 32, 49])
 def test_the_k_nearest_are_the_first_k_of_a_stable_sort(rng, k):
     """Many ties (small integers), infinite distances and the reference's -1, up to k =
     the whole window: the same positions and values as a stable sort, ties by position."""
@@ -46,9 +46,33 @@ def test_aggregating_per_corner_sums_equals_adding_every_patch(rng):
     np.add.at(sums, (rows - 3, cols), weights[:, None, None] * blocks)
     np.add.at(weight_sums, (rows - 3, cols), weights)
     found = patches.Aggregator(shape, window)
-    found.add_sums(sums, weight_sums, top=3)
+    _add_per_corner(found, sums, weight_sums, window, top=3)
     np.testing.assert_allclose(found.result(), expected.result(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(found.weights, expected.weights, rtol=1e-6)
+
+
+def _add_per_corner(aggregator, sums, weights, window=None, top=0, left=0):
+    """Add per-corner sums (R, C, s, s) of weight x patch with their weights (R, C): windowed,
+    laid pixel first, overlap-added, added as a rectangle."""
+    size = sums.shape[-1]
+    window = np.ones((size, size)) if window is None else window
+    by_pixel = np.moveaxis(sums * window, (-2, -1), (0, 1)).reshape(size * size,
+                                                                    *sums.shape[:2])
+    aggregator.add_rectangle(patches.overlap_add(by_pixel), weights, top, left)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_overlap_add_sums_every_patch_over_the_pixels_it_covers(rng, dtype):
+    """Against a loop over the corners, two channels, a non-square rectangle."""
+    by_pixel = rng.random((2, 9, 4, 5)).astype(dtype)  # (channels, 3x3, rows, cols)
+    expected = np.zeros((2, 6, 7))
+    for i, j in np.ndindex(4, 5):
+        expected[:, i:i + 3, j:j + 3] += by_pixel[:, :, i, j].reshape(2, 3, 3)
+    found = patches.overlap_add(by_pixel)
+    assert found.dtype == dtype and found.shape == (2, 6, 7)
+    np.testing.assert_allclose(found, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="the patches' pixels must be a square number; got 8"):
+        patches.overlap_add(np.ones((8, 2, 2)))
 
 
 def test_the_transform_is_the_kronecker_product_then_the_haar_matrix(rng):
@@ -348,11 +372,11 @@ def test_aggregator_adds_sums_at_an_offset_as_it_adds_patches(rng):
     expected = patches.Aggregator((9, 8), window)
     expected.add(blocks, rows, cols, weights)
     found = patches.Aggregator((9, 8), window)
-    found.add_sums(blocks * weights[..., None, None], weights, top=2, left=1)
+    _add_per_corner(found, blocks * weights[..., None, None], weights, window, top=2, left=1)
     np.testing.assert_allclose(found.result(), expected.result(), rtol=1e-6)
     np.testing.assert_allclose(found.weights, expected.weights, rtol=1e-6)
     uniform = patches.Aggregator((9, 8))
-    uniform.add_sums(blocks * weights[..., None, None], weights, top=2, left=1)
+    _add_per_corner(uniform, blocks * weights[..., None, None], weights, top=2, left=1)
     reference, _ = _aggregate_by_loop((9, 8), blocks.reshape(-1, size, size), rows.ravel(),
                                       cols.ravel(), weights.ravel(), None)
     np.testing.assert_allclose(uniform.result(), reference, rtol=1e-6)
@@ -364,8 +388,11 @@ def test_aggregator_refuses_patches_of_another_side():
     with pytest.raises(ValueError, match="takes patches of side 3; got 4"):
         aggregator.add(np.ones((1, 4, 4)), [0], [0])
     with pytest.raises(ValueError, match="takes patches of side 5; got 3"):
-        patches.Aggregator((8, 8), np.ones((5, 5))).add_sums(np.ones((1, 1, 3, 3)),
-                                                            np.ones((1, 1)))
+        patches.Aggregator((8, 8), np.ones((5, 5))).add_rectangle(np.ones((3, 3)),
+                                                                 np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"the patches of 2x2 corners cover 4x4 pixels; got a "
+                                         r"total of shape \(4, 5\)"):
+        patches.Aggregator((8, 8)).add_rectangle(np.ones((4, 5)), np.ones((2, 2)))
 
 
 def test_extract_names_the_image_size_without_its_channels():
@@ -473,7 +500,7 @@ def test_bands_of_rows_not_starting_at_zero(monkeypatch):
     assert patches._bands(unique_rows, per_row, 4, 7, 17) == [(i, i + 2) for i in range(0, 14, 2)]
 
 
-def test_add_sums_at_the_origin_by_default_and_on_top_of_what_was_added(rng):
+def test_add_a_rectangle_at_the_origin_by_default_and_on_top_of_what_was_added(rng):
     blocks, weights = rng.random((3, 4, 2, 2)), rng.random((3, 4)) + 0.1
     rows, cols = np.mgrid[0:3, 0:4]
     extra, extra_rows, extra_cols = rng.random((5, 2, 2)), np.array([0, 1, 2, 1, 0]), \
@@ -483,7 +510,7 @@ def test_add_sums_at_the_origin_by_default_and_on_top_of_what_was_added(rng):
     expected.add(blocks, rows, cols, weights)
     found = patches.Aggregator((6, 7))
     found.add(extra, extra_rows, extra_cols)
-    found.add_sums(blocks * weights[..., None, None], weights)
+    _add_per_corner(found, blocks * weights[..., None, None], weights)
     np.testing.assert_allclose(found.result(), expected.result(), rtol=1e-6)
     np.testing.assert_allclose(found.weights, expected.weights, rtol=1e-6)
 
