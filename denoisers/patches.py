@@ -25,7 +25,6 @@ bound its memory.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -287,19 +286,24 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     width = patches.shape[-1]
     candidates = np.empty((len(col_tiles), *extent, width), np.float32)
     untiled = _untiled(col_tiles)
+    tile_of = np.arange(len(col_tiles))[:, None, None]
+    reference_of = np.arange(row_tiles.shape[1] * col_tiles.shape[1]).reshape(
+        1, row_tiles.shape[1], col_tiles.shape[1])  # its row in a tile's products
     for tile in row_tiles:
         first = int(rows[tile[0]]) - radius - top
         for t, corner in enumerate(corners):
             candidates[t] = patches[first:first + extent[0], corner:corner + extent[1]]
         own = (rows[tile] - top)[None, :, None], (cols[col_tiles] + radius)[:, None, :]
         refs = _reference_rows(patches[own].reshape(len(col_tiles), -1, width), size)
-        # (tiles, extent², Tr Tc): every squared distance per pixel at once
-        products = _batched_products(candidates.reshape(len(col_tiles), -1, width), refs)
-        # (tiles, Tr, Tc, side²): tile by tile, as the products lie in memory; the same
-        # indices for every tile of a regular grid, and for every band of one.
-        at_products = _window_indices(tuple(rows[tile] - rows[tile[0]]),
-                                      tuple(map(tuple, offsets)), extent, side)
-        distances = np.take(products, at_products).reshape(-1, side * side)
+        # (tiles, Tr Tc, extent²): every squared distance per pixel at once, each
+        # reference's candidates in a row, so that its window is read in runs of a row
+        products = _batched_products(refs, candidates.reshape(len(col_tiles), -1, width))
+        # (tiles, Tr, Tc, side²): each reference's window of its row of products, cut
+        # from a view of every window, tile by tile as the products lie in memory
+        windows = sliding_window_view(products.reshape(len(col_tiles), -1, *extent),
+                                      (side, side), axis=(2, 3))
+        distances = windows[tile_of, reference_of, (rows[tile] - rows[tile[0]])[None, :, None],
+                            offsets[:, None, :]].reshape(-1, side * side)
         np.maximum(distances, 0.0, out=distances)
         # Candidates outside the image have infinite energy, hence distance, already.
         distances[:, radius * side + radius] = -1.0
@@ -313,8 +317,8 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
 #: References per tile of :func:`grid_match`: grid rows x grid columns.
 _TILE = (8, 4)
 
-def _batched_products(candidates: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """``candidates @ refs^T`` for batches (b, m, d) and (b, n, d): ``torch.bmm`` on one thread.
+def _batched_products(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left @ right^T`` for batches (b, m, d) and (b, n, d): ``torch.bmm`` on one thread.
 
     On the project's two shared cores the product took 20 to 40 % more CPU
     time, and longer, on torch's two threads than on one, with the same
@@ -323,8 +327,7 @@ def _batched_products(candidates: np.ndarray, refs: np.ndarray) -> np.ndarray:
     import torch
 
     with one_torch_thread():
-        return torch.bmm(torch.from_numpy(candidates),
-                         torch.from_numpy(refs).transpose(1, 2)).numpy()
+        return torch.bmm(torch.from_numpy(left), torch.from_numpy(right).transpose(1, 2)).numpy()
 
 
 def _tiles(coords: np.ndarray, per_tile: int) -> np.ndarray:
@@ -375,30 +378,6 @@ def _reference_rows(references: np.ndarray, size: int) -> np.ndarray:
     out[..., -2] = scale
     out[..., -1] = references[..., -2] * scale
     return out
-
-
-@functools.lru_cache(maxsize=4)
-def _window_indices(row_offsets: tuple[int, ...], col_offsets: tuple[tuple[int, ...], ...],
-                    extent: tuple[int, int], side: int) -> np.ndarray:
-    """Where each reference's window lies in a batch of products.
-
-    For references at ``row_offsets`` (Tr,) and ``col_offsets`` (tiles, Tc)
-    from their tile's first candidate: flat indices (tiles, Tr, Tc, side²)
-    into the products (tiles, extent rows x extent columns, Tr Tc), each a
-    reference's first candidate plus the window's displacement pattern.
-    Kept for the next band and pass, which ask for the same (read-only).
-    """
-    offsets = np.array(col_offsets)
-    tiles, per_row = offsets.shape
-    dy, dx = np.divmod(np.arange(side * side), side)
-    rows = np.array(row_offsets)[None, :, None]  # (1, Tr, 1)
-    cols = offsets[:, None, :]  # (tiles, 1, Tc)
-    column = np.arange(len(row_offsets))[:, None] * per_row + np.arange(per_row)
-    first_product = ((np.arange(tiles)[:, None, None] * extent[0] + rows) * extent[1]
-                     + cols) * column.size + column
-    indices = first_product[..., None] + (dy * extent[1] + dx) * column.size
-    indices.flags.writeable = False
-    return indices
 
 
 def _bands(unique_rows: np.ndarray, per_row: np.ndarray, size: int, side: int,
