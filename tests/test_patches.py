@@ -75,12 +75,15 @@ def test_overlap_add_sums_every_patch_over_the_pixels_it_covers(rng, dtype):
         patches.overlap_add(np.ones((8, 2, 2)))
 
 
-def test_the_transform_is_the_kronecker_product_then_the_haar_matrix(rng):
-    """The torch 3-D transform, group axis first, against the plain matrix products."""
+@pytest.mark.parametrize("length", [1, 2, 16, 32, 64])
+def test_the_transform_is_the_kronecker_product_then_the_haar_matrix(rng, length):
+    """The torch 3-D transform, group axis first, against the plain matrix products: groups
+    shorter than bm3d._HAAR_SPLIT by one product, longer ones with their first Haar level by
+    hand."""
     transform = bm3d._Transform(8, "bior1.5")
     forward, inverse = bm3d.block_transform(8, "bior1.5")
-    groups = rng.random((16, 5, 3, 64)).astype(np.float32)  # (g, groups, channels, n²)
-    expected = np.einsum("ij,j...->i...", bm3d.haar_matrix(16),
+    groups = rng.random((length, 5, 3, 64)).astype(np.float32)  # (g, groups, channels, n²)
+    expected = np.einsum("ij,j...->i...", bm3d.haar_matrix(length),
                          groups.astype(np.float64) @ np.kron(forward, forward).T)
     spectrum = transform.forward(groups)
     np.testing.assert_allclose(spectrum, expected, atol=1e-4)
