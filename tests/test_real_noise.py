@@ -47,6 +47,18 @@ def test_a_constant_map_is_the_same_as_sigma():
     assert np.allclose(told, mapped, atol=1e-5)
 
 
+def test_a_map_beyond_the_training_range_is_clamped_with_a_note():
+    noisy = noise.add_gaussian(CAMERA, 20 / 255, seed=0)
+    method = denoisers.get("ffdnet")
+    high = method.run(noisy, 20 / 255, sigma_map=np.full(CAMERA.shape, 0.9))
+    assert "moved into that range at 100 % of the pixels" in high.extras["note"]
+    assert np.array_equal(high.image, method.run(noisy, 100 / 255).image)
+    half = np.full(CAMERA.shape, 20 / 255)
+    half[:64] = 0.9
+    assert "at 50 % of the pixels" in method.run(noisy, 20 / 255, sigma_map=half).extras["note"]
+    assert "note" not in method.run(noisy, 20 / 255, sigma_map=np.full(CAMERA.shape, 0.1)).extras
+
+
 @pytest.mark.parametrize("levels, message", [
     (np.full((5, 5), 0.1), "the image's shape"),
     (np.full((128, 128), -0.1), "standard deviations in [0, 1]"),

@@ -117,6 +117,30 @@ def clamp_sigma(net: Network, sigma: float, label: str) -> tuple[float, str | No
                   f"{net.sigma_range[1]:g}]; it was told σ = {kept * 255:.1f}")
 
 
+def clamp_map(net: Network, sigma_map: np.ndarray, label: str) -> tuple[np.ndarray, str | None]:
+    """A noise-level map within the range the network was trained on, float32, and a note
+    (naming the network ``label``) saying how much of it was moved, if any was.
+
+    Parameters
+    ----------
+    net : Network
+        The loaded network; ``net.sigma_range`` is its training range, on the
+        0-255 scale.
+    sigma_map : ndarray, shape (H, W)
+        The noise standard deviation at every pixel, on the [0, 1] scale.
+    label : str
+        The network's name as the note gives it.
+    """
+    low, high = (s / 255 for s in net.sigma_range)
+    kept = np.clip(sigma_map, low, high).astype(np.float32)
+    moved = float(np.mean(kept != np.asarray(sigma_map, np.float32)))
+    if not moved:
+        return kept, None
+    return kept, (f"{label} was trained for σ in [{net.sigma_range[0]:g}, "
+                  f"{net.sigma_range[1]:g}]; the noise level it was told was moved into that "
+                  f"range at {100 * moved:.3g} % of the pixels")
+
+
 def blind_note(net: Network, sigma: float, label: str) -> str | None:
     """A warning when a blind network meets noise outside the range it was trained on.
 
@@ -222,16 +246,16 @@ def denoise(name: str, noisy: np.ndarray, sigma: float, *, self_ensemble: bool =
         The network's name in the notes; empty for ``name``.
     sigma_map : ndarray, shape (H, W), optional
         For a network that takes a noise-level map (FFDNet, DRUNet): the noise
-        standard deviation at every pixel, clamped to the training range, in
-        place of ``sigma`` everywhere.
+        standard deviation at every pixel, clamped to the training range
+        (:func:`clamp_map`, with a note where it was), in place of ``sigma``
+        everywhere.
     """
     net = load(name)
     told, note = told_sigma(net, sigma, label)
     x = to_tensor(noisy, net.device)
     if sigma_map is not None:
-        low, high = (s / 255 for s in net.sigma_range)
-        told = torch.from_numpy(np.clip(sigma_map, low, high).astype(np.float32))[None, None]
-        note = None
+        levels, note = clamp_map(net, sigma_map, label or net.name)
+        told = torch.from_numpy(levels)[None, None]
     with torch.inference_mode():
         estimate = to_image(ensemble_estimate(net.model, x, told) if self_ensemble
                             else run_padded(net.model, x, told))
