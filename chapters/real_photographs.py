@@ -4,8 +4,7 @@ pixels."""
 import streamlit as st
 
 import denoisers
-from denoisers.noise import CorrelatedNoise
-from ui import compute, errors, links, photo_views, story, text, timing, views
+from ui import compute, errors, links, photo_views, story, text, views
 from ui.scene import current, fitted_curve
 
 st.title("Real photographs")
@@ -17,10 +16,6 @@ scene = current()
 def _draw(noise: str, **settings: object) -> None:
     """Switch the sidebar to this site's ``noise`` (a camera's, or grain) on the clean image."""
     st.session_state.update(real=False, noise=noise, **settings)
-
-
-def _bm3d_told_grain(noisy, sigma: float, covariance) -> denoisers.Result:
-    return denoisers.run("bm3d", noisy, sigma, noise_model=CorrelatedNoise(covariance))
 
 
 with errors.section("How the noise depends on the light"):
@@ -75,23 +70,12 @@ with errors.section("Grain over several pixels"):
                   args=("correlated",), icon=":material/grain:")
     else:
         bm3d = denoisers.get("bm3d")
-        white = compute.Call.of(bm3d, scene, sigma=found.white_sigma)
-        told_key = f"bm3d grain {scene.key} {found.sigma:.6f}"
-        asked = white.done and compute.asked(_bm3d_told_grain, told_key, keep=scene.sample)
-        slot = st.empty()
-        with slot.container():
-            pressed = asked or links.button("Run BM3D both ways", key="photos.grain.run",
-                                            type="primary", icon=":material/play_arrow:")
-            if not pressed:
-                st.caption(timing.batch_caption([(bm3d, found.white_sigma),
-                                                 (bm3d, found.sigma)], scene.noisy.shape))
-        if pressed:
-            slot.empty()  # a pressed button goes: the runs it asked for are under way
-            with st.spinner("BM3D, told one σ and told the grain…", show_time=True):
-                runs = {"BM3D, one σ (finest scale)": white.run(scene),
-                        "BM3D, told the grain": compute.remembered(
-                            _bm3d_told_grain, told_key, scene.noisy, found.sigma,
-                            found.covariance, keep=scene.sample)}
+        calls = {"BM3D, one σ (finest scale)": compute.Call.of(bm3d, scene,
+                                                               sigma=found.white_sigma),
+                 "BM3D, told the grain": compute.Call.of(
+                     bm3d, scene, sigma=found.sigma, told=compute.Told.grain(found.covariance))}
+        runs = compute.results(calls, scene, key="photos.grain.run", what="both ways")
+        if len(runs) == len(calls):
             views.compare({**views.reference_panels(scene), **views.result_panels(scene, runs)},
                           key="photos.grain.compare", columns=len(runs) + 2 - scene.real)
             views.metrics_table(scene, runs)

@@ -10,11 +10,12 @@ pixel is :func:`look`, cached on its own and computed from the run.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,15 +24,12 @@ import streamlit as st
 import denoisers
 from denoisers import threads
 from denoisers.core import Method, Result, View
-from denoisers.noise import PoissonGaussian
+from denoisers.noise import CorrelatedNoise, PoissonGaussian
 
 from . import links, memory, store, timing
 from .scene import Scene
 
 _DONE = "compute.done"
-
-#: A noise-level curve as a cache key: its (a, b), or None for one sigma.
-Curve = tuple[float, float] | None
 
 #: A file to which every computation that actually runs (a cache miss) appends one JSON
 #: line, when the environment names one: the load benchmark counts them there.
@@ -61,33 +59,55 @@ def _slow(compute: Callable[[], Any]) -> Any:
         return compute()
 
 
+@dataclass(frozen=True)
+class Told:
+    """The noise a run is told beyond one sigma: the model, and the name it gives the run's
+    result in the caches and the on-disk store (compared and hashed by that name alone)."""
+
+    name: str
+    model: PoissonGaussian | CorrelatedNoise = field(compare=False, repr=False)
+
+    @classmethod
+    def curve(cls, a: float, b: float) -> Told:
+        """A noise-level curve, variance ``a x + b`` (:attr:`ui.scene.Scene.curve`)."""
+        return cls(f"curve={a:g},{b:g}", PoissonGaussian(a, b))
+
+    @classmethod
+    def grain(cls, covariance: np.ndarray) -> Told:
+        """Grain over several pixels, of this block ``covariance`` (named by its digest)."""
+        values = np.ascontiguousarray(covariance, np.float64)
+        return cls(f"grain={hashlib.sha256(values.tobytes()).hexdigest()[:16]}",
+                   CorrelatedNoise(values))
+
+
 def _ident(key: str, image_key: str, sigma: float, params: tuple[tuple[str, Any], ...],
-           trace: bool, reference_key: str | None, curve: Curve) -> str:
-    """What names a method's run in the ledger and the on-disk store (a run told a noise
-    curve is named with it; one told a single sigma is named as it always was)."""
-    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}{_told(curve)}"
+           trace: bool, reference_key: str | None, told: str) -> str:
+    """What names a method's run in the ledger and the on-disk store (a run told more than one
+    sigma is named with what it was told; one told a single sigma is named as it always was)."""
+    return f"{key} {image_key} {sigma} {params} trace={trace} {reference_key}{_named(told)}"
 
 
-def _told(curve: Curve) -> str:
-    """How a noise curve adds to a result's name: nothing for one sigma."""
-    return "" if curve is None else f" curve={curve[0]:g},{curve[1]:g}"
+def _named(told: str) -> str:
+    """How what a run was told adds to its result's name: nothing for one sigma."""
+    return f" {told}" if told else ""
 
 
-def _model(curve: Curve) -> PoissonGaussian | None:
-    return None if curve is None else PoissonGaussian(*curve)
+def _model(told: Told | None) -> PoissonGaussian | CorrelatedNoise | None:
+    return None if told is None else told.model
 
 
 @st.cache_data(max_size=memory.max_size("compute._run"), ttl=memory.ttl("compute._run"),
                show_spinner=False)
 def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
          params: tuple[tuple[str, Any], ...], trace: bool, reference_key: str | None,
-         _reference: np.ndarray | None, keep: bool, curve: Curve = None) -> Result:
-    ident = _ident(key, image_key, sigma, params, trace, reference_key, curve)
+         _reference: np.ndarray | None, keep: bool, told: str = "",
+         _told: Told | None = None) -> Result:
+    ident = _ident(key, image_key, sigma, params, trace, reference_key, told)
 
     def computed() -> Result:
         _record(key, ident)
         run = functools.partial(denoisers.run, key, _noisy, sigma, trace=trace,
-                                reference=_reference, noise_model=_model(curve),
+                                reference=_reference, noise_model=_model(_told),
                                 **dict(params))
         return _slow(run) if denoisers.get(key).slow else run()
 
@@ -98,11 +118,11 @@ def _run(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
                show_spinner=False)
 def _look(key: str, image_key: str, _noisy: np.ndarray, sigma: float,
           params: tuple[tuple[str, Any], ...], probe: tuple[int, int], _traced: Result,
-          keep: bool, curve: Curve = None) -> View:
+          keep: bool, told: str = "", _told: Told | None = None) -> View:
     return store.through("compute._look",
-                         f"{key} {image_key} {sigma} {params} {probe}{_told(curve)}",
+                         f"{key} {image_key} {sigma} {params} {probe}{_named(told)}",
                          lambda: denoisers.look(key, _noisy, sigma, _traced, probe,
-                                                noise_model=_model(curve), **dict(params)),
+                                                noise_model=_model(_told), **dict(params)),
                          keep=keep)
 
 
@@ -115,8 +135,9 @@ class Call:
     ``reference`` where there is one; ``reference_key`` is that image's
     digest, so the cache tells such runs apart. ``keep`` says whether the result may be
     written to the on-disk store (:mod:`ui.store`): a sample's may, an upload's never.
-    ``curve`` is the (a, b) of the scene's noise-level curve when the method is told it
-    (:attr:`ui.scene.Scene.curve`), None when it is told one sigma.
+    ``told`` is the noise the method is told beyond one sigma (the scene's noise-level
+    curve, :attr:`ui.scene.Scene.curve`, or a grain's covariance), None when it is told
+    one sigma.
     """
 
     method: Method
@@ -126,21 +147,23 @@ class Call:
     trace: bool = False
     reference_key: str | None = None
     keep: bool = False
-    curve: Curve = None
+    told: Told | None = None
 
     @classmethod
     def of(cls, method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
-           sigma: float | None = None, trace: bool = False, one_sigma: bool = False) -> Call:
-        """The call of ``method`` on ``scene``: told the scene's noise curve where it has one,
-        unless ``one_sigma`` or another ``sigma`` is asked for."""
-        curve = None if one_sigma or sigma is not None else scene.curve
+           sigma: float | None = None, trace: bool = False, one_sigma: bool = False,
+           told: Told | None = None) -> Call:
+        """The call of ``method`` on ``scene``: told ``told`` if given, else the scene's noise
+        curve where it has one, unless ``one_sigma`` or another ``sigma`` is asked for."""
+        if told is None and not one_sigma and sigma is None and scene.curve is not None:
+            told = Told.curve(*scene.curve)
         sigma = round(float(scene.sigma if sigma is None else sigma), 6)
         measured = trace and method.takes_reference and scene.clean is not None
         # Resolved (defaults filled in, auto values chosen for sigma), so that a call with
         # no parameters and one with the controls at their defaults are the same result.
         resolved = method.resolve(params or {}, sigma)
         return cls(method, scene.key, sigma, tuple(sorted(resolved.items())), trace,
-                   scene.clean_key if measured else None, scene.sample, curve)
+                   scene.clean_key if measured else None, scene.sample, told)
 
     @property
     def done(self) -> bool:
@@ -155,21 +178,27 @@ class Call:
         return self.method.slow and not self.done
 
     @property
+    def told_name(self) -> str:
+        """What the run is told beyond one sigma, as its results are named: "" for one sigma."""
+        return "" if self.told is None else self.told.name
+
+    @property
     def ident(self) -> str:
         return _ident(self.method.key, self.scene_key, self.sigma, self.params, self.trace,
-                      self.reference_key, self.curve)
+                      self.reference_key, self.told_name)
 
     def run(self, scene: Scene) -> Result:
         reference = scene.clean if self.reference_key is not None else None
         out = _run(self.method.key, self.scene_key, scene.noisy, self.sigma, self.params,
-                   self.trace, self.reference_key, reference, self.keep, self.curve)
+                   self.trace, self.reference_key, reference, self.keep, self.told_name,
+                   self.told)
         st.session_state.setdefault(_DONE, set()).add(self)
         return out
 
     def look(self, noisy: np.ndarray, traced: Result, probe: tuple[int, int]) -> Result:
         """``traced`` (this call's traced result) with the view of pixel ``probe`` added."""
         return _look(self.method.key, self.scene_key, noisy, self.sigma, self.params, probe,
-                     traced, self.keep, self.curve).onto(traced)
+                     traced, self.keep, self.told_name, self.told).onto(traced)
 
 
 def result(method: Method, scene: Scene, params: dict[str, Any] | None = None, *,
