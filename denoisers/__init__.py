@@ -50,7 +50,7 @@ from .core import (
 
 __all__ = [
     "Bool", "Choice", "Float", "Int", "InvalidInput", "InvalidType", "Method", "Param", "Result",
-    "View", "methods", "get", "run", "look", "metrics", "noise", "inverse",
+    "View", "methods", "get", "run", "look", "noise_level_map", "metrics", "noise", "inverse",
 ]
 
 #: The modules that register methods, in history's order.
@@ -188,7 +188,7 @@ def run(key: str, noisy: Any, sigma: float, *, trace: bool = False,
         if not method.noise_map:
             return _stabilised(key, image, noise_model, trace=trace, progress=progress,
                                probe=probe, **params)
-        kwargs["sigma_map"] = _level_map(image, noise_model)
+        kwargs["sigma_map"] = noise_level_map(image, noise_model)
     probe = _check_probe(probe, image.shape)
     by_channel = image.ndim == 3 and not method.colour
     if reference is not None:
@@ -243,7 +243,7 @@ def _stable(image: np.ndarray, model: Any) -> tuple[np.ndarray, float, float, fl
     return (stable - low) / scale, min(1.0, 1.0 / scale), low, scale
 
 
-def _level_map(image: np.ndarray, model: Any) -> np.ndarray:
+def noise_level_map(image: np.ndarray, model: Any) -> np.ndarray:
     """The noise standard deviation ``model`` gives each pixel, float32 (H, W): the curve at
     the image smoothed over about 3 pixels (the noise itself would make the map grainy),
     the root of the channels' mean variance for a colour image."""

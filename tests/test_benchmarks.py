@@ -297,3 +297,22 @@ def test_realnoise_measures_one_sigma_and_the_fitted_curve(tmp_path: Path) -> No
         assert psnr["curve"] > psnr["one σ"], image
     report = (out / "realnoise.md").read_text(encoding="utf-8")
     assert "| night | grey (2) | FFDNet (`ffdnet`) |" in report
+
+
+def test_bm3d_told_compares_the_ways_of_telling_bm3d_the_curve(tmp_path: Path) -> None:
+    """Two dark crops at night: every way in the table, and each way of telling BM3D the
+    curve ahead of one σ."""
+    from benchmarks import bm3d_told
+
+    folder = tmp_path / "grey"
+    folder.mkdir()
+    for name, image in (("camera.png", data.camera()), ("moon.png", data.moon())):
+        Image.fromarray(image[128:224, 128:224]).save(folder / name)
+    assert bm3d_told.main(["--data", str(folder), "--every", "1", "--out",
+                           str(tmp_path / "out")]) == 0
+    report = (tmp_path / "out" / "bm3d_told.md").read_text(encoding="utf-8")
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")
+            for line in report.splitlines() if line.startswith("| ") and "---" not in line}
+    assert set(bm3d_told.WAYS) <= set(rows)
+    for way in list(bm3d_told.WAYS)[1:4]:
+        assert float(rows[way][2].rstrip(" |")) > 0.5, way
