@@ -548,8 +548,9 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
     top, bottom = int(matches.rows.min()), int(matches.rows.max()) + 1
     width = channels.shape[2] - size + 1
     corners = (matches.rows - top) * width + matches.cols  # (groups, N2) in the band's rows
-    held = np.arange(corners.shape[1]) < lengths[:, None]
-    used = np.unique(corners[held])
+    held = np.zeros((bottom - top) * width, bool)
+    held[corners[np.arange(corners.shape[1]) < lengths[:, None]]] = True
+    used = np.flatnonzero(held)  # sorted, as np.unique would give them, without sorting
     position = np.zeros((bottom - top) * width, np.int64)  # of each used corner in `used`
     position[used] = np.arange(len(used))
     at = (top + used // width, used % width)
