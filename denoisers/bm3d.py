@@ -820,9 +820,9 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
     0.14 dB apart; CBM3D is within 0.12 dB of its ``bm3d_rgb`` on 256x256
     crops of astronaut, coffee and chelsea at sigma = 25, and 1.4 to 1.7 dB
     better than this function run on each RGB channel alone. On a quiet
-    2-core CPU (``python -m benchmarks.speed``) a grey image took 0.48 s at
-    256x256 and 2.0 s at 512x512 against the package's 2.2 s and 8.0 s,
-    both on the two cores.
+    2-core CPU (``python -m benchmarks.speed --targets``) a grey 512x512
+    image took 1.6 s against the package's 8.5 s, and a colour 768x512 one
+    4.3 s against its 29.9 s, both on the two cores.
 
     Cost: block matching is O(H W S² N1² / N_step²) per pass for a window
     of side S (1521 displacements for S = 39): the inner products of the
