@@ -544,15 +544,14 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
     Only the corners some group holds are transformed, either way: about
     half of the band's (on a 768x512 photograph at sigma 25, 40 to 48 %).
     """
-    size = transform.size
+    size, n_channels = transform.size, len(channels)
     top, bottom = int(matches.rows.min()), int(matches.rows.max()) + 1
     width = channels.shape[2] - size + 1
     corners = (matches.rows - top) * width + matches.cols  # (groups, N2) in the band's rows
     held = np.zeros((bottom - top) * width, bool)
     held[corners[np.arange(corners.shape[1]) < lengths[:, None]]] = True
     used = np.flatnonzero(held)  # sorted, as np.unique would give them, without sorting
-    position = np.zeros((bottom - top) * width, np.int64)  # of each used corner in `used`
-    position[used] = np.arange(len(used))
+    position = np.cumsum(held) - 1  # of each used corner in `used`
     at = (top + used // width, used % width)
     spectra = _block_spectra(transform, channels, *at)  # (used, C, n²)
     pilot_spectra = None if pilot is None else _block_spectra(transform, pilot, *at)
@@ -571,8 +570,7 @@ def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray 
             filtered, weights = _filter_groups(transform, spectra, pilot_spectra, index, sigmas,
                                                profile)
             _add_at(sums, index, filtered)
-            _add_at(weight_sums, index, np.broadcast_to(weights, (*index.shape, len(channels))))
-    n_channels = len(channels)
+            _add_at(weight_sums, index, np.broadcast_to(weights, (*index.shape, n_channels)))
     by_pixel = np.zeros((n_channels, size * size, (bottom - top) * width), np.float32)
     by_pixel[:, :, used] = transform.windowed_blocks(sums, kaiser_window(size, profile.beta))
     totals = overlap_add(by_pixel.reshape(n_channels, size * size, bottom - top, width))

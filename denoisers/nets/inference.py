@@ -113,8 +113,7 @@ def clamp_sigma(net: Network, sigma: float, label: str) -> tuple[float, str | No
     if low <= sigma <= high:
         return sigma, None
     kept = min(high, max(low, sigma))
-    return kept, (f"{label} was trained for σ in [{net.sigma_range[0]:g}, "
-                  f"{net.sigma_range[1]:g}]; it was told σ = {kept * 255:.1f}")
+    return kept, f"{_trained_for(net, label)}; it was told σ = {kept * 255:.1f}"
 
 
 def clamp_map(net: Network, sigma_map: np.ndarray, label: str) -> tuple[np.ndarray, str | None]:
@@ -136,9 +135,13 @@ def clamp_map(net: Network, sigma_map: np.ndarray, label: str) -> tuple[np.ndarr
     moved = float(np.mean(kept != np.asarray(sigma_map, np.float32)))
     if not moved:
         return kept, None
-    return kept, (f"{label} was trained for σ in [{net.sigma_range[0]:g}, "
-                  f"{net.sigma_range[1]:g}]; the noise level it was told was moved into that "
-                  f"range at {100 * moved:.3g} % of the pixels")
+    return kept, (f"{_trained_for(net, label)}; the noise level it was told was moved into "
+                  f"that range at {100 * moved:.3g} % of the pixels")
+
+
+def _trained_for(net: Network, label: str) -> str:
+    """The start of a clamping note: the network ``label`` and its training range (0-255)."""
+    return f"{label} was trained for σ in [{net.sigma_range[0]:g}, {net.sigma_range[1]:g}]"
 
 
 def blind_note(net: Network, sigma: float, label: str) -> str | None:
