@@ -289,6 +289,26 @@ def test_grid_match_finds_what_block_match_finds(rng, shape, size, step, radius,
     np.testing.assert_allclose(found.distances, expected.distances, atol=2e-5)
 
 
+def test_grid_match_on_unevenly_spaced_columns_finds_what_block_match_finds(rng):
+    """Tiles of columns at several spacings (each run of one spacing is one strided product)."""
+    image = rng.random((20, 60)).astype(np.float32)
+    grid_rows, grid_cols = np.array([0, 3, 4, 10, 15]), np.array([0, 1, 2, 7, 12, 17, 18, 30,
+                                                                  31, 40, 52, 55])
+    found = patches.grid_match(image, grid_rows, grid_cols, size=5, radius=4, k=6)
+    expected = patches.block_match(image, np.repeat(grid_rows, grid_cols.size),
+                                   np.tile(grid_cols, grid_rows.size), size=5, radius=4, k=6)
+    assert np.array_equal(found.rows, expected.rows)
+    assert np.array_equal(found.cols, expected.cols)
+    np.testing.assert_allclose(found.distances, expected.distances, atol=2e-5)
+
+
+def test_evenly_spaced_runs_cover_the_starts_in_order():
+    starts = np.array([0, 12, 24, 30, 36, 40, 50])
+    runs = patches._evenly_spaced(starts)
+    assert runs == [(0, 3), (3, 5), (5, 6), (6, 7)]
+    assert patches._evenly_spaced(np.array([5])) == [(0, 1)]
+
+
 def test_grid_match_with_k_beyond_the_window_is_block_match(rng):
     image = rng.random((12, 12)).astype(np.float32)
     found = patches.grid_match(image, [0, 5], [2, 9], size=3, radius=1, k=9)
