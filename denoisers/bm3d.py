@@ -819,8 +819,8 @@ def bm3d(noisy: np.ndarray, sigma: float, *, profile: str = "normal", search: in
     crops of astronaut, coffee and chelsea at sigma = 25, and 1.4 to 1.7 dB
     better than this function run on each RGB channel alone. On a quiet
     2-core CPU (``python -m benchmarks.speed --targets``) a grey 512x512
-    image took 1.6 s against the package's 8.5 s, and a colour 768x512 one
-    4.3 s against its 29.9 s, both on the two cores.
+    image took 1.3 s against the package's 7.9 s, and a colour 768x512 one
+    3.7 s against its 29.5 s, both on the two cores.
 
     Cost: block matching is O(H W S² N1² / N_step²) per pass for a window
     of side S (1521 displacements for S = 39): the inner products of the
