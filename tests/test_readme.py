@@ -21,6 +21,7 @@ LECTURE = BENCHMARKS / "lecture" / "lecture.md"
 LOAD = BENCHMARKS / "load" / "load.md"
 SPEED = BENCHMARKS / "speed_targets.md"
 MUTATION = BENCHMARKS / "mutation" / "summary.md"
+REALNOISE = BENCHMARKS / "realnoise" / "realnoise.md"
 
 
 @cache
@@ -119,6 +120,14 @@ def peer_time(task: str) -> Callable[[], float]:
     return lambda: number(row(SPEED, task)[4].rpartition(":")[2])
 
 
+def realnoise(light: str, images: str, method: str, column: int) -> Callable[[], float]:
+    """A cell of the realnoise table: 3 one σ, 4 the fitted curve, 5 the gain."""
+    return lambda: number(row(REALNOISE, light, images, method)[column])
+
+
+BM3D, FFDNET, DRUNET = "BM3D / CBM3D (`bm3d`)", "FFDNet (`ffdnet`)", "DRUNet (small) (`drunet`)"
+
+
 def lowest_mutation_score() -> float:
     return min(number(r[2]) for r in rows(MUTATION) if r[0].startswith("["))
 
@@ -169,6 +178,18 @@ CLAIMS = {
         r"alone\)", (fast_change(1), fast_change(0))),
     "mutation": Claim(r"every module kills at least ([\d.]+) % of its mutants",
                       (lowest_mutation_score,)),
+    "realnoise, night gains": Claim(
+        r"at night the curve gains ([\d.]+) dB for the stabilised BM3D on Set12 \(([\d.]+) on "
+        r"the colour photographs\), ([\d.]+) \(([\d.]+)\) for FFDNet told a noise map and "
+        r"([\d.]+) \(([\d.]+)\) for DRUNet",
+        tuple(realnoise("night", images, method, 5) for method in (BM3D, FFDNET, DRUNET)
+              for images in ("grey (12)", "colour (3)"))),
+    "realnoise, level at night": Claim(
+        r"BM3D and FFDNet end level at night on Set12 \(([\d.]+) and ([\d.]+) dB\), and "
+        r"FFDNet's larger gain is its weaker start with one σ \(([\d.]+) against BM3D's "
+        r"([\d.]+)\)",
+        (realnoise("night", "grey (12)", BM3D, 4), realnoise("night", "grey (12)", FFDNET, 4),
+         realnoise("night", "grey (12)", FFDNET, 3), realnoise("night", "grey (12)", BM3D, 3))),
     "speed, met": Claim(
         r"WNNM ([\d.]+) s at 512x512, EPLL ([\d.]+) s and K-SVD ([\d.]+) s at 256x256, TV "
         r"([\d.]+)x scikit-image's time",
