@@ -521,7 +521,7 @@ class BandSums:
     def add_to(self, accumulators: list[Aggregator]) -> None:
         """Add the band into the accumulator of each channel."""
         for c, accumulator in enumerate(accumulators):
-            accumulator.add_rectangle(self.totals[c], self.weights[:, :, c], top=self.top)
+            accumulator.add_rectangle(self.totals[c], self.weights[:, :, c], self.top, 0)
 
 
 def _filter_band(transform: _Transform, channels: np.ndarray, pilot: np.ndarray | None,

@@ -278,15 +278,16 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     row_tiles, col_tiles = _tiles(rows, _TILE[0]), _tiles(cols, _TILE[1])
     extent = (_extent(rows, row_tiles) + side, _extent(cols, col_tiles) + side)
     top = int(rows[0]) - radius  # the patch row of row 0 of the padded arrays
-    patches = _padded_patches(image, size, radius, top, int(rows[-1]) + radius + extent[0],
-                              extent[1])
+    # down to the last strip of candidates the loop cuts (its first row's window, extent rows)
+    bottom = int(rows[row_tiles[-1, 0]]) - radius + extent[0]
+    patches = _padded_patches(image, size, radius, top, bottom, extent[1])
     corners = cols[col_tiles[:, 0]]  # padded column of each column tile's first candidate
     offsets = cols[col_tiles] - corners[:, None]  # (tiles, Tc)
     found = [np.empty((rows.size, cols.size, k), dtype) for dtype in (np.int64, np.float32)]
     untiled = _untiled(col_tiles)
     tile_of = np.arange(len(col_tiles))[:, None, None]
     reference_of = np.arange(row_tiles.shape[1] * col_tiles.shape[1]).reshape(
-        1, row_tiles.shape[1], col_tiles.shape[1])  # its row in a tile's products
+        row_tiles.shape[1], col_tiles.shape[1])  # its row in a tile's products
     for tile in row_tiles:
         first = int(rows[tile[0]]) - radius - top
         own = (rows[tile] - top)[None, :, None], (cols[col_tiles] + radius)[:, None, :]
@@ -337,7 +338,7 @@ def _products_by_row(refs: np.ndarray, strip: np.ndarray, corners: np.ndarray,
             for r in range(rows):
                 start = source[r, int(corners[begin])]
                 candidates = start.as_strided((end - begin, columns, depth),
-                                              (step * depth, depth, 1), start.storage_offset())
+                                              (step * depth, depth, 1))
                 torch.bmm(left[begin:end], candidates.transpose(1, 2), out=out[r, begin:end])
     return out.numpy()
 
@@ -616,8 +617,8 @@ class Aggregator:
         self._corners += np.bincount(corners.ravel(), weights=w.ravel(),
                                      minlength=self.numerator.size).reshape(self.shape)
 
-    def add_rectangle(self, total: np.ndarray, weights: np.ndarray, top: int = 0,
-                      left: int = 0) -> None:
+    def add_rectangle(self, total: np.ndarray, weights: np.ndarray, top: int,
+                      left: int) -> None:
         """Add, at once, the patches of every corner of a rectangle, already overlap-added.
 
         By linearity this is :meth:`add` of every one of those patches, up to

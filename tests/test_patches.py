@@ -292,8 +292,11 @@ def test_grid_match_finds_what_block_match_finds(rng, shape, size, step, radius,
 def test_grid_match_on_unevenly_spaced_columns_finds_what_block_match_finds(rng):
     """Tiles of columns at several spacings (each run of one spacing is one strided product)."""
     image = rng.random((20, 60)).astype(np.float32)
-    grid_rows, grid_cols = np.array([0, 3, 4, 10, 15]), np.array([0, 1, 2, 7, 12, 17, 18, 30,
-                                                                  31, 40, 52, 55])
+    # Tiles of four columns: their first columns 0, 5, 17, 29, 38 make a run of spacing 5
+    # from 0, one of spacing 12 from 17 and a last tile alone.
+    grid_rows = np.array([0, 3, 4, 10, 15])
+    grid_cols = np.array([0, 1, 2, 3, 5, 6, 8, 11, 17, 18, 20, 21, 29, 30, 32, 33, 38, 40, 52,
+                          55])
     found = patches.grid_match(image, grid_rows, grid_cols, size=5, radius=4, k=6)
     expected = patches.block_match(image, np.repeat(grid_rows, grid_cols.size),
                                    np.tile(grid_cols, grid_rows.size), size=5, radius=4, k=6)
@@ -412,10 +415,10 @@ def test_aggregator_refuses_patches_of_another_side():
         aggregator.add(np.ones((1, 4, 4)), [0], [0])
     with pytest.raises(ValueError, match="takes patches of side 5; got 3"):
         patches.Aggregator((8, 8), np.ones((5, 5))).add_rectangle(np.ones((3, 3)),
-                                                                 np.ones((1, 1)))
+                                                                 np.ones((1, 1)), 0, 0)
     with pytest.raises(ValueError, match=r"the patches of 2x2 corners cover 4x4 pixels; got a "
                                          r"total of shape \(4, 5\)"):
-        patches.Aggregator((8, 8)).add_rectangle(np.ones((4, 5)), np.ones((2, 2)))
+        patches.Aggregator((8, 8)).add_rectangle(np.ones((4, 5)), np.ones((2, 2)), 0, 0)
 
 
 def test_extract_names_the_image_size_without_its_channels():
