@@ -101,6 +101,12 @@ def test_a_chart_of_many_lines_gives_each_its_own_look():
     assert all(t.line.color is None for t in few.data)  # the theme's colours
 
 
+def test_a_series_of_one_value_is_a_dot():
+    """BM3D's second group is sometimes its reference block alone: one distance, no line."""
+    fig = figures.curves({"stage 1": np.arange(16.0), "stage 2": np.zeros(1)})
+    assert [trace.mode for trace in fig.data] == ["lines", "markers"]
+
+
 def test_a_legend_never_sits_over_the_x_axis_title():
     fig = figures.curves({"told": np.arange(5.0), "blind": np.ones(5)}, x_title="σ told / true σ",
                          y_title="PSNR (dB)")

@@ -26,13 +26,20 @@ def group_views(image: np.ndarray, seen: Result, pick: Pick) -> None:
              f"matched to it (yellow), within a mean squared difference of "
              f"{stage1['match threshold'] * 255**2:.0f} (0–255 scale).")
     with right:
-        st.plotly_chart(figures.curves({"stage 1 (noisy)": stage1["match distances"] * 255**2,
-                                        "stage 2 (basic estimate)": stage2["match distances"]
-                                        * 255**2},
+        distances = {f"stage 1 (noisy): {_blocks(stage1)}": stage1["match distances"],
+                     f"stage 2 (basic estimate): {_blocks(stage2)}": stage2["match distances"]}
+        st.plotly_chart(figures.curves({name: values * 255**2
+                                        for name, values in distances.items()},
                                        x_title="rank in the group",
                                        y_title="mean squared difference (0–255 scale)"),
                         key="bm3d.distances")
     group_inside(stage1, stage2)
+
+
+def _blocks(stage: Mapping[str, Any]) -> str:
+    """How many blocks a pass's group holds, in words: "16 blocks", "1 block"."""
+    count = len(stage["match distances"])
+    return f"{count} block" + ("" if count == 1 else "s")
 
 
 def matched_blocks(image: np.ndarray, stage: Mapping[str, Any]) -> np.ndarray:

@@ -231,7 +231,8 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
            marks: Mapping[str, float] | None = None) -> go.Figure:
     """Named 1-D series on shared axes (per-iteration curves, responses); with more than one,
     their legend goes below the x axis's title. ``marks`` draws a dotted vertical line,
-    labelled in the legend, at each named x (a stopping time, a threshold)."""
+    labelled in the legend, at each named x (a stopping time, a threshold). A series of one
+    value is drawn as a dot, which a line alone would not show."""
     fig = go.Figure()
     many = len(series) > len(_FEW_COLOURS)
     for index, (name, values) in enumerate(series.items()):
@@ -241,7 +242,7 @@ def curves(series: Mapping[str, np.ndarray], *, x: np.ndarray | None = None,
         line = dict(color=_MANY_COLOURS[index % len(_MANY_COLOURS)],
                     dash="solid" if index % 2 == 0 else "dash") if many else None
         fig.add_scatter(x=np.arange(len(values)) if x is None else x, y=values, name=name,
-                        mode="lines", line=line)
+                        mode="lines" if values.size > 1 else "markers", line=line)
     low, high = _span(series)
     for (name, at), dash in zip((marks or {}).items(), _DASHES * 4):
         fig.add_scatter(x=[at, at], y=[low, high], name=f"{name} ({at:.3g})", mode="lines",
