@@ -83,7 +83,7 @@ def test_scrubbing_the_stages_and_filters_never_runs_tnrd_again(page, monkeypatc
 def test_deep_k_svd_shows_both_dictionaries_its_thresholds_and_one_patch_coded_twice(run_page):
     titles = chart_titles(run_page)
     for title in ("K-SVD: learned from this noisy image", "Deep K-SVD: learned from train400",
-                  "The patch's code over the 256 atoms", "noisy patch"):
+                  "The patch's two codes", "noisy patch"):
         assert any(t.startswith(title) for t in titles), (title, titles)
     assert any(t.startswith("Deep K-SVD's threshold, patch by patch") for t in titles)
     assert any(t.startswith("K-SVD:") and t.endswith("atoms") for t in titles)

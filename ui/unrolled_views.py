@@ -164,8 +164,9 @@ def dictionaries(classical: Result, learned: Result, *, key: str) -> None:
 
 def thresholds(learned: Result, *, key: str) -> None:
     """Deep K-SVD's predicted thresholds as a map over the image."""
+    atoms = len(learned.extras["deep_ksvd"]["dictionary"])
     views.heatmap(learned.stages["threshold"], key=f"{key}.thresholds",
-                  title="Deep K-SVD's threshold, patch by patch (mean over the 256 atoms)")
+                  title=f"Deep K-SVD's threshold, patch by patch (mean over the {atoms} atoms)")
     st.caption("K-SVD codes every patch down to one error bound set from σ. Deep K-SVD's "
                "perceptron reads a threshold for every atom from the patch itself: where the "
                "map is bright, the patch is coded with fewer, larger coefficients.")
@@ -180,18 +181,19 @@ def codes(scene: Scene, seen: Result, classical: Result, pixel: tuple[int, int],
     classic = code_patch(noisy, sigma, deep["corner"], classical.extras["dictionary"],
                          gain=classical.extras["params"]["gain"])
     row, col = deep["corner"]
+    size = len(deep["noisy"])
     left, right = st.columns(probe.PICKER_COLUMNS)
     with left:
-        pick(_boxed(noisy, row, col, len(deep["noisy"])),
-             note=f"The box is the 8x8 patch at row {row}, column {col}.")
+        pick(_boxed(noisy, row, col, size),
+             note=f"The box is the {size}x{size} patch at row {row}, column {col}.")
     with right:
         k_svd = np.zeros(len(deep["coefficients"]))
         k_svd[classic["indices"]] = classic["coefficients"]
         views.chart(figures.bars({"K-SVD (orthogonal matching pursuit)": k_svd,
                                   "Deep K-SVD (learned soft thresholds)":
                                       deep["coefficients"]},
-                                 x_title="atom", y_title="coefficient",
-                                 title="The patch's code over the 256 atoms"),
+                                 x_title=f"atom (of {k_svd.size})", y_title="coefficient",
+                                 title="The patch's two codes"),
                     key=f"{key}.bars")
         views.compare({"noisy patch": deep["noisy"],
                        f"K-SVD: {len(classic['indices'])} atoms": classic["reconstruction"],
