@@ -253,9 +253,10 @@ def grid_match(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, size: i
     and a 1 appended to its pixels, all three terms are one inner product
     (:func:`_reference_rows`), and those are matrix products: a tile of
     references (:data:`_TILE` grid rows by columns) against every patch in
-    the union of their windows, for every tile of a row of tiles in one
-    batched product (``torch.bmm``; numpy loops over the matrices of a batch
-    much more slowly). The union is about twice
+    the union of their windows, for every tile of a row of tiles at once,
+    one candidate row at a time, read in place (:func:`_products_by_row`;
+    numpy loops over the matrices of a batch much more slowly). The union is
+    about twice
     one window, so half the products are spent, but a matrix product runs
     at several operations per value read, where the window sums of
     :func:`block_match` pass over memory once per operation: on two busy
