@@ -5,9 +5,18 @@ Run with ``make run`` (or ``streamlit run app.py`` inside the virtualenv).
 
 from __future__ import annotations
 
+import pandas  # noqa: F401  (see below)
 import streamlit as st
 
 from ui import errors, present, scene, viewport, waiting
+
+# pandas, and the pyarrow it loads, are imported above, by the first script run of the process
+# and before any page: imported on first use instead, by the tables of several sessions at
+# once, one thread came through pandas and another through pyarrow, the two imports waited on
+# each other, and Python broke the cycle by handing one of them a half-made pandas ("partially
+# initialized module 'pandas' has no attribute 'Series'"): an error on a chapter, seen in
+# tests/test_load.py with three sessions opening it together after a start. Importing them
+# costs about 0.3 s, once per process.
 
 st.set_page_config(page_title="Deep, Deep Trouble", page_icon=":material/blur_on:",
                    layout="wide")

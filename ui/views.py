@@ -8,9 +8,9 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -21,9 +21,6 @@ from denoisers.images import to_png_bytes, to_uint8
 from . import figures, lru, memory, present, viewport
 from .scene import Scene
 from .text import db
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def show_image(image: np.ndarray, caption: str = "", *, width: int | str = "stretch") -> None:
@@ -241,8 +238,6 @@ def metrics_frame(scene: Scene, named: Mapping[str, Result], *,
             row["PSNR (dB)"], row["SSIM"] = _scores(clean_key, digest(res.image), scene.clean,
                                                     res.image)
         rows.append(row)
-    import pandas as pd  # deferred: the first page after a start need not wait for it
-
     return pd.DataFrame(rows).set_index("method")
 
 
