@@ -84,10 +84,11 @@ RECIPES: dict[str, Recipe] = {
                               (sigma, sigma), patch=64, batch=32, greedy_steps=1000)
        for sigma in (15, 25, 50)},
     # Scetbon, Elad & Milanfar's 8x8 patches and 256 atoms, 7 unrolled ISTA steps and one
-    # threshold per atom from a perceptron (43 553 weights), one model per noise level.
+    # threshold per atom from a perceptron (43 553 weights), one model per noise level; the
+    # thresholds start near sigma on the model's [-1, 1] scale (0.2 at sigma 25).
     **{f"deep_ksvd{sigma}": Recipe({"arch": "deep_ksvd", "patch": 8, "atoms": 256, "steps": 7,
-                                    "hidden": (128, 64, 32)}, (sigma, sigma), patch=48, batch=8,
-                                   lr=5e-4)
+                                    "hidden": (128, 64, 32), "threshold": 0.008 * sigma},
+                                   (sigma, sigma), patch=48, batch=8, lr=2e-3)
        for sigma in (15, 25, 50)},
 }
 
