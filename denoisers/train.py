@@ -60,6 +60,9 @@ class Recipe:
     #: Greedy training (TNRD): over a run's first ``greedy_steps`` steps the network grows a
     #: stage at a time (``model.grow``), the loss on the last stage's output; 0: no growing.
     greedy_steps: int = 0
+    #: Pixels at each side of a training patch left out of the loss: their estimate is made
+    #: partly from the padding at the patch's border, which an image's interior never sees.
+    margin: int = 0
 
 
 RECIPES: dict[str, Recipe] = {
@@ -88,7 +91,7 @@ RECIPES: dict[str, Recipe] = {
     # thresholds start near sigma on the model's [-1, 1] scale (0.2 at sigma 25).
     **{f"deep_ksvd{sigma}": Recipe({"arch": "deep_ksvd", "patch": 8, "atoms": 256, "steps": 7,
                                     "hidden": (128, 64, 32), "threshold": 0.008 * sigma},
-                                   (sigma, sigma), patch=48, batch=8, lr=2e-3)
+                                   (sigma, sigma), patch=48, batch=8, lr=4e-3)
        for sigma in (15, 25, 50)},
 }
 
@@ -157,6 +160,9 @@ TRAINING_SPEC = (
     Int("patch", 0, MAX_PATCH, default=0,
         help="side of the training patches instead of the recipe's (0: the recipe's): larger "
              "for a network whose reach makes a small patch mostly border"),
+    Int("margin", 0, MAX_PATCH, default=0,
+        help="pixels at each side of a patch left out of the loss, instead of the recipe's "
+             "(0: the recipe's): their estimate leans on the padding at the patch's border"),
 )
 
 
@@ -222,15 +228,19 @@ class TrainConfig:
         **params
             The parameters of :data:`TRAINING_SPEC` (``minutes``, ``steps``,
             ``until``, ``resume``, ``seed``, ``validate_every``, ``batch``,
-            ``lr``, ``patch``); the rest at their defaults.
+            ``lr``, ``patch``, ``margin``); the rest at their defaults.
         """
         values = check_params(TRAINING_SPEC, params, "train")
         if recipe is None and name not in RECIPES:
             raise InvalidInput(f"there is no recipe {name!r}; the recipes are: "
                                f"{', '.join(sorted(RECIPES))}")
         batch, lr, patch = values.pop("batch"), values.pop("lr"), values.pop("patch")
+        margin = values.pop("margin")
         recipe = with_lr(with_batch(recipe or RECIPES[name], batch or None), lr or None)
-        recipe = replace(recipe, patch=patch) if patch else recipe
+        recipe = replace(recipe, patch=patch or recipe.patch, margin=margin or recipe.margin)
+        if 2 * recipe.margin >= recipe.patch:
+            raise InvalidInput(f"a margin of {recipe.margin} leaves nothing of a "
+                               f"{recipe.patch}x{recipe.patch} patch to measure the loss on")
         folders = (data,) if isinstance(data, (str, Path)) else tuple(data)
         return cls(name=name, recipe=recipe, data=tuple(Path(f) for f in folders),
                    val=Path(val), out=Path(out),
@@ -668,12 +678,18 @@ def _step(run: _Run, state: State) -> torch.Tensor:
     noisy = noisy.contiguous(memory_format=torch.channels_last)
     with torch.autocast(device_type="cuda", dtype=torch.bfloat16,
                         enabled=run.device.type == "cuda"):
-        loss = LOSSES[recipe.loss](run.model(noisy, sigma).float(), clean)
+        loss = LOSSES[recipe.loss](*inside(recipe.margin, run.model(noisy, sigma).float(), clean))
     run.optimiser.zero_grad(set_to_none=True)
     loss.backward()
     run.optimiser.step()
     state.step += 1
     return loss
+
+
+def inside(margin: int, *images: torch.Tensor) -> list[torch.Tensor]:
+    """``images`` (``(..., H, W)``) without ``margin`` pixels at each side."""
+    return [image[..., margin:image.shape[-2] - margin, margin:image.shape[-1] - margin]
+            for image in images]
 
 
 def _refit(state: State, clock: _Clock, first_step: int) -> None:
@@ -768,6 +784,7 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(parser, "batch", type=int)
     _flag(parser, "lr", type=float)
     _flag(parser, "patch", type=int)
+    _flag(parser, "margin", type=int)
     return parser
 
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 from scipy import ndimage, stats
+from torch.nn import functional as F
 
 from denoisers import train
 from denoisers.core import InvalidInput, InvalidType
@@ -75,6 +76,22 @@ def test_a_checkpoint_resumes_to_the_same_state(folders, tmp_path):
     a, b = _weights(whole / "tiny.pt"), _weights(halves / "tiny.pt")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("margin", [0, 5])
+def test_the_loss_leaves_out_the_patch_margin(folders, tmp_path, margin):
+    """The step's loss is the error inside the margin, measured again on the same batch."""
+    recipe = dataclasses.replace(TINY, margin=margin)
+    config = _config(*folders, tmp_path / "tiny.pt", tmp_path / "tiny.ckpt", recipe=recipe)
+    stepped, again = train._setup(config, recipe.config), train._setup(config, recipe.config)
+    loss = train._step(stepped, train.State(steps=60))
+    clean, noisy, sigma = again.sampler()
+    estimate = again.model(noisy.contiguous(memory_format=torch.channels_last), sigma)
+    inner = train.inside(margin, estimate, clean)
+    assert inner[0].shape[-2:] == (24 - 2 * margin,) * 2
+    assert loss.item() == pytest.approx(F.mse_loss(*inner).item(), rel=1e-5)
+    if margin:
+        assert loss.item() != pytest.approx(F.mse_loss(estimate, clean).item(), rel=1e-3)
 
 
 def test_the_schedule_warms_up_then_decays_to_a_hundredth():
@@ -254,6 +271,19 @@ def test_the_command_takes_another_patch_side(monkeypatch, tmp_path):
     train.main(["tnrd25", "--data", "d", "--val", "v", "--out", "x.pt", "--patch", "96"])
     (config,) = configs
     assert config.recipe == dataclasses.replace(train.RECIPES["tnrd25"], patch=96)
+
+
+def test_the_command_takes_a_margin_that_leaves_some_of_the_patch(monkeypatch, tmp_path):
+    configs = []
+    monkeypatch.setattr(train, "train", configs.append)
+    command = ["tnrd25", "--data", "d", "--val", "v", "--out", "x.pt", "--patch", "80"]
+    train.main([*command, "--margin", "8"])
+    (config,) = configs
+    assert config.recipe == dataclasses.replace(train.RECIPES["tnrd25"], patch=80, margin=8)
+    with pytest.raises(InvalidInput, match="a margin of 40 leaves nothing of a 80x80 patch"):
+        _config(tmp_path, tmp_path, tmp_path / "x.pt", tmp_path / "x.ckpt", patch=80, margin=40)
+    assert _config(tmp_path, tmp_path, tmp_path / "x.pt", tmp_path / "x.ckpt",
+                   margin=11).recipe.margin == 11
 
 
 @pytest.mark.parametrize("name, value, accepted", [
