@@ -151,15 +151,16 @@ def _shape_note(curves: np.ndarray, z: np.ndarray, stage: int) -> str:
 
 def dictionaries(classical: Result, learned: Result, *, key: str) -> None:
     """The dictionary K-SVD learned from the noisy image beside the one Deep K-SVD learned
-    from training images, atom for atom (both started from the same overcomplete DCT),
-    zooming together."""
+    from training images, atom for atom (both started from the overcomplete DCT, Deep
+    K-SVD's made a Parseval frame), zooming together."""
     views.compare({"K-SVD: learned from this noisy image": classical.stages["learned dictionary"],
                    "Deep K-SVD: learned from train400": atoms_mosaic(
                        learned.extras["deep_ksvd"]["dictionary"])},
                   key=f"{key}.dictionaries", columns=2)
-    st.caption("Both started from the same overcomplete DCT, each atom in its place: K-SVD "
-               "reshapes the atoms to this image's patches, Deep K-SVD to what denoises "
-               "training images best.")
+    st.caption("Both started from the overcomplete DCT, each atom in its place (Deep K-SVD's "
+               "re-weighted into a Parseval frame, so that a few soft-thresholding steps "
+               "already code a patch): K-SVD reshapes the atoms to this image's patches, Deep "
+               "K-SVD to what denoises training images best.")
 
 
 def thresholds(learned: Result, *, key: str) -> None:
