@@ -314,8 +314,9 @@ def test_the_config_refuses_a_value_of_another_type(tmp_path, name, value):
 
 
 def test_the_config_refuses_an_unknown_parameter_and_an_unknown_network(tmp_path):
-    with pytest.raises(InvalidInput, match=r"train has no parameter 'epochs'; its parameters "
-                                           r"are: batch, lr, minutes, patch, resume, seed, steps"):
+    refusal = (r"train has no parameter 'epochs'; its parameters are: batch, lr, margin, "
+               r"minutes, patch, resume, seed, steps")
+    with pytest.raises(InvalidInput, match=refusal):
         _config("d", "v", tmp_path / "x.pt", tmp_path / "x.ckpt", epochs=3)
     with pytest.raises(InvalidInput, match=r"there is no recipe 'unet'; the recipes are: "
                                            r"deep_ksvd15, deep_ksvd25, deep_ksvd50, dncnn"):
