@@ -24,7 +24,7 @@ seven steps of ``1/14`` recover under half of a patch, and the untrained
 model gives 17-18 dB on Set12 at sigma 25 (the noisy images: 20.2), against
 27.4 dB on its first four images from the Parseval start with every
 threshold at 0.2 (``assets/weights/README.md``). Trained, the Parseval start
-reached in 15 minutes what the DCT start reached in two hours.
+reached 29.12 dB in 15 minutes, the DCT start 29.18 in two hours.
 
 As in the authors' code, the model works on images scaled to [-1, 1]: patches
 keep their mean (the DCT's constant atom codes it) and rebuilt patches are
